@@ -1,0 +1,321 @@
+import {watch} from 'node:fs'
+import {type FileHandle, mkdir, open, readFile, stat, writeFile} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
+import lockfile from 'proper-lockfile'
+import type {Target} from '../../config/targets.js'
+import {decodeEnvelope, type Envelope, encodeEnvelope} from '../../envelope/envelope.js'
+import {NotFoundError, UsageError} from '../../errors.js'
+import {batches} from '../../util/batch.js'
+import {registry} from '../registry.js'
+import type {
+  BrokerAdapter,
+  DeadLetterAware,
+  Delivery,
+  GroupLag,
+  LagAware,
+  PublishOptions,
+  PublishReport,
+  ReadOptions,
+} from '../types.js'
+
+/**
+ * The embedded file broker: a topic is a JSONL file of envelopes (so a capture file is a topic),
+ * an offset is a line number (0-based), there is one partition (0). For local development, demos,
+ * captures and CI fixtures — not a distributed broker.
+ *
+ * - Appends hold a lock (`<file>.lock`, a directory made atomically), so several writers are safe.
+ * - Reads never take the lock and never change anything; a half-written last line is left until
+ *   its newline arrives.
+ * - Consumer-group positions live beside the topic in `<file>.offsets.json`.
+ * - The dead-letter topic of `orders.jsonl` is `orders.dlq.jsonl`, by convention.
+ */
+type FileTarget = Extract<Target, {kind: 'file'}>
+
+const CHUNK = 1 << 20
+const POLL_MS = 200
+const LOCK_OPTIONS = {
+  realpath: false,
+  stale: 10_000,
+  retries: {retries: 200, minTimeout: 2, maxTimeout: 50, factor: 1.5},
+} as const
+
+export function createFileAdapter(): BrokerAdapter & LagAware & DeadLetterAware {
+  return {
+    kind: 'file',
+    capabilities: registry.file.capabilities,
+    read: (target, opts, signal) => readTopic(asFile(target), opts, signal),
+    publish: (target, events, opts) => appendTopic(asFile(target), events, opts),
+    lag: (target, group) => fileLag(asFile(target), group),
+    deadLetterTarget: async (target) => deadLetterTargetOf(asFile(target)),
+    close: async () => {},
+  }
+}
+
+function asFile(target: Target): FileTarget {
+  if (target.kind !== 'file') throw new Error(`file adapter got a ${target.kind} target`)
+  return target
+}
+
+export function deadLetterTargetOf(target: FileTarget): FileTarget {
+  const path = target.path.replace(/(\.jsonl)?$/, '.dlq.jsonl')
+  return {kind: 'file', url: `file://${path}`, path, name: `${target.name}.dlq`}
+}
+
+async function sizeOf(target: FileTarget): Promise<number> {
+  try {
+    const s = await stat(target.path)
+    if (!s.isFile())
+      throw new UsageError(`${target.path} is not a file.`, 'Give the path of a .jsonl topic file.')
+    return s.size
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new NotFoundError(
+        `Topic "${target.name}" does not exist (no file at ${target.path}).`,
+        `Publish to it first ("evtctl publish ${target.name} '{}'"), or check the name.`,
+      )
+    }
+    throw err
+  }
+}
+
+/** A physical line of the file with its byte range and line number. */
+interface Line {
+  index: number
+  bytes: Buffer
+  /** Byte position just after the newline. */
+  end: number
+}
+
+/** Yields complete lines from byte `pos` (line number `index`) up to `limit` bytes. */
+async function* linesFrom(fh: FileHandle, pos: number, index: number, limit: number): AsyncGenerator<Line> {
+  const buf = Buffer.allocUnsafe(CHUNK)
+  let carry: Buffer | undefined
+  let at = pos
+  while (at < limit) {
+    const {bytesRead} = await fh.read(buf, 0, Math.min(CHUNK, limit - at), at)
+    if (bytesRead === 0) break
+    let chunk = buf.subarray(0, bytesRead)
+    const chunkStart = at - (carry?.length ?? 0)
+    if (carry) chunk = Buffer.concat([carry, chunk])
+    at += bytesRead
+    let start = 0
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      yield {index: index++, bytes: chunk.subarray(start, nl), end: chunkStart + nl + 1}
+      start = nl + 1
+    }
+    carry = start < chunk.length ? Buffer.from(chunk.subarray(start)) : undefined
+  }
+}
+
+/** Byte position and line number of line `n` (or of the end, when there are fewer lines). */
+async function seekLine(fh: FileHandle, limit: number, n: number): Promise<{pos: number; index: number}> {
+  let pos = 0
+  let index = 0
+  if (n <= 0) return {pos, index}
+  for await (const line of linesFrom(fh, 0, 0, limit)) {
+    pos = line.end
+    index = line.index + 1
+    if (index >= n) break
+  }
+  return {pos, index}
+}
+
+async function countLines(fh: FileHandle, limit: number): Promise<{pos: number; count: number}> {
+  const {pos, index} = await seekLine(fh, limit, Number.MAX_SAFE_INTEGER)
+  return {pos, count: index}
+}
+
+function toDelivery(target: FileTarget, line: Line): Delivery | undefined {
+  if (line.bytes.length === 0 || (line.bytes.length === 1 && line.bytes[0] === 13)) return undefined
+  const stored = decodeEnvelope(line.bytes.toString('utf8'), `Line ${line.index + 1} of ${target.path}`)
+  const envelope: Envelope = {...stored, source: target.url, partition: 0, offset: String(line.index)}
+  if (stored.source !== undefined && stored.source !== target.url) {
+    envelope.meta = {
+      ...stored.meta,
+      origin: {
+        source: stored.source,
+        ...(stored.partition !== undefined ? {partition: stored.partition} : {}),
+        ...(stored.offset !== undefined ? {offset: stored.offset} : {}),
+      },
+    }
+  }
+  // Reads on a file are side-effect free: there is nothing to ack or release.
+  return {envelope, ack: async () => {}, release: async () => {}}
+}
+
+async function* readTopic(
+  target: FileTarget,
+  opts: ReadOptions,
+  signal: AbortSignal,
+): AsyncGenerator<Delivery> {
+  if (opts.partitions?.some((p) => p !== 0)) {
+    throw new NotFoundError(`A file topic has only partition 0.`, 'Drop --partition, or use --partition 0.')
+  }
+  const sizeAtStart = await sizeOf(target)
+  const fh = await open(target.path, 'r')
+  try {
+    let pos = 0
+    let index = 0
+    const from = opts.from
+    if (from.kind === 'end') ({pos, count: index} = await countLines(fh, sizeAtStart))
+    else if (from.kind === 'offset') ({pos, index} = await seekLine(fh, sizeAtStart, Number(from.offset)))
+    else if (from.kind === 'last') {
+      const {count} = await countLines(fh, sizeAtStart)
+      ;({pos, index} = await seekLine(fh, sizeAtStart, Math.max(0, count - from.count)))
+    }
+    let skipBefore = from.kind === 'time' ? from.time.getTime() : undefined
+    const untilTime = opts.until?.kind === 'time' ? opts.until.time.getTime() : undefined
+    const limit = opts.until?.kind === 'end' ? sizeAtStart : Number.POSITIVE_INFINITY
+
+    for (;;) {
+      if (signal.aborted) return
+      const size = Math.min(limit, (await fh.stat()).size)
+      for await (const line of linesFrom(fh, pos, index, size)) {
+        if (signal.aborted) return
+        pos = line.end
+        index = line.index + 1
+        const delivery = toDelivery(target, line)
+        if (!delivery) continue
+        const ts = delivery.envelope.timestamp ? Date.parse(delivery.envelope.timestamp) : Number.NaN
+        if (skipBefore !== undefined) {
+          if (!(ts >= skipBefore)) continue
+          skipBefore = undefined
+        }
+        if (untilTime !== undefined && ts > untilTime) return
+        yield delivery
+      }
+      if (pos >= limit) return
+      if (untilTime !== undefined && Date.now() > untilTime) return
+      await waitForGrowth(target.path, signal, untilTime)
+    }
+  } finally {
+    await fh.close()
+  }
+}
+
+/** Resolves when the file may have grown, after POLL_MS at most, on abort, or at the deadline. */
+function waitForGrowth(path: string, signal: AbortSignal, deadline?: number): Promise<void> {
+  return new Promise((resolve) => {
+    const wait = deadline === undefined ? POLL_MS : Math.max(0, Math.min(POLL_MS, deadline - Date.now() + 1))
+    let watcher: ReturnType<typeof watch> | undefined
+    const done = () => {
+      clearTimeout(timer)
+      watcher?.close()
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, wait)
+    signal.addEventListener('abort', done, {once: true})
+    try {
+      watcher = watch(path, {persistent: false}, done)
+      watcher.on('error', () => {})
+    } catch {
+      // fs.watch is not available everywhere; the poll timer covers it.
+    }
+  })
+}
+
+async function appendTopic(
+  target: FileTarget,
+  events: AsyncIterable<Envelope>,
+  opts: PublishOptions,
+): Promise<PublishReport> {
+  await mkdir(dirname(target.path), {recursive: true})
+  // Create the topic file if needed without truncating: a local file is the one broker where
+  // publishing creates the topic (like `>> file`). Other brokers never create implicitly.
+  await (await open(target.path, 'a')).close()
+  let sent = 0
+  for await (const batch of batches(events, {maxItems: 1000, maxWaitMs: 20})) {
+    if (opts.signal.aborted) break
+    const now = new Date().toISOString()
+    const text = batch.map((e) => `${encodeEnvelope(e.timestamp ? e : {...e, timestamp: now})}\n`).join('')
+    await appendLocked(target.path, text)
+    sent += batch.length
+    opts.onProgress?.(sent)
+  }
+  return {sent, failed: []}
+}
+
+async function appendLocked(path: string, text: string): Promise<void> {
+  const release = await lockfile.lock(path, {...LOCK_OPTIONS, lockfilePath: `${path}.lock`})
+  try {
+    const fh = await open(path, 'a+')
+    try {
+      // A writer that died mid-line leaves no newline; start ours on a fresh line so only the
+      // broken line is bad, not ours too.
+      const {size} = await fh.stat()
+      let prefix = ''
+      if (size > 0) {
+        const last = Buffer.alloc(1)
+        await fh.read(last, 0, 1, size - 1)
+        if (last[0] !== 10) prefix = '\n'
+      }
+      await fh.appendFile(prefix + text)
+    } finally {
+      await fh.close()
+    }
+  } finally {
+    await release()
+  }
+}
+
+interface OffsetsFile {
+  groups: Record<string, {offset: string; committedAt: string}>
+}
+
+function offsetsPath(target: FileTarget): string {
+  return join(dirname(target.path), `${target.path.replace(/^.*\//, '')}.offsets.json`)
+}
+
+async function readOffsets(target: FileTarget): Promise<OffsetsFile> {
+  try {
+    return JSON.parse(await readFile(offsetsPath(target), 'utf8')) as OffsetsFile
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {groups: {}}
+    throw err
+  }
+}
+
+/** Stores `next` (the offset the group reads next) for `group`. Used by group consumers, never by tail. */
+export async function commitFileOffset(target: FileTarget, group: string, next: bigint): Promise<void> {
+  const path = offsetsPath(target)
+  await mkdir(dirname(path), {recursive: true})
+  await (await open(path, 'a')).close()
+  const release = await lockfile.lock(path, {...LOCK_OPTIONS, lockfilePath: `${path}.lock`})
+  try {
+    const offsets = await readOffsets(target).catch(() => ({groups: {}}) as OffsetsFile)
+    offsets.groups ??= {}
+    offsets.groups[group] = {offset: String(next), committedAt: new Date().toISOString()}
+    await writeFile(path, `${JSON.stringify(offsets, null, 2)}\n`)
+  } finally {
+    await release()
+  }
+}
+
+async function fileLag(target: FileTarget, group?: string): Promise<GroupLag[]> {
+  const size = await sizeOf(target)
+  const offsets = await readOffsets(target)
+  const fh = await open(target.path, 'r')
+  let count = 0
+  let latestTimestamp: string | undefined
+  try {
+    for await (const line of linesFrom(fh, 0, 0, size)) {
+      count = line.index + 1
+      const d = toDelivery(target, line)
+      if (d?.envelope.timestamp) latestTimestamp = d.envelope.timestamp
+    }
+  } finally {
+    await fh.close()
+  }
+  const names = group ? [group] : Object.keys(offsets.groups ?? {}).sort()
+  return names.map((g) => {
+    const c = offsets.groups?.[g]
+    return {
+      group: g,
+      partition: 0,
+      end: String(count),
+      ...(c ? {committed: c.offset, lag: String(count - Number(c.offset)), committedAt: c.committedAt} : {}),
+      ...(latestTimestamp ? {latestTimestamp} : {}),
+    }
+  })
+}

@@ -1,0 +1,128 @@
+import type {BrokerKind, Target} from '../config/targets.js'
+import {UnsupportedError} from '../errors.js'
+import type {BrokerAdapter, Capabilities, Capability} from './types.js'
+
+/**
+ * URL scheme → adapter. Capabilities are plain data here so a command can refuse before any SDK
+ * is loaded; the adapter module itself is imported lazily, so `sqs://` never loads kafkajs.
+ * This map is the one seam tests may swap.
+ */
+interface Registration {
+  label: string
+  capabilities: Capabilities
+  /** What to do instead, per missing capability (ends the exit-6 sentence). */
+  instead: Partial<Record<Capability, string>>
+  load(): Promise<{create(target: Target): BrokerAdapter}>
+}
+
+const none: Capabilities = {
+  seekOffset: false,
+  seekTime: false,
+  partitions: false,
+  nonDestructiveRead: false,
+  consumerGroups: false,
+  lag: false,
+  deadLetters: false,
+  nativeRedrive: false,
+  orderingKeys: false,
+  fifo: false,
+  follow: false,
+}
+
+export const registry: Record<BrokerKind, Registration> = {
+  file: {
+    label: 'The file broker',
+    capabilities: {
+      ...none,
+      seekOffset: true,
+      seekTime: true,
+      nonDestructiveRead: true,
+      consumerGroups: true,
+      lag: true,
+      deadLetters: true,
+      follow: true,
+    },
+    instead: {partitions: 'A file topic has one partition (0); drop --partition.'},
+    load: async () => {
+      const m = await import('./file/file-adapter.js')
+      return {create: () => m.createFileAdapter()}
+    },
+  },
+  kafka: {
+    label: 'Kafka',
+    capabilities: {
+      ...none,
+      seekOffset: true,
+      seekTime: true,
+      partitions: true,
+      nonDestructiveRead: true,
+      consumerGroups: true,
+      lag: true,
+      deadLetters: true,
+      follow: true,
+    },
+    instead: {},
+    load: () => notYet('Kafka'),
+  },
+  sqs: {
+    label: 'SQS',
+    capabilities: {...none, deadLetters: true, nativeRedrive: true, fifo: true, follow: true},
+    instead: {
+      seekOffset: 'SQS queues have no offsets; a read returns whatever the queue hands out. Drop --from.',
+      seekTime: 'SQS cannot start a read at a time. Drop --from.',
+      partitions: 'SQS queues have no partitions. Drop --partition.',
+    },
+    load: () => notYet('SQS'),
+  },
+  pubsub: {
+    label: 'Pub/Sub',
+    capabilities: {...none, seekTime: true, deadLetters: true, orderingKeys: true, follow: true},
+    instead: {
+      seekOffset: 'Pub/Sub cannot start a read at an offset. Use --from <time>.',
+      partitions: 'Pub/Sub has no partitions. Drop --partition.',
+    },
+    load: () => notYet('Pub/Sub'),
+  },
+}
+
+async function notYet(label: string): Promise<never> {
+  throw new UnsupportedError(
+    `The ${label} adapter is not built yet in this version of evtctl.`,
+    'Use a file:// target or a bare name on the embedded file broker for now.',
+  )
+}
+
+/** Throws UnsupportedError (exit 6) naming the first missing capability. Never connects. */
+export function requireCapabilities(target: Target, needs: readonly Capability[]): void {
+  const reg = registry[target.kind]
+  for (const need of needs) {
+    if (!reg.capabilities[need]) {
+      throw new UnsupportedError(
+        `${reg.label} cannot do what was asked (${describeCapability(need)}).`,
+        reg.instead[need] ?? 'See "Brokers and capabilities" in the README.',
+      )
+    }
+  }
+}
+
+function describeCapability(c: Capability): string {
+  const words: Record<Capability, string> = {
+    seekOffset: 'start at an offset',
+    seekTime: 'start at a time',
+    partitions: 'choose partitions',
+    nonDestructiveRead: 'read without side effects',
+    consumerGroups: 'consumer groups',
+    lag: 'report lag',
+    deadLetters: 'find dead letters',
+    nativeRedrive: 'redrive natively',
+    orderingKeys: 'ordering keys',
+    fifo: 'FIFO ordering',
+    follow: 'follow live',
+  }
+  return words[c]
+}
+
+export async function openAdapter(target: Target): Promise<BrokerAdapter> {
+  const mod = await registry[target.kind].load()
+  return mod.create(target)
+}

@@ -1,0 +1,121 @@
+import type {Target} from '../config/targets.js'
+import type {Envelope} from '../envelope/envelope.js'
+
+/**
+ * What a broker can do, declared up front so a command fails before connecting (exit 6) when it
+ * needs something the broker cannot do. Nothing is silently faked.
+ */
+export interface Capabilities {
+  /** Start a read at an absolute offset (or the last N). */
+  seekOffset: boolean
+  /** Start a read at a point in time. */
+  seekTime: boolean
+  /** Targets have numbered partitions that can be chosen. */
+  partitions: boolean
+  /** Reading has no side effect on the broker (no receive count, no ack deadline). */
+  nonDestructiveRead: boolean
+  /** Committed consumer-group positions exist and can be read. */
+  consumerGroups: boolean
+  /** Lag can be computed (see LagAware). */
+  lag: boolean
+  /** Dead-letter destinations can be found (see DeadLetterAware). */
+  deadLetters: boolean
+  /** The broker can move dead letters back by itself. */
+  nativeRedrive: boolean
+  orderingKeys: boolean
+  fifo: boolean
+  /** A read can follow live after reaching the end. */
+  follow: boolean
+}
+export type Capability = keyof Capabilities
+
+export type StartPosition =
+  | {kind: 'beginning'}
+  | {kind: 'end'}
+  | {kind: 'offset'; offset: bigint}
+  /** The last N messages (per partition). */
+  | {kind: 'last'; count: number}
+  | {kind: 'time'; time: Date}
+
+/** undefined = follow live until aborted. */
+export type StopCondition = {kind: 'end'} | {kind: 'time'; time: Date}
+
+export interface ReadOptions {
+  from: StartPosition
+  until?: StopCondition
+  partitions?: number[]
+}
+
+export interface Delivery {
+  readonly envelope: Envelope
+  /** Acknowledge (delete / commit) this message. Destructive where the broker is. Idempotent. */
+  ack(): Promise<void>
+  /** Give the message back to the broker without acknowledging it. Idempotent. */
+  release(): Promise<void>
+}
+
+export interface PublishOptions {
+  signal: AbortSignal
+  /** Called after each confirmed batch with the running count of sent messages. */
+  onProgress?: (sent: number) => void
+}
+
+export interface PublishFailure {
+  /** 0-based position in the input. */
+  index: number
+  error: string
+}
+
+export interface PublishReport {
+  sent: number
+  failed: PublishFailure[]
+}
+
+export interface BrokerAdapter {
+  readonly kind: Target['kind']
+  readonly capabilities: Capabilities
+  /**
+   * Reads from `target`. Non-blocking between messages only as the broker allows; returns when the
+   * stop condition is met, when `signal` aborts (within one poll), or when the consumer stops
+   * iterating. Never acknowledges anything by itself. Throws NotFoundError (exit 5) for a missing
+   * target, UnreachableError (exit 4) when the broker cannot be reached.
+   */
+  read(target: Target, opts: ReadOptions, signal: AbortSignal): AsyncIterable<Delivery>
+  /**
+   * Sends every event, in order, and reports per message what failed. A message counts as sent
+   * only once the broker confirmed it. Not idempotent: a second call sends copies.
+   */
+  publish(target: Target, events: AsyncIterable<Envelope>, opts: PublishOptions): Promise<PublishReport>
+  /** Releases connections and handles. Idempotent. */
+  close(): Promise<void>
+}
+
+export interface GroupLag {
+  group: string
+  partition: number
+  /** The next offset the group will read; undefined when it never committed. */
+  committed?: string
+  /** The offset the next message will get. */
+  end: string
+  /** end − committed, or undefined when unknown. */
+  lag?: string
+  committedAt?: string
+  latestTimestamp?: string
+}
+
+/** Optional capability: `lag`. Reads committed positions without joining any group. */
+export interface LagAware {
+  lag(target: Target, group?: string): Promise<GroupLag[]>
+}
+
+/** Optional capability: `deadLetters`. */
+export interface DeadLetterAware {
+  deadLetterTarget(target: Target): Promise<Target | undefined>
+}
+
+export function isLagAware(a: BrokerAdapter): a is BrokerAdapter & LagAware {
+  return typeof (a as Partial<LagAware>).lag === 'function'
+}
+export function isDeadLetterAware(a: BrokerAdapter): a is BrokerAdapter & DeadLetterAware {
+  return typeof (a as Partial<DeadLetterAware>).deadLetterTarget === 'function'
+}

@@ -1,0 +1,137 @@
+import {Command, Flags, type Interfaces} from '@oclif/core'
+import {openAdapter, requireCapabilities} from './adapters/registry.js'
+import type {BrokerAdapter, Capability} from './adapters/types.js'
+import {currentContext, loadConfig} from './config/config.js'
+import {parseTarget, type Target} from './config/targets.js'
+import {EvtctlError, ExitCode, InterruptedError, isEvtctlError} from './errors.js'
+import {BrokenPipe} from './output/stdout.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>
+
+/**
+ * Shared plumbing: global flags, target resolution through contexts, capability checks before
+ * connecting, one AbortController for Ctrl-C / --max / broken pipes, and error rendering.
+ */
+export abstract class BaseCommand extends Command {
+  static override baseFlags = {
+    context: Flags.string({
+      env: 'EVTCTL_CONTEXT',
+      helpGroup: 'GLOBAL',
+      summary: 'Context to use instead of the current one.',
+    }),
+    debug: Flags.boolean({helpGroup: 'GLOBAL', summary: 'Show stack traces of internal errors.'}),
+  }
+
+  protected readonly controller = new AbortController()
+  private readonly adapters: BrokerAdapter[] = []
+  private interrupts = 0
+  private debugEnabled = false
+
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  private readonly onSignal = (): void => {
+    this.interrupts++
+    // A second Ctrl-C means "now": skip the clean-up.
+    if (this.interrupts > 1) process.exit(ExitCode.Interrupted)
+    this.controller.abort(new InterruptedError())
+  }
+
+  override async init(): Promise<void> {
+    await super.init()
+    this.debugEnabled = this.argv.includes('--debug') || Boolean(process.env.EVTCTL_DEBUG)
+    process.on('SIGINT', this.onSignal)
+    process.on('SIGTERM', this.onSignal)
+  }
+
+  protected async resolveTarget(text: string, contextName?: string): Promise<Target> {
+    const config = await loadConfig()
+    return parseTarget(text, currentContext(config, contextName))
+  }
+
+  /** Checks capabilities (exit 6, nothing loaded or connected), then loads the adapter. */
+  protected async open(target: Target, needs: readonly Capability[] = []): Promise<BrokerAdapter> {
+    requireCapabilities(target, needs)
+    const adapter = await openAdapter(target)
+    this.adapters.push(adapter)
+    return adapter
+  }
+
+  /** Throws InterruptedError (exit 130) if Ctrl-C stopped the work; a broken pipe is a clean end. */
+  protected throwIfInterrupted(): void {
+    const reason: unknown = this.signal.reason
+    if (this.signal.aborted && !(reason instanceof BrokenPipe)) {
+      throw isEvtctlError(reason) ? reason : new InterruptedError()
+    }
+  }
+
+  protected stderr(line: string): void {
+    process.stderr.write(`${line}\n`)
+  }
+
+  override async finally(err: Error | undefined): Promise<void> {
+    process.off('SIGINT', this.onSignal)
+    process.off('SIGTERM', this.onSignal)
+    await Promise.allSettled(this.adapters.map((a) => a.close()))
+    await super.finally(err)
+  }
+
+  /** One place renders errors: stderr for people, {"error": …} on stdout under --json. */
+  override async catch(err: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<void> {
+    err.message = cleanMessage(err.message)
+    const known = isEvtctlError(err) ? err : fromOclif(err)
+    const exit = known?.exitCode ?? ExitCode.Internal
+    process.exitCode = exit
+    if (known && known.exitCode === ExitCode.Interrupted && !this.jsonEnabled()) {
+      this.stderr(known.message)
+      return
+    }
+    if (this.jsonEnabled()) {
+      const body = known
+        ? known.toJSON()
+        : {code: 'INTERNAL', message: err.message, exitCode: ExitCode.Internal}
+      process.stdout.write(`${JSON.stringify({error: body}, null, 2)}\n`)
+      return
+    }
+    if (known) {
+      this.stderr(`Error: ${known.message}`)
+      if (known.hint) this.stderr(`Try: ${known.hint}`)
+      if (this.debugEnabled && known.cause) this.stderr(String((known.cause as Error).stack ?? known.cause))
+      return
+    }
+    this.stderr(`Error: internal error: ${err.message}`)
+    if (this.debugEnabled) this.stderr(String(err.stack))
+    else this.stderr('Try: rerun with --debug and report the stack trace; this is a bug in evtctl.')
+  }
+}
+
+/**
+ * oclif's own parse errors (unknown flag, missing argument, bad option) are usage errors (exit 2);
+ * our flag parsers throw EvtctlErrors that oclif re-words ("Parsing --from …").
+ */
+function cleanMessage(message: string): string {
+  return message
+    .replace(/^Parsing --\S+ \s*\n\t/, '')
+    .replace(/\nSee more help with --help$/, '')
+    .trim()
+}
+
+function fromOclif(err: Error & {oclif?: {exit?: number}}): EvtctlError | undefined {
+  if (
+    err.oclif?.exit === 2 ||
+    /Nonexistent flag|Unexpected argument|Missing required|Expected --|flag|argument/i.test(
+      err.name + err.message,
+    )
+  ) {
+    return new EvtctlError(
+      err.message,
+      'USAGE',
+      ExitCode.Usage,
+      'Run the command with --help to see its flags and examples.',
+    )
+  }
+  return undefined
+}

@@ -1,0 +1,161 @@
+import {createReadStream} from 'node:fs'
+import {access} from 'node:fs/promises'
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../base-command.js'
+import type {Envelope, Header} from '../envelope/envelope.js'
+import {type Decoration, envelopeOf, jsonlInput, linesInput, rawInput, spool} from '../envelope/input.js'
+import {payloadFromString} from '../envelope/payload.js'
+import {ExitCode, exitCodeHelp, UsageError} from '../errors.js'
+import {headerFlag} from '../flags.js'
+import {jsonlRenderer} from '../output/render.js'
+import {dataWriter} from '../output/stdout.js'
+import {type PublishEventsReport, publishEvents} from '../services/publish.js'
+
+export type PublishResult = PublishEventsReport
+
+export default class Publish extends BaseCommand {
+  static override summary = 'Publish messages: one from VALUE, or many from stdin or a file.'
+  static override description =
+    `Without VALUE, reads stdin (or --file): one message per line (--input lines), envelopes as written by "tail -o jsonl" (--input jsonl, lossless: keys, headers, binary values), or everything as one message (--input raw, binary-safe).
+
+JSONL input is validated in full before the first message is sent: a bad line is exit 2 with nothing sent.
+Values that are JSON are stored as JSON; other text as text; anything else as bytes (base64 in envelopes).
+
+${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
+
+  static override examples = [
+    {
+      description: 'One JSON message to the embedded file broker',
+      command: `<%= config.bin %> <%= command.id %> orders '{"id":1}'`,
+    },
+    {
+      description: 'One message per line from stdin, with a key and a header',
+      command: `printf 'a\\nb\\n' | <%= config.bin %> <%= command.id %> orders --key k1 --header source=cli`,
+    },
+    {
+      description: 'Re-publish a capture losslessly, 50 per second',
+      command:
+        '<%= config.bin %> <%= command.id %> kafka://127.0.0.1:9092/orders --input jsonl --file capture.jsonl --rate 50',
+    },
+    {
+      description: 'A binary file as one message',
+      command: '<%= config.bin %> <%= command.id %> blobs --input raw --file image.png',
+    },
+    {
+      description: 'Check a capture without sending',
+      command:
+        '<%= config.bin %> <%= command.id %> orders --input jsonl --file capture.jsonl --dry-run --json | jq .wouldSend',
+    },
+  ]
+
+  static override enableJsonFlag = true
+
+  static override args = {
+    target: Args.string({
+      description: 'Topic, queue or URL to publish to (see "Targets" in the README).',
+      required: true,
+    }),
+    value: Args.string({
+      description: 'The message value. Without it, messages are read from stdin or --file.',
+      ignoreStdin: true,
+    }),
+  }
+
+  static override flags = {
+    'dry-run': Flags.boolean({
+      summary: 'Validate and print what would be sent (as JSONL on stdout); send nothing.',
+    }),
+    file: Flags.string({char: 'f', summary: 'Read messages from this file instead of stdin.'}),
+    header: headerFlag({
+      char: 'H',
+      multiple: true,
+      summary: 'Add a header name=value to every message (repeatable).',
+    }),
+    input: Flags.option({
+      default: 'lines',
+      env: 'EVTCTL_INPUT',
+      options: ['lines', 'jsonl', 'raw'] as const,
+      summary: 'How to read stdin or --file.',
+    })(),
+    key: Flags.string({char: 'k', summary: 'Key for every message (replaces keys from envelopes).'}),
+    rate: Flags.integer({env: 'EVTCTL_RATE', min: 1, summary: 'At most this many messages per second.'}),
+  }
+
+  async run(): Promise<PublishResult> {
+    const {args, flags} = await this.parse(Publish)
+    if (args.value !== undefined && flags.file) {
+      throw new UsageError(
+        'Give either VALUE or --file, not both.',
+        'Drop VALUE to read the file, or drop --file.',
+      )
+    }
+    if (args.value === undefined && !flags.file && process.stdin.isTTY) {
+      throw new UsageError(
+        'No VALUE, no --file, and stdin is a terminal: nothing to publish.',
+        `Give a value (evtctl publish ${args.target} '{"id":1}'), pipe messages in, or use --file.`,
+      )
+    }
+    if (flags.file) await assertReadable(flags.file)
+    const target = await this.resolveTarget(args.target, flags.context)
+    const decoration: Decoration = {
+      ...(flags.key !== undefined ? {key: payloadFromString(flags.key)} : {}),
+      headers: (flags.header ?? []).map((h): Header => [h.name, payloadFromString(h.value, {json: false})]),
+    }
+
+    let cleanup: (() => Promise<void>) | undefined
+    try {
+      let events: AsyncIterable<Envelope>
+      if (args.value !== undefined) {
+        events = single(envelopeOf(Buffer.from(args.value, 'utf8'), decoration))
+      } else if (flags.input === 'jsonl') {
+        let path: string
+        if (flags.file) path = flags.file
+        else {
+          const spooled = await spool(process.stdin)
+          path = spooled.path
+          cleanup = spooled.cleanup
+        }
+        const input = await jsonlInput(path, flags.file ?? 'stdin', decoration)
+        events = input.events()
+      } else {
+        const chunks = flags.file ? createReadStream(flags.file) : process.stdin
+        events = flags.input === 'raw' ? rawInput(chunks, decoration) : linesInput(chunks, decoration)
+      }
+
+      const adapter = flags['dry-run'] ? undefined : await this.open(target)
+      const out = dataWriter(process.stdout, this.controller)
+      const report = await publishEvents(adapter, target, events, {
+        dryRun: flags['dry-run'],
+        rate: flags.rate,
+        signal: this.signal,
+        onDryRun: this.jsonEnabled() ? undefined : (env) => out.write(jsonlRenderer(env)),
+      })
+      await out.end()
+      this.throwIfInterrupted()
+      const failed = report.failed.length
+      if (report.dryRun)
+        this.stderr(`Dry run: would publish ${report.wouldSend} message(s) to ${report.target}.`)
+      else
+        this.stderr(
+          `Published ${report.sent} message(s) to ${report.target} in ${report.durationMs} ms${failed ? `; ${failed} failed` : ''}.`,
+        )
+      for (const f of report.failed.slice(0, 20)) this.stderr(`  message ${f.index + 1}: ${f.error}`)
+      if (failed) process.exitCode = ExitCode.PartialFailure
+      return report
+    } finally {
+      await cleanup?.()
+    }
+  }
+}
+
+async function* single(env: Envelope): AsyncGenerator<Envelope> {
+  yield env
+}
+
+async function assertReadable(path: string): Promise<void> {
+  try {
+    await access(path)
+  } catch {
+    throw new UsageError(`Cannot read --file ${path}: no such file.`, 'Check the path.', 'BAD_INPUT')
+  }
+}

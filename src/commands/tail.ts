@@ -1,0 +1,124 @@
+import {Args, Flags} from '@oclif/core'
+import type {Capability} from '../adapters/types.js'
+import {BaseCommand} from '../base-command.js'
+import {exitCodeHelp} from '../errors.js'
+import {fromFlag, headerFlag, untilFlag} from '../flags.js'
+import {
+  jsonlRenderer,
+  prettyRenderer,
+  type Renderer,
+  rawRenderer,
+  templateRenderer,
+} from '../output/render.js'
+import {dataWriter} from '../output/stdout.js'
+import {buildFilter} from '../services/filter.js'
+import {tailEvents} from '../services/tail.js'
+
+export default class Tail extends BaseCommand {
+  static override summary = 'Print messages from a topic, subscription or queue, live or over a window.'
+  static override description = `Never commits offsets, acks or deletes: reading leaves the broker as it was.
+
+Where it starts: --from (default end, i.e. only new messages). Where it stops: --until end stops at the end as it was when tail started; --until <time>/<duration> stops then; --max N stops after N printed messages. Without --until, tail follows live until Ctrl-C or --max.
+
+Filters combine with AND: --key <glob>, --header name=<glob> (repeatable), --where <JSONata expression> over {key, value, headers, timestamp, partition, offset, meta}.
+
+Output: -o pretty (default on a terminal), -o jsonl (the lossless envelope; default when piped), -o raw (value bytes only, newline after each), or --format '{offset} {key} {value.id}'.
+
+${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
+
+  static override examples = [
+    {
+      description: 'Everything so far, then stop',
+      command: '<%= config.bin %> <%= command.id %> orders --from beginning --until end',
+    },
+    {
+      description: 'Follow new messages live',
+      command: '<%= config.bin %> <%= command.id %> kafka://127.0.0.1:9092/orders',
+    },
+    {
+      description: 'The last 15 minutes, paid orders over 40 only',
+      command: `<%= config.bin %> <%= command.id %> orders --from -15m --until end --where 'value.status = "paid" and value.total > 40'`,
+    },
+    {
+      description: 'Capture to a file (lossless), replay it later',
+      command:
+        '<%= config.bin %> <%= command.id %> orders --from beginning --until end -o jsonl > capture.jsonl',
+    },
+    {
+      description: 'Just the ids, for a script',
+      command: `<%= config.bin %> <%= command.id %> orders --from beginning --until end -o jsonl | jq -r '.value.json.id'`,
+    },
+  ]
+
+  static override args = {
+    target: Args.string({
+      description: 'Topic, subscription, queue or URL to read (see "Targets" in the README).',
+      required: true,
+    }),
+  }
+
+  static override flags = {
+    format: Flags.string({
+      summary: 'Template per message, e.g. "{offset} {key} {value.id} {headers.trace-id}".',
+      exclusive: ['output'],
+    }),
+    from: fromFlag({
+      default: async () => ({kind: 'end' as const}),
+      defaultHelp: async () => 'end',
+      summary: 'Start: beginning, end, an offset, -N (last N), an ISO time, or -15m (time ago).',
+    }),
+    header: headerFlag({multiple: true, summary: 'Only messages with a header name=<glob> (repeatable).'}),
+    key: Flags.string({summary: 'Only messages whose key matches this glob.'}),
+    max: Flags.integer({env: 'EVTCTL_MAX', min: 1, summary: 'Stop after printing this many messages.'}),
+    output: Flags.option({
+      char: 'o',
+      env: 'EVTCTL_OUTPUT',
+      options: ['pretty', 'jsonl', 'raw'] as const,
+      summary: 'Output format [default: pretty on a terminal, jsonl otherwise].',
+    })(),
+    partition: Flags.integer({multiple: true, min: 0, summary: 'Read only this partition (repeatable).'}),
+    until: untilFlag({
+      summary: 'Stop: end (as it was at start), an ISO time, or a duration (30s). Default: follow.',
+    }),
+    where: Flags.string({
+      summary: 'JSONata expression; keep messages where it is true, e.g. value.total > 40.',
+    }),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Tail)
+    const filter = buildFilter({
+      key: flags.key,
+      headers: (flags.header ?? []).map((h): [string, string] => [h.name, h.value]),
+      where: flags.where,
+    })
+    const render = pickRenderer(flags.format, flags.output)
+    const target = await this.resolveTarget(args.target, flags.context)
+
+    const needs: Capability[] = []
+    if (flags.from.kind === 'offset' || flags.from.kind === 'last') needs.push('seekOffset')
+    if (flags.from.kind === 'time') needs.push('seekTime')
+    if (flags.partition?.length) needs.push('partitions')
+    if (!flags.until) needs.push('follow')
+    const adapter = await this.open(target, needs)
+
+    const out = dataWriter(process.stdout, this.controller)
+    await tailEvents(adapter, target, {
+      read: {from: flags.from, until: flags.until, partitions: flags.partition},
+      max: flags.max,
+      filter,
+      signal: this.signal,
+      write: (env) => out.write(render(env)),
+    })
+    await out.end()
+    this.throwIfInterrupted()
+  }
+}
+
+function pickRenderer(format: string | undefined, output: 'pretty' | 'jsonl' | 'raw' | undefined): Renderer {
+  if (format !== undefined) return templateRenderer(format)
+  const mode = output ?? (process.stdout.isTTY ? 'pretty' : 'jsonl')
+  if (mode === 'jsonl') return jsonlRenderer
+  if (mode === 'raw') return rawRenderer
+  return prettyRenderer({color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR})
+}

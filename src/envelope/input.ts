@@ -1,0 +1,93 @@
+import {createReadStream, createWriteStream} from 'node:fs'
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {pipeline} from 'node:stream/promises'
+import {splitLines} from '../util/lines.js'
+import {decodeEnvelope, type Envelope, type Header} from './envelope.js'
+import {type Payload, toPayload} from './payload.js'
+
+/** What --key and --header add to every message read from input. */
+export interface Decoration {
+  key?: Payload
+  headers?: Header[]
+}
+
+function decorate(env: Envelope, d: Decoration): Envelope {
+  if (!d.key && !d.headers?.length) return env
+  return {
+    ...env,
+    ...(d.key ? {key: d.key} : {}),
+    ...(d.headers?.length ? {headers: [...(env.headers ?? []), ...d.headers]} : {}),
+  }
+}
+
+export function envelopeOf(bytes: Uint8Array, d: Decoration = {}): Envelope {
+  return decorate({v: 1, value: toPayload(bytes)}, d)
+}
+
+/** One message per line (\n; a trailing \r is kept as data). Empty lines are skipped. */
+export async function* linesInput(
+  chunks: AsyncIterable<Buffer | string>,
+  d: Decoration,
+): AsyncGenerator<Envelope> {
+  for await (const line of splitLines(chunks)) {
+    if (line.length === 0) continue
+    yield envelopeOf(line, d)
+  }
+}
+
+/** The whole input as one message, byte-exact. */
+export async function* rawInput(
+  chunks: AsyncIterable<Buffer | string>,
+  d: Decoration,
+): AsyncGenerator<Envelope> {
+  const parts: Buffer[] = []
+  for await (const c of chunks) parts.push(typeof c === 'string' ? Buffer.from(c) : c)
+  yield envelopeOf(Buffer.concat(parts), d)
+}
+
+/**
+ * Envelopes from a JSONL file, validated in full before the first one is handed out, so a bad
+ * line 9,000 is exit 2 with nothing sent. Blank lines are skipped.
+ */
+export async function jsonlInput(
+  path: string,
+  label: string,
+  d: Decoration,
+): Promise<{count: number; events: () => AsyncGenerator<Envelope>}> {
+  let count = 0
+  let lineNo = 0
+  for await (const line of splitLines(createReadStream(path))) {
+    lineNo++
+    if (isBlank(line)) continue
+    decodeEnvelope(line.toString('utf8'), `Line ${lineNo} of ${label}`)
+    count++
+  }
+  async function* events(): AsyncGenerator<Envelope> {
+    let n = 0
+    for await (const line of splitLines(createReadStream(path))) {
+      n++
+      if (isBlank(line)) continue
+      yield decorate(decodeEnvelope(line.toString('utf8'), `Line ${n} of ${label}`), d)
+    }
+  }
+  return {count, events}
+}
+
+function isBlank(line: Buffer): boolean {
+  return line.length === 0 || (line.length === 1 && line[0] === 13)
+}
+
+/**
+ * Copies a stream to a private temp file (0600) so it can be read twice (validate, then send).
+ * Returns the path and a cleanup function.
+ */
+export async function spool(
+  stream: NodeJS.ReadableStream,
+): Promise<{path: string; cleanup: () => Promise<void>}> {
+  const dir = await mkdtemp(join(tmpdir(), 'evtctl-'))
+  const path = join(dir, 'stdin.jsonl')
+  await pipeline(stream, createWriteStream(path, {mode: 0o600}))
+  return {path, cleanup: () => rm(dir, {recursive: true, force: true})}
+}

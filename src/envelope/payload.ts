@@ -1,0 +1,67 @@
+/**
+ * A payload is bytes shown the most readable way that still restores them exactly:
+ * `{json}` when the bytes are UTF-8 text in canonical compact JSON (JSON.stringify(JSON.parse(t)) === t),
+ * `{utf8}` when they are valid UTF-8, `{base64}` otherwise. Anything that would not re-serialise to
+ * the same bytes (pretty-printed JSON, 1e5, big integers, duplicate keys) stays `{utf8}`.
+ */
+export type Payload = {json: unknown} | {utf8: string} | {base64: string}
+
+const strictUtf8 = new TextDecoder('utf-8', {fatal: true, ignoreBOM: true})
+
+export function toPayload(bytes: Uint8Array, opts: {json?: boolean} = {}): Payload {
+  let text: string
+  try {
+    text = strictUtf8.decode(bytes)
+  } catch {
+    return {base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}
+  }
+  if (opts.json !== false && looksLikeJson(text)) {
+    try {
+      const parsed: unknown = JSON.parse(text)
+      if (JSON.stringify(parsed) === text) return {json: parsed}
+    } catch {
+      // not JSON: fall through to text
+    }
+  }
+  return {utf8: text}
+}
+
+export function payloadFromString(text: string, opts: {json?: boolean} = {}): Payload {
+  return toPayload(Buffer.from(text, 'utf8'), opts)
+}
+
+function looksLikeJson(text: string): boolean {
+  const c = text.charCodeAt(0)
+  // { [ " digit - t f n: cheap pre-check before JSON.parse
+  return (
+    c === 123 ||
+    c === 91 ||
+    c === 34 ||
+    (c >= 48 && c <= 57) ||
+    c === 45 ||
+    c === 116 ||
+    c === 102 ||
+    c === 110
+  )
+}
+
+export function payloadBytes(p: Payload): Buffer {
+  if ('base64' in p) return Buffer.from(p.base64, 'base64')
+  if ('utf8' in p) return Buffer.from(p.utf8, 'utf8')
+  return Buffer.from(JSON.stringify(p.json), 'utf8')
+}
+
+/** Text for display and for filters: the JSON value, the text, or null for binary. */
+export function payloadText(p: Payload): string {
+  if ('utf8' in p) return p.utf8
+  if ('json' in p) return JSON.stringify(p.json)
+  return p.base64
+}
+
+/** The value a filter expression sees: parsed JSON, text, or {base64} for binary. */
+export function payloadData(p: Payload | null | undefined): unknown {
+  if (p == null) return null
+  if ('json' in p) return p.json
+  if ('utf8' in p) return p.utf8
+  return p
+}

@@ -1,0 +1,87 @@
+import jsonata from 'jsonata'
+import picomatch from 'picomatch'
+import type {Envelope} from '../envelope/envelope.js'
+import {payloadData, payloadText} from '../envelope/payload.js'
+import {UsageError} from '../errors.js'
+
+export interface FilterSpec {
+  /** Glob on the key text. */
+  key?: string
+  /** name=glob pairs; all must match (a header matches when any header of that name does). */
+  headers?: Array<[name: string, glob: string]>
+  /** A JSONata expression over {key, value, headers, timestamp, partition, offset, meta}; truthy = keep. */
+  where?: string
+}
+
+export type EventFilter = (env: Envelope) => Promise<boolean> | boolean
+
+/** The object a --where expression sees. Header values are text; repeated headers become arrays. */
+export function filterView(env: Envelope): Record<string, unknown> {
+  const headers: Record<string, unknown> = {}
+  for (const [name, value] of env.headers ?? []) {
+    const text = value === null ? null : payloadText(value)
+    const prev = headers[name]
+    headers[name] = prev === undefined ? text : Array.isArray(prev) ? [...prev, text] : [prev, text]
+  }
+  return {
+    key: env.key == null ? null : payloadText(env.key),
+    value: payloadData(env.value),
+    headers,
+    timestamp: env.timestamp,
+    partition: env.partition,
+    offset: env.offset,
+    meta: env.meta ?? {},
+  }
+}
+
+/**
+ * Compiles every filter up front, so a bad expression is exit 2 before connecting.
+ * Returns undefined when there is nothing to filter.
+ */
+export function buildFilter(spec: FilterSpec): EventFilter | undefined {
+  const checks: Array<(env: Envelope) => boolean> = []
+  if (spec.key !== undefined) {
+    const match = picomatch(spec.key, {dot: true})
+    checks.push((env) => env.key != null && match(payloadText(env.key)))
+  }
+  for (const [name, glob] of spec.headers ?? []) {
+    const match = picomatch(glob, {dot: true})
+    checks.push((env) =>
+      (env.headers ?? []).some(([n, v]) => n === name && v !== null && match(payloadText(v))),
+    )
+  }
+  let where: ReturnType<typeof jsonata> | undefined
+  if (spec.where !== undefined) {
+    try {
+      where = jsonata(spec.where)
+    } catch (err) {
+      const e = err as {message?: string; position?: number}
+      throw new UsageError(
+        `--where is not a valid JSONata expression: ${e.message ?? String(err)}${e.position !== undefined ? ` (at character ${e.position})` : ''}.`,
+        `Example: --where 'value.total > 40 and headers."trace-id" != null'. See https://docs.jsonata.org.`,
+        'BAD_EXPRESSION',
+      )
+    }
+  }
+  if (checks.length === 0 && !where) return undefined
+  const expr = where
+  return async (env) => {
+    for (const check of checks) if (!check(env)) return false
+    if (!expr) return true
+    try {
+      return truthy(await expr.evaluate(filterView(env)))
+    } catch (err) {
+      throw new UsageError(
+        `--where failed on the message at offset ${env.offset ?? '?'}: ${(err as Error).message}.`,
+        'Guard the expression, e.g. $exists(value.total) and value.total > 40.',
+        'BAD_EXPRESSION',
+      )
+    }
+  }
+}
+
+function truthy(v: unknown): boolean {
+  if (v === undefined || v === null || v === false || v === 0 || v === '') return false
+  if (Array.isArray(v)) return v.length > 0
+  return true
+}

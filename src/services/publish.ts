@@ -1,0 +1,56 @@
+import type {BrokerAdapter, PublishFailure} from '../adapters/types.js'
+import type {Target} from '../config/targets.js'
+import type {Envelope} from '../envelope/envelope.js'
+import {throttled} from '../util/rate.js'
+
+export interface PublishEventsOptions {
+  dryRun: boolean
+  /** Messages per second; undefined = as fast as the broker takes them. */
+  rate?: number
+  signal: AbortSignal
+  onProgress?: (sent: number) => void
+  /** Dry run: receives each event that would be sent. */
+  onDryRun?: (env: Envelope) => Promise<void> | void
+}
+
+export interface PublishEventsReport {
+  target: string
+  dryRun: boolean
+  sent: number
+  failed: PublishFailure[]
+  /** Dry run: how many would be sent. */
+  wouldSend?: number
+  durationMs: number
+}
+
+/** Sends events to one target. In a dry run, nothing is sent and no adapter is needed. */
+export async function publishEvents(
+  adapter: BrokerAdapter | undefined,
+  target: Target,
+  events: AsyncIterable<Envelope>,
+  opts: PublishEventsOptions,
+): Promise<PublishEventsReport> {
+  const started = performance.now()
+  const source = opts.rate ? throttled(events, opts.rate, opts.signal) : events
+  if (opts.dryRun || !adapter) {
+    let count = 0
+    for await (const env of source) {
+      count++
+      await opts.onDryRun?.(env)
+    }
+    return {
+      target: target.url,
+      dryRun: true,
+      sent: 0,
+      failed: [],
+      wouldSend: count,
+      durationMs: elapsed(started),
+    }
+  }
+  const report = await adapter.publish(target, source, {signal: opts.signal, onProgress: opts.onProgress})
+  return {target: target.url, dryRun: false, ...report, durationMs: elapsed(started)}
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started)
+}
