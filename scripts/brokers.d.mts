@@ -1,0 +1,19 @@
+export type BrokerName = 'kafka' | 'sqs' | 'pubsub'
+export interface BrokerEnv {
+  KAFKA_BROKERS?: string
+  KAFKA_LIBS?: string
+  SQS_ENDPOINT?: string
+  SQS_REGION?: string
+  PUBSUB_EMULATOR_HOST?: string
+  PUBSUB_PROJECT_ID?: string
+}
+export const ALL: BrokerName[]
+export const ROOT: string
+export function up(
+  names?: BrokerName[],
+): Promise<{env: BrokerEnv; started: BrokerName[]; failed: Record<string, string>}>
+export function down(names?: BrokerName[]): Promise<void>
+export function status(): Promise<
+  Array<{name: BrokerName; running: boolean; port?: number; pid?: number; rssMb?: number}>
+>
+export function ensureKcat(): boolean

@@ -1,0 +1,536 @@
+#!/usr/bin/env node
+/**
+ * Real brokers on this machine, without Docker: Kafka (KRaft, single node), ElasticMQ (SQS) and the
+ * Google Pub/Sub emulator, each a local JVM bound to 127.0.0.1 on a free port.
+ *
+ *   npm run brokers -- up [kafka] [sqs] [pubsub]   fetch what is missing, start, wait, write .brokers/env
+ *   npm run brokers -- down                        stop what `up` started and remove its data
+ *   npm run brokers -- status                      what runs where
+ *
+ * Jars are fetched from Maven Central with a pinned maven-dependency-plugin into .cache/brokers/
+ * (git-ignored). State lives in .brokers/ (state.json, env, one log per broker).
+ * Also used as a module by the vitest global setup (test/brokers/global-setup.ts).
+ */
+import {execFileSync, spawn, spawnSync} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {createServer, Socket} from 'node:net'
+import {dirname, join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+export const STATE_DIR = join(ROOT, '.brokers')
+const CACHE_DIR = process.env.EVTCTL_BROKER_CACHE || join(ROOT, '.cache', 'brokers')
+const STATE_FILE = join(STATE_DIR, 'state.json')
+export const ENV_FILE = join(STATE_DIR, 'env')
+
+export const VERSIONS = {
+  kafka: '3.9.1',
+  elasticmq: '1.7.1',
+  dependencyPlugin: '3.8.1',
+  slf4j: '1.7.36',
+}
+const READY_TIMEOUT_MS = Number(process.env.EVTCTL_BROKER_TIMEOUT_MS || 60_000)
+const HEAP = '-Xmx512m'
+const PUBSUB_EMULATOR = '/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator'
+export const ALL = ['kafka', 'sqs', 'pubsub']
+
+const log = (msg) => process.stderr.write(`[brokers] ${msg}\n`)
+
+// ---------- state ----------
+
+function readState() {
+  try {
+    return JSON.parse(readFileSync(STATE_FILE, 'utf8'))
+  } catch {
+    return {}
+  }
+}
+
+function writeState(state) {
+  mkdirSync(STATE_DIR, {recursive: true})
+  writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`)
+  writeFileSync(ENV_FILE, envLines(state))
+}
+
+/** Connection settings as a plain object (also what the test setup hands to tests). */
+export function envOf(state) {
+  const env = {}
+  if (state.kafka) {
+    env.KAFKA_BROKERS = `127.0.0.1:${state.kafka.port}`
+    env.KAFKA_LIBS = state.kafka.libs
+  }
+  if (state.sqs) {
+    env.SQS_ENDPOINT = `http://127.0.0.1:${state.sqs.port}`
+    env.SQS_REGION = 'us-east-1'
+  }
+  if (state.pubsub) {
+    env.PUBSUB_EMULATOR_HOST = `127.0.0.1:${state.pubsub.port}`
+    env.PUBSUB_PROJECT_ID = 'evtctl-local'
+  }
+  return env
+}
+
+function envLines(state) {
+  return Object.entries(envOf(state))
+    .map(([k, v]) => `export ${k}=${v}\n`)
+    .join('')
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function portOpen(port) {
+  return new Promise((res) => {
+    const s = new Socket()
+    s.setTimeout(1000)
+    s.once('connect', () => {
+      s.destroy()
+      res(true)
+    })
+    s.once('error', () => res(false))
+    s.once('timeout', () => {
+      s.destroy()
+      res(false)
+    })
+    s.connect(port, '127.0.0.1')
+  })
+}
+
+async function running(entry) {
+  return Boolean(entry && alive(entry.pid) && (await portOpen(entry.port)))
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer()
+    srv.unref()
+    srv.once('error', rej)
+    srv.listen(0, '127.0.0.1', () => {
+      const {port} = srv.address()
+      srv.close(() => res(port))
+    })
+  })
+}
+
+// ---------- fetching jars ----------
+
+function mavenFetch(name, deps) {
+  const dir = join(CACHE_DIR, name)
+  const libs = join(dir, 'libs')
+  const marker = join(dir, '.complete')
+  if (existsSync(marker)) return libs
+  mkdirSync(dir, {recursive: true})
+  const pom = `<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>evtctl.brokers</groupId>
+  <artifactId>${name}</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+${deps.map(([g, a, v]) => `    <dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`).join('\n')}
+  </dependencies>
+</project>
+`
+  writeFileSync(join(dir, 'pom.xml'), pom)
+  log(`fetching ${name} from Maven Central (once; cached in ${dir})`)
+  const started = Date.now()
+  const r = spawnSync(
+    'mvn',
+    [
+      '-B',
+      '-q',
+      '-Dstyle.color=never',
+      '-f',
+      join(dir, 'pom.xml'),
+      `org.apache.maven.plugins:maven-dependency-plugin:${VERSIONS.dependencyPlugin}:copy-dependencies`,
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${libs}`,
+    ],
+    {stdio: ['ignore', 'inherit', 'inherit']},
+  )
+  if (r.status !== 0) throw new Error(`mvn could not fetch ${name} (exit ${r.status}); see the output above`)
+  writeFileSync(marker, new Date().toISOString())
+  log(`fetched ${name} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  return libs
+}
+
+export function kafkaLibs() {
+  return mavenFetch(`kafka-${VERSIONS.kafka}`, [
+    ['org.apache.kafka', 'kafka_2.13', VERSIONS.kafka],
+    ['org.apache.kafka', 'kafka-tools', VERSIONS.kafka],
+    ['org.slf4j', 'slf4j-reload4j', VERSIONS.slf4j],
+  ])
+}
+
+function elasticmqLibs() {
+  return mavenFetch(`elasticmq-${VERSIONS.elasticmq}`, [
+    ['org.elasticmq', 'elasticmq-server_2.13', VERSIONS.elasticmq],
+  ])
+}
+
+// ---------- starting ----------
+
+function spawnLogged(cmd, args, {cwd, logFile, env}) {
+  const fd = openLog(logFile)
+  // detached: the broker gets its own process group, so `down` can stop it and its children.
+  const child = spawn(cmd, args, {
+    cwd,
+    env: {...process.env, ...env},
+    detached: true,
+    stdio: ['ignore', fd, fd],
+  })
+  child.unref()
+  return child.pid
+}
+
+function openLog(file) {
+  mkdirSync(dirname(file), {recursive: true})
+  writeFileSync(file, '')
+  return openSync(file, 'a')
+}
+
+async function waitReady(name, pid, logFile, pattern, port) {
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  while (Date.now() < deadline) {
+    const text = existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''
+    if (pattern.test(text) && (await portOpen(port))) return
+    if (!alive(pid)) throw new BrokerStartError(name, `exited during start-up`, logFile)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  killGroup(pid)
+  throw new BrokerStartError(name, `not ready within ${READY_TIMEOUT_MS / 1000} s`, logFile)
+}
+
+export class BrokerStartError extends Error {
+  constructor(name, why, logFile) {
+    const tail = existsSync(logFile)
+      ? readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n')
+      : '(no log)'
+    super(`${name} ${why}. Last lines of ${logFile}:\n${tail}`)
+    this.name = 'BrokerStartError'
+  }
+}
+
+async function startKafka() {
+  const libs = kafkaLibs()
+  const [port, cport] = [await freePort(), await freePort()]
+  const dir = join(STATE_DIR, 'kafka')
+  rmSync(dir, {recursive: true, force: true})
+  mkdirSync(join(dir, 'data'), {recursive: true})
+  const props = `process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:${cport}
+listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${cport}
+advertised.listeners=PLAINTEXT://127.0.0.1:${port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=${join(dir, 'data')}
+num.partitions=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=3
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+`
+  writeFileSync(join(dir, 'server.properties'), props)
+  writeFileSync(
+    join(dir, 'log4j.properties'),
+    `log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka=INFO
+log4j.logger.org.apache.kafka=WARN
+log4j.logger.kafka.server.KafkaServer=INFO
+log4j.logger.kafka.server.KafkaRaftServer=INFO
+`,
+  )
+  const clusterId = randomBytes(16).toString('base64url').slice(0, 22)
+  const log4j = `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`
+  execFileSync(
+    'java',
+    [
+      log4j,
+      '-cp',
+      `${libs}/*`,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      join(dir, 'server.properties'),
+      '--ignore-formatted',
+    ],
+    {stdio: ['ignore', 'ignore', 'inherit']},
+  )
+  const logFile = join(dir, 'kafka.log')
+  const pid = spawnLogged(
+    'java',
+    [HEAP, '-XX:+UseSerialGC', log4j, '-cp', `${libs}/*`, 'kafka.Kafka', join(dir, 'server.properties')],
+    {
+      cwd: dir,
+      logFile,
+    },
+  )
+  await waitReady('kafka', pid, logFile, /Kafka Server started|KafkaRaftServer.*started/, port)
+  return {pid, port, controllerPort: cport, dir, libs, logFile}
+}
+
+async function startSqs() {
+  const libs = elasticmqLibs()
+  const port = await freePort()
+  const dir = join(STATE_DIR, 'sqs')
+  rmSync(dir, {recursive: true, force: true})
+  mkdirSync(dir, {recursive: true})
+  writeFileSync(
+    join(dir, 'elasticmq.conf'),
+    `include classpath("application.conf")
+node-address { protocol = http, host = "127.0.0.1", port = ${port}, context-path = "" }
+rest-sqs { enabled = true, bind-port = ${port}, bind-hostname = "127.0.0.1", sqs-limits = strict }
+rest-stats { enabled = false }
+generate-node-address = false
+aws { region = us-east-1, accountId = 000000000000 }
+`,
+  )
+  const logFile = join(dir, 'elasticmq.log')
+  const pid = spawnLogged(
+    'java',
+    [
+      HEAP,
+      '-XX:+UseSerialGC',
+      `-Dconfig.file=${join(dir, 'elasticmq.conf')}`,
+      '-cp',
+      `${libs}/*`,
+      'org.elasticmq.server.Main',
+    ],
+    {cwd: dir, logFile},
+  )
+  await waitReady('sqs', pid, logFile, /ElasticMQ server \(.*\) started/, port)
+  return {pid, port, dir, libs, logFile}
+}
+
+async function startPubsub() {
+  if (!existsSync(PUBSUB_EMULATOR)) {
+    throw new Error(
+      `The Pub/Sub emulator is not installed (${PUBSUB_EMULATOR}). Install the Debian package google-cloud-cli-pubsub-emulator.`,
+    )
+  }
+  const port = await freePort()
+  const dir = join(STATE_DIR, 'pubsub')
+  rmSync(dir, {recursive: true, force: true})
+  mkdirSync(join(dir, 'data'), {recursive: true})
+  const logFile = join(dir, 'pubsub.log')
+  const pid = spawnLogged(
+    PUBSUB_EMULATOR,
+    ['--host=127.0.0.1', `--port=${port}`, `--data-dir=${join(dir, 'data')}`],
+    {
+      cwd: dir,
+      logFile,
+      env: {JAVA_OPTS: `${HEAP} -XX:+UseSerialGC`},
+    },
+  )
+  await waitReady('pubsub', pid, logFile, /Server started, listening on/, port)
+  return {pid, port, dir, logFile}
+}
+
+const STARTERS = {kafka: startKafka, sqs: startSqs, pubsub: startPubsub}
+
+/** The Kafka C client, used by tests and benchmarks as a peer. Installed from Debian when missing. */
+export function ensureKcat() {
+  if (spawnSync('sh', ['-c', 'command -v kcat'], {stdio: 'ignore'}).status === 0) return true
+  if (process.getuid?.() !== 0) {
+    log('kcat is missing and this is not root: install it with "apt-get install -y kcat"')
+    return false
+  }
+  log('installing kcat from Debian (apt-get install -y kcat)')
+  let r = spawnSync('apt-get', ['install', '-y', '-q', 'kcat'], {stdio: ['ignore', 'ignore', 'inherit']})
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update', '-q'], {stdio: ['ignore', 'ignore', 'inherit']})
+    r = spawnSync('apt-get', ['install', '-y', '-q', 'kcat'], {stdio: ['ignore', 'ignore', 'inherit']})
+  }
+  return r.status === 0
+}
+
+/**
+ * Starts the named brokers (reusing any that already run), writes .brokers/env, and returns
+ * {env, started: names started now, failed: {name: message}}.
+ */
+export async function up(names = ALL) {
+  const state = readState()
+  const started = []
+  const failed = {}
+  // Fetch jars one at a time (Maven's local repository does not like parallel writers), then start in parallel.
+  for (const name of names) {
+    if (await running(state[name])) continue
+    try {
+      if (name === 'kafka') kafkaLibs()
+      if (name === 'sqs') elasticmqLibs()
+    } catch (err) {
+      failed[name] = err.message
+    }
+  }
+  await Promise.all(
+    names.map(async (name) => {
+      if (failed[name]) return
+      if (await running(state[name])) {
+        log(`${name} already running on 127.0.0.1:${state[name].port} (pid ${state[name].pid})`)
+        return
+      }
+      const t0 = Date.now()
+      try {
+        state[name] = {...(await STARTERS[name]()), startedAt: new Date().toISOString()}
+        started.push(name)
+        log(
+          `${name} ready on 127.0.0.1:${state[name].port} in ${((Date.now() - t0) / 1000).toFixed(1)} s (pid ${state[name].pid})`,
+        )
+      } catch (err) {
+        delete state[name]
+        failed[name] = err.message
+      }
+    }),
+  )
+  if (names.includes('kafka')) ensureKcat()
+  writeState(state)
+  return {env: envOf(state), started, failed}
+}
+
+function killGroup(pid) {
+  try {
+    process.kill(-pid, 'SIGTERM')
+  } catch {
+    try {
+      process.kill(pid, 'SIGTERM')
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Stops the named brokers (SIGTERM, then SIGKILL after 10 s) and removes their data. */
+export async function down(names = ALL) {
+  const state = readState()
+  await Promise.all(
+    names.map(async (name) => {
+      const entry = state[name]
+      if (!entry) return
+      if (alive(entry.pid)) {
+        killGroup(entry.pid)
+        const deadline = Date.now() + 10_000
+        while (alive(entry.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+        if (alive(entry.pid)) {
+          try {
+            process.kill(-entry.pid, 'SIGKILL')
+          } catch {
+            // gone meanwhile
+          }
+        }
+        log(`${name} stopped (pid ${entry.pid})`)
+      }
+      rmSync(entry.dir, {recursive: true, force: true})
+      delete state[name]
+    }),
+  )
+  writeState(state)
+  if (Object.keys(state).length === 0) rmSync(STATE_DIR, {recursive: true, force: true})
+}
+
+export async function status() {
+  const state = readState()
+  const rows = []
+  for (const name of ALL) {
+    const e = state[name]
+    rows.push({
+      name,
+      running: await running(e),
+      port: e?.port,
+      pid: e?.pid,
+      rssMb: e ? rssMb(e.pid) : undefined,
+    })
+  }
+  return rows
+}
+
+function rssMb(pid) {
+  // The JVM is the process itself (kafka, sqs) or a child of the start script (pubsub): sum the group.
+  try {
+    let kb = 0
+    for (const p of readdirSync('/proc')) {
+      if (!/^\d+$/.test(p)) continue
+      try {
+        const st = readFileSync(`/proc/${p}/stat`, 'utf8')
+        const fields = st.slice(st.lastIndexOf(')') + 2).split(' ')
+        if (Number(fields[2]) !== pid) continue // pgrp
+        const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))
+        if (m) kb += Number(m[1])
+      } catch {
+        // process ended while reading
+      }
+    }
+    return Math.round(kb / 1024)
+  } catch {
+    return undefined
+  }
+}
+
+// ---------- CLI ----------
+
+async function main() {
+  const [cmd = 'status', ...rest] = process.argv.slice(2)
+  const names = rest.length ? rest : ALL
+  const unknown = names.filter((n) => !ALL.includes(n))
+  if (unknown.length) {
+    log(`unknown broker(s): ${unknown.join(', ')}; choose from ${ALL.join(', ')}`)
+    process.exit(2)
+  }
+  if (cmd === 'up') {
+    const {env, failed} = await up(names)
+    for (const [name, msg] of Object.entries(failed)) log(`${name} FAILED: ${msg}`)
+    process.stdout.write(`# Connection settings (also in ${ENV_FILE}; load them with: . .brokers/env)\n`)
+    for (const [k, v] of Object.entries(env)) process.stdout.write(`export ${k}=${v}\n`)
+    process.stdout.write('# Point evtctl at them:\n')
+    if (env.KAFKA_BROKERS)
+      process.stdout.write(
+        `evtctl config set-context local-kafka --broker kafka --brokers ${env.KAFKA_BROKERS}\n`,
+      )
+    if (env.SQS_ENDPOINT)
+      process.stdout.write(
+        `evtctl config set-context local-sqs --broker sqs --region ${env.SQS_REGION} --endpoint ${env.SQS_ENDPOINT}\n`,
+      )
+    if (env.PUBSUB_EMULATOR_HOST)
+      process.stdout.write(
+        `evtctl config set-context local-pubsub --broker pubsub --project ${env.PUBSUB_PROJECT_ID} --emulator-host ${env.PUBSUB_EMULATOR_HOST}\n`,
+      )
+    process.exit(Object.keys(failed).length ? 1 : 0)
+  } else if (cmd === 'down') {
+    await down(names)
+  } else if (cmd === 'status') {
+    for (const r of await status()) {
+      process.stdout.write(
+        r.running
+          ? `${r.name.padEnd(7)} running  127.0.0.1:${r.port}  pid ${r.pid}  rss ${r.rssMb} MB\n`
+          : `${r.name.padEnd(7)} stopped\n`,
+      )
+    }
+  } else {
+    log(`usage: npm run brokers -- up|down|status [${ALL.join('] [')}]`)
+    process.exit(2)
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    log(err.stack || String(err))
+    process.exit(1)
+  })
+}

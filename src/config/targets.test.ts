@@ -1,0 +1,111 @@
+import {describe, expect, test} from 'vitest'
+import type {NamedContext} from './config.js'
+import {parseTarget} from './targets.js'
+
+const env = {XDG_DATA_HOME: '/data', HOME: '/home/u'} as NodeJS.ProcessEnv
+
+describe('parseTarget', () => {
+  test('bare name without any context → embedded file broker in the XDG data dir', () => {
+    expect(parseTarget('orders', undefined, env)).toEqual({
+      kind: 'file',
+      url: 'file:///data/evtctl/orders.jsonl',
+      path: '/data/evtctl/orders.jsonl',
+      name: 'orders',
+    })
+  })
+
+  test('file:// relative and absolute', () => {
+    expect(parseTarget('file:///tmp/a/b.jsonl')).toMatchObject({
+      kind: 'file',
+      path: '/tmp/a/b.jsonl',
+      name: 'b',
+    })
+    expect(parseTarget('file://./events/x.jsonl')).toMatchObject({path: `${process.cwd()}/events/x.jsonl`})
+  })
+
+  test('kafka:// with several bootstrap servers and topics', () => {
+    expect(parseTarget('kafka://h1:9092,h2:9092/orders,payments')).toMatchObject({
+      kind: 'kafka',
+      brokers: ['h1:9092', 'h2:9092'],
+      topics: ['orders', 'payments'],
+    })
+  })
+
+  test('pubsub:// topics and subscriptions', () => {
+    expect(parseTarget('pubsub://acme/topics/orders')).toMatchObject({
+      project: 'acme',
+      resource: 'topics',
+      name: 'orders',
+    })
+    expect(parseTarget('pubsub://acme/subscriptions/orders-sub')).toMatchObject({
+      resource: 'subscriptions',
+      name: 'orders-sub',
+    })
+  })
+
+  test('sqs:// and queue URLs (AWS and ElasticMQ)', () => {
+    expect(parseTarget('sqs://us-east-1/orders.fifo')).toMatchObject({
+      kind: 'sqs',
+      region: 'us-east-1',
+      queueName: 'orders.fifo',
+    })
+    expect(parseTarget('https://sqs.eu-west-1.amazonaws.com/123456789012/orders')).toMatchObject({
+      kind: 'sqs',
+      region: 'eu-west-1',
+      queueName: 'orders',
+      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders',
+      endpoint: undefined,
+    })
+    expect(parseTarget('http://127.0.0.1:9324/000000000000/orders')).toMatchObject({
+      queueName: 'orders',
+      endpoint: 'http://127.0.0.1:9324',
+    })
+  })
+
+  test('bare names resolve through the context', () => {
+    const kafka: NamedContext = {name: 'local', broker: 'kafka', brokers: ['127.0.0.1:9092']}
+    expect(parseTarget('orders', kafka)).toMatchObject({
+      kind: 'kafka',
+      url: 'kafka://127.0.0.1:9092/orders',
+      context: kafka,
+    })
+    const sqs: NamedContext = {
+      name: 's',
+      broker: 'sqs',
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9324',
+    }
+    expect(parseTarget('orders', sqs)).toMatchObject({
+      kind: 'sqs',
+      url: 'sqs://us-east-1/orders',
+      endpoint: 'http://127.0.0.1:9324',
+    })
+    const ps: NamedContext = {name: 'p', broker: 'pubsub', project: 'demo'}
+    expect(parseTarget('orders', ps)).toMatchObject({url: 'pubsub://demo/topics/orders'})
+    expect(parseTarget('subscriptions/orders-sub', ps)).toMatchObject({
+      url: 'pubsub://demo/subscriptions/orders-sub',
+    })
+    const file: NamedContext = {name: 'f', broker: 'file', dir: '/srv/topics'}
+    expect(parseTarget('orders', file)).toMatchObject({path: '/srv/topics/orders.jsonl'})
+  })
+
+  test.each([
+    ['', /empty/],
+    ['amqp://x/y', /Unknown target scheme "amqp:\/\/"/],
+    ['kafka://h1:9092', /needs bootstrap servers and a topic/],
+    ['pubsub://acme/orders', /not a Pub\/Sub target/],
+    ['sqs://orders', /not an SQS target/],
+    ['has space', /neither a URL nor a plain/],
+  ])('%j is a usage error with a hint', (text, msg) => {
+    expect(() => parseTarget(text)).toThrow(msg)
+    expect(() => parseTarget(text)).toThrow(
+      expect.objectContaining({exitCode: 2, hint: expect.stringMatching(/\S/)}),
+    )
+  })
+
+  test('a context missing what a bare name needs says which flag sets it', () => {
+    expect(() => parseTarget('orders', {name: 'k', broker: 'kafka'})).toThrow(
+      expect.objectContaining({hint: expect.stringContaining('--brokers')}),
+    )
+  })
+})

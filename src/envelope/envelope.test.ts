@@ -1,0 +1,127 @@
+import fc from 'fast-check'
+import {describe, expect, test} from 'vitest'
+import {decodeEnvelope, type Envelope, encodeEnvelope} from './envelope.js'
+import {type Payload, payloadBytes, toPayload} from './payload.js'
+
+const bytesArb = fc.uint8Array({maxLength: 64})
+const payloadArb: fc.Arbitrary<Payload> = fc.oneof(
+  bytesArb.map((b) => toPayload(b)),
+  fc.string().map((s) => toPayload(Buffer.from(s))),
+  fc.jsonValue().map((j) => toPayload(Buffer.from(JSON.stringify(j)))),
+)
+const envelopeArb: fc.Arbitrary<Envelope> = fc.record(
+  {
+    v: fc.constant(1 as const),
+    source: fc.string(),
+    partition: fc.nat(),
+    offset: fc.bigInt({min: 0n, max: 2n ** 63n - 1n}).map(String),
+    timestamp: fc
+      .date({noInvalidDate: true, min: new Date(0), max: new Date(4e12)})
+      .map((d) => d.toISOString()),
+    timestampType: fc.constantFrom('create' as const, 'append' as const),
+    key: fc.option(payloadArb, {nil: null}),
+    headers: fc.array(fc.tuple(fc.string(), fc.option(payloadArb, {nil: null}))),
+    value: fc.option(payloadArb, {nil: null}),
+    meta: fc.record(
+      {
+        messageId: fc.string(),
+        orderingKey: fc.string(),
+        groupId: fc.string(),
+        dedupId: fc.string(),
+        deliveryAttempt: fc.nat(),
+        system: fc.dictionary(
+          fc.string().filter((k) => k !== '__proto__'),
+          fc.string(),
+        ),
+      },
+      {requiredKeys: []},
+    ),
+  },
+  {requiredKeys: ['v', 'value']},
+)
+
+describe('payload', () => {
+  test('any bytes round-trip exactly through toPayload → payloadBytes', () => {
+    fc.assert(
+      fc.property(bytesArb, (b) => {
+        expect(payloadBytes(toPayload(b))).toEqual(Buffer.from(b))
+      }),
+    )
+  })
+
+  test('any text round-trips exactly, JSON or not', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.jsonValue().map((j) => JSON.stringify(j, null, 1)),
+        ),
+        (s) => {
+          expect(payloadBytes(toPayload(Buffer.from(s))).toString()).toBe(s)
+        },
+      ),
+    )
+  })
+
+  test('chooses json only when it re-serialises to the same bytes', () => {
+    expect(toPayload(Buffer.from('{"id":17}'))).toEqual({json: {id: 17}})
+    expect(toPayload(Buffer.from('{ "id": 17 }'))).toEqual({utf8: '{ "id": 17 }'})
+    expect(toPayload(Buffer.from('1e5'))).toEqual({utf8: '1e5'})
+    expect(toPayload(Buffer.from('12345678901234567890'))).toEqual({utf8: '12345678901234567890'})
+    expect(toPayload(Buffer.from('{"a":1,"a":2}'))).toEqual({utf8: '{"a":1,"a":2}'})
+    expect(toPayload(Buffer.from([0xff, 0x00]))).toEqual({base64: '/wA='})
+    expect(toPayload(Buffer.from('true'), {json: false})).toEqual({utf8: 'true'})
+  })
+
+  test('keeps a UTF-8 byte-order mark', () => {
+    const b = Buffer.from([0xef, 0xbb, 0xbf, 0x41])
+    expect(payloadBytes(toPayload(b))).toEqual(b)
+  })
+})
+
+describe('envelope', () => {
+  test('random envelopes round-trip: decode(encode(e)) equals e, and re-encoding is byte-exact', () => {
+    fc.assert(
+      fc.property(envelopeArb, (env) => {
+        const line = encodeEnvelope(env)
+        const back = decodeEnvelope(line)
+        expect(back).toEqual(env)
+        expect(encodeEnvelope(back)).toBe(line)
+      }),
+      {numRuns: 300},
+    )
+  })
+
+  test('payload bytes survive the JSONL line', () => {
+    fc.assert(
+      fc.property(bytesArb, bytesArb, (k, v) => {
+        const back = decodeEnvelope(encodeEnvelope({v: 1, key: toPayload(k), value: toPayload(v)}))
+        expect(payloadBytes(back.key!)).toEqual(Buffer.from(k))
+        expect(payloadBytes(back.value!)).toEqual(Buffer.from(v))
+      }),
+    )
+  })
+
+  test('encodes a single line with fixed field order', () => {
+    const line = encodeEnvelope({value: {utf8: 'x\ny'}, v: 1, key: null, offset: '3'} as Envelope)
+    expect(line).toBe('{"v":1,"offset":"3","key":null,"value":{"utf8":"x\\ny"}}')
+    expect(line).not.toContain('\n')
+  })
+
+  test.each([
+    ['not json', /line 7 of f is not valid JSON/],
+    ['{"v":2,"value":null}', /line 7 of f is not a valid envelope at "v"/],
+    ['{"v":1}', /at "value"/],
+    ['{"v":1,"value":{"hex":"00"}}', /at "value"/],
+    ['{"v":1,"value":{"base64":"***"}}', /at "value.base64": Invalid base64/],
+    ['{"v":1,"value":null,"extra":1}', /not a valid envelope/],
+    ['{"v":1,"value":null,"headers":[["a"]]}', /at "headers.0"/],
+  ])('rejects %s naming the line', (line, message) => {
+    expect(() => decodeEnvelope(line, 'line 7 of f')).toThrow(message)
+    try {
+      decodeEnvelope(line, 'line 7 of f')
+    } catch (err) {
+      expect(err).toMatchObject({exitCode: 2, code: 'BAD_ENVELOPE'})
+    }
+  })
+})

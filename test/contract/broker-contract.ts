@@ -1,0 +1,181 @@
+import {describe, expect, test} from 'vitest'
+import {registry} from '../../src/adapters/registry.js'
+import type {BrokerAdapter, Delivery, ReadOptions} from '../../src/adapters/types.js'
+import type {Target} from '../../src/config/targets.js'
+import type {Envelope} from '../../src/envelope/envelope.js'
+import {payloadBytes} from '../../src/envelope/payload.js'
+import {ExitCode} from '../../src/errors.js'
+
+/** What a broker needs to give the contract suite. */
+export interface ContractSubject {
+  open(): Promise<BrokerAdapter>
+  /** A fresh, empty, existing topic/queue (unique name). */
+  freshTarget(): Promise<Target>
+  /** A target that does not exist. */
+  missingTarget(): Promise<Target>
+  /** How to read "everything there is, then stop" on this broker. */
+  readAll: ReadOptions
+}
+
+async function collect(it: AsyncIterable<Delivery>, max = Number.POSITIVE_INFINITY): Promise<Envelope[]> {
+  const out: Envelope[] = []
+  for await (const d of it) {
+    out.push(d.envelope)
+    if (out.length >= max) break
+  }
+  return out
+}
+
+async function* from<T>(items: T[]): AsyncGenerator<T> {
+  yield* items
+}
+
+const bytes = (...b: number[]) => ({base64: Buffer.from(b).toString('base64')})
+
+/** Envelopes that stress fidelity: binary, invalid UTF-8, duplicate headers, tombstones, JSON. */
+export const FIDELITY_SAMPLES: Envelope[] = [
+  {v: 1, key: {utf8: 'order-1'}, value: {json: {id: 1, total: 42.5, tags: ['a', 'b']}}},
+  {v: 1, key: bytes(0, 1, 2, 255), value: bytes(0xff, 0xfe, 0x00, 0x80, 0x0a)},
+  {
+    v: 1,
+    key: {utf8: 'dup'},
+    headers: [
+      ['trace-id', {utf8: 'abc'}],
+      ['dup', {utf8: 'first'}],
+      ['dup', {utf8: 'second'}],
+      ['bin', bytes(0, 1)],
+      ['empty', null],
+    ],
+    value: {utf8: 'plain text with\nnewline and ünïcödé'},
+  },
+  {v: 1, key: {utf8: 'gone'}, value: null},
+  {v: 1, value: {utf8: '{ "not": "canonical" }'}},
+]
+
+/**
+ * The promises every adapter keeps. Runs against the file broker always and against each real
+ * broker in integration. A broker that cannot keep one says so through its capabilities.
+ */
+export function describeBrokerContract(name: string, subject: () => ContractSubject): void {
+  describe(`broker contract: ${name}`, () => {
+    test('declares the same capabilities the registry advertises', async () => {
+      const s = subject()
+      const adapter = await s.open()
+      try {
+        expect(adapter.capabilities).toEqual(registry[adapter.kind].capabilities)
+      } finally {
+        await adapter.close()
+      }
+    })
+
+    test('round-trips keys, values and headers byte-exact, in order', async () => {
+      const s = subject()
+      const adapter = await s.open()
+      try {
+        const target = await s.freshTarget()
+        const report = await adapter.publish(target, from(FIDELITY_SAMPLES), {
+          signal: new AbortController().signal,
+        })
+        expect(report).toEqual({sent: FIDELITY_SAMPLES.length, failed: []})
+        const got = await collect(adapter.read(target, s.readAll, new AbortController().signal))
+        expect(got).toHaveLength(FIDELITY_SAMPLES.length)
+        got.forEach((env, i) => {
+          const want = FIDELITY_SAMPLES[i]!
+          expect(env.value === null ? null : payloadBytes(env.value)).toEqual(
+            want.value === null ? null : payloadBytes(want.value),
+          )
+          expect(env.key == null ? null : payloadBytes(env.key)).toEqual(
+            want.key == null ? null : payloadBytes(want.key),
+          )
+          const hs = (h: Envelope['headers']) =>
+            (h ?? []).map(([n, v]) => [n, v === null ? null : payloadBytes(v).toString('hex')])
+          expect(hs(env.headers)).toEqual(hs(want.headers))
+          expect(env.source).toBe(target.url)
+          expect(env.offset).toBeDefined()
+          expect(env.timestamp).toBeDefined()
+        })
+      } finally {
+        await adapter.close()
+      }
+    })
+
+    test('reading has no side effects: a second read sees the same messages', async () => {
+      const s = subject()
+      const adapter = await s.open()
+      try {
+        const target = await s.freshTarget()
+        await adapter.publish(target, from(FIDELITY_SAMPLES.slice(0, 3)), {
+          signal: new AbortController().signal,
+        })
+        const first = await collect(adapter.read(target, s.readAll, new AbortController().signal))
+        const second = await collect(adapter.read(target, s.readAll, new AbortController().signal))
+        expect(second.map((e) => e.offset)).toEqual(first.map((e) => e.offset))
+        expect(first).toHaveLength(3)
+      } finally {
+        await adapter.close()
+      }
+    })
+
+    test('a following read stops within one poll of an abort', async () => {
+      const s = subject()
+      const adapter = await s.open()
+      try {
+        const target = await s.freshTarget()
+        const controller = new AbortController()
+        const reading = collect(adapter.read(target, {from: {kind: 'end'}}, controller.signal))
+        await new Promise((r) => setTimeout(r, 300))
+        const t0 = Date.now()
+        controller.abort()
+        await reading
+        expect(Date.now() - t0).toBeLessThan(2_000)
+      } finally {
+        await adapter.close()
+      }
+    })
+
+    test('a following read delivers messages published after it started', async () => {
+      const s = subject()
+      const adapter = await s.open()
+      try {
+        const target = await s.freshTarget()
+        const controller = new AbortController()
+        const reading = collect(adapter.read(target, {from: {kind: 'end'}}, controller.signal), 2)
+        await new Promise((r) => setTimeout(r, 300))
+        await adapter.publish(target, from(FIDELITY_SAMPLES.slice(0, 2)), {signal: controller.signal})
+        const got = await reading
+        controller.abort()
+        expect(got.map((e) => e.key && payloadBytes(e.key).toString('hex'))).toEqual(
+          FIDELITY_SAMPLES.slice(0, 2).map((e) => e.key && payloadBytes(e.key).toString('hex')),
+        )
+      } finally {
+        await adapter.close()
+      }
+    })
+
+    test('a missing target is NotFound (exit 5) and is not created by reading', async () => {
+      const s = subject()
+      const adapter = await s.open()
+      try {
+        const target = await s.missingTarget()
+        await expect(
+          collect(adapter.read(target, s.readAll, new AbortController().signal)),
+        ).rejects.toMatchObject({
+          exitCode: ExitCode.NotFound,
+        })
+        await expect(
+          collect(adapter.read(target, s.readAll, new AbortController().signal)),
+        ).rejects.toMatchObject({
+          exitCode: ExitCode.NotFound,
+        })
+      } finally {
+        await adapter.close()
+      }
+    })
+
+    test('close is idempotent', async () => {
+      const adapter = await subject().open()
+      await adapter.close()
+      await adapter.close()
+    })
+  })
+}
