@@ -17,3 +17,5 @@ export function status(): Promise<
   Array<{name: BrokerName; running: boolean; port?: number; pid?: number; rssMb?: number}>
 >
 export function ensureKcat(): boolean
+export const KAFKA_TOOLS: Record<string, string>
+export function kafkaToolArgs(tool: string, args: string[]): string[]

@@ -6,6 +6,7 @@
  *   npm run brokers -- up [kafka] [sqs] [pubsub]   fetch what is missing, start, wait, write .brokers/env
  *   npm run brokers -- down                        stop what `up` started and remove its data
  *   npm run brokers -- status                      what runs where
+ *   npm run brokers -- kafka-tool TopicCommand --bootstrap-server … --list   Kafka's own tools
  *
  * Jars are fetched from Maven Central with a pinned maven-dependency-plugin into .cache/brokers/
  * (git-ignored). State lives in .brokers/ (state.json, env, one log per broker).
@@ -483,10 +484,39 @@ function rssMb(pid) {
   }
 }
 
+// ---------- Kafka's own tools (peers for cross-checks and benchmarks) ----------
+
+export const KAFKA_TOOLS = {
+  TopicCommand: 'org.apache.kafka.tools.TopicCommand',
+  ConsoleConsumer: 'org.apache.kafka.tools.consumer.ConsoleConsumer',
+  ConsoleProducer: 'org.apache.kafka.tools.ConsoleProducer',
+  ConsumerGroupCommand: 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
+  ProducerPerformance: 'org.apache.kafka.tools.ProducerPerformance',
+  ConsumerPerformance: 'org.apache.kafka.tools.ConsumerPerformance',
+}
+
+/** java argv that runs one of Kafka's tools from the cached jars (quiet logging). */
+export function kafkaToolArgs(tool, args) {
+  const cls = KAFKA_TOOLS[tool] ?? tool
+  const libs = kafkaLibs()
+  const log4j = join(CACHE_DIR, 'tools-log4j.properties')
+  if (!existsSync(log4j)) writeFileSync(log4j, 'log4j.rootLogger=WARN, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\nlog4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stderr.layout.ConversionPattern=%p %m%n\n')
+  return ['-Xmx512m', `-Dlog4j.configuration=file:${log4j}`, '-cp', `${libs}/*`, cls, ...args]
+}
+
 // ---------- CLI ----------
 
 async function main() {
   const [cmd = 'status', ...rest] = process.argv.slice(2)
+  if (cmd === 'kafka-tool') {
+    const [tool, ...args] = rest
+    if (!tool) {
+      log(`usage: npm run brokers -- kafka-tool ${Object.keys(KAFKA_TOOLS).join('|')} [args…]`)
+      process.exit(2)
+    }
+    const r = spawnSync('java', kafkaToolArgs(tool, args), {stdio: 'inherit'})
+    process.exit(r.status ?? 1)
+  }
   const names = rest.length ? rest : ALL
   const unknown = names.filter((n) => !ALL.includes(n))
   if (unknown.length) {
@@ -523,7 +553,7 @@ async function main() {
       )
     }
   } else {
-    log(`usage: npm run brokers -- up|down|status [${ALL.join('] [')}]`)
+    log(`usage: npm run brokers -- up|down|status [${ALL.join('] [')}], or kafka-tool TOOL [args…]`)
     process.exit(2)
   }
 }

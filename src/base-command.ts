@@ -1,8 +1,7 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 import {openAdapter, requireCapabilities} from './adapters/registry.js'
 import type {BrokerAdapter, Capability} from './adapters/types.js'
-import {currentContext, loadConfig} from './config/config.js'
-import {parseTarget, type Target} from './config/targets.js'
+import type {Target} from './config/targets.js'
 import {EvtctlError, ExitCode, InterruptedError, isEvtctlError} from './errors.js'
 import {BrokenPipe} from './output/stdout.js'
 
@@ -48,6 +47,11 @@ export abstract class BaseCommand extends Command {
   }
 
   protected async resolveTarget(text: string, contextName?: string): Promise<Target> {
+    // Imported here, not at the top: YAML and zod would slow down every --help and --version.
+    const [{currentContext, loadConfig}, {parseTarget}] = await Promise.all([
+      import('./config/config.js'),
+      import('./config/targets.js'),
+    ])
     const config = await loadConfig()
     return parseTarget(text, currentContext(config, contextName))
   }
@@ -113,10 +117,11 @@ export abstract class BaseCommand extends Command {
  * our flag parsers throw EvtctlErrors that oclif re-words ("Parsing --from …").
  */
 function cleanMessage(message: string): string {
-  return message
-    .replace(/^Parsing --\S+ \s*\n\t/, '')
-    .replace(/\nSee more help with --help$/, '')
-    .trim()
+  const m = /^Parsing (--\S+) \s*\n\t([\s\S]*?)(\nSee more help with --help)?$/.exec(message)
+  if (!m) return message
+  const [, flag, rest] = m as unknown as [string, string, string]
+  // Our own flag errors already name the flag; oclif's (integer ranges…) do not.
+  return rest.includes(flag) ? rest.trim() : `${flag}: ${rest.trim()}`
 }
 
 function fromOclif(err: Error & {oclif?: {exit?: number}}): EvtctlError | undefined {

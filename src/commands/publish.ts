@@ -3,13 +3,11 @@ import {access} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import type {Envelope, Header} from '../envelope/envelope.js'
-import {type Decoration, envelopeOf, jsonlInput, linesInput, rawInput, spool} from '../envelope/input.js'
-import {payloadFromString} from '../envelope/payload.js'
+import type {Decoration} from '../envelope/input.js'
 import {ExitCode, exitCodeHelp, UsageError} from '../errors.js'
 import {headerFlag} from '../flags.js'
-import {jsonlRenderer} from '../output/render.js'
 import {dataWriter} from '../output/stdout.js'
-import {type PublishEventsReport, publishEvents} from '../services/publish.js'
+import type {PublishEventsReport} from '../services/publish.js'
 
 export type PublishResult = PublishEventsReport
 
@@ -96,6 +94,14 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       )
     }
     if (flags.file) await assertReadable(flags.file)
+    // Loaded here, not at the top, so --help and --version stay fast.
+    const [{envelopeOf, jsonlInput, linesInput, rawInput, spool}, {payloadFromString}, {jsonlRenderer}, {publishEvents}] =
+      await Promise.all([
+        import('../envelope/input.js'),
+        import('../envelope/payload.js'),
+        import('../output/render.js'),
+        import('../services/publish.js'),
+      ])
     const target = await this.resolveTarget(args.target, flags.context)
     const decoration: Decoration = {
       ...(flags.key !== undefined ? {key: payloadFromString(flags.key)} : {}),

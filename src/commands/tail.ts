@@ -87,12 +87,18 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Tail)
+    // Heavy modules (zod, JSONata, renderers) load only when the command runs, not for --help.
+    const [{buildFilter}, render_, {tailEvents}] = await Promise.all([
+      import('../services/filter.js'),
+      import('../output/render.js'),
+      import('../services/tail.js'),
+    ])
     const filter = buildFilter({
       key: flags.key,
       headers: (flags.header ?? []).map((h): [string, string] => [h.name, h.value]),
       where: flags.where,
     })
-    const render = pickRenderer(flags.format, flags.output)
+    const render = pickRenderer(render_, flags.format, flags.output)
     const target = await this.resolveTarget(args.target, flags.context)
 
     const needs: Capability[] = []
@@ -115,10 +121,14 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
   }
 }
 
-function pickRenderer(format: string | undefined, output: 'pretty' | 'jsonl' | 'raw' | undefined): Renderer {
-  if (format !== undefined) return templateRenderer(format)
+function pickRenderer(
+  r: typeof import('../output/render.js'),
+  format: string | undefined,
+  output: 'pretty' | 'jsonl' | 'raw' | undefined,
+): Renderer {
+  if (format !== undefined) return r.templateRenderer(format)
   const mode = output ?? (process.stdout.isTTY ? 'pretty' : 'jsonl')
-  if (mode === 'jsonl') return jsonlRenderer
-  if (mode === 'raw') return rawRenderer
-  return prettyRenderer({color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR})
+  if (mode === 'jsonl') return r.jsonlRenderer
+  if (mode === 'raw') return r.rawRenderer
+  return r.prettyRenderer({color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR})
 }

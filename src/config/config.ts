@@ -68,7 +68,8 @@ export async function loadConfig(file = configFile()): Promise<Config> {
 export async function saveConfig(config: Config, file = configFile()): Promise<void> {
   await mkdir(dirname(file), {recursive: true, mode: 0o700})
   const tmp = `${file}.${process.pid}.tmp`
-  await writeFile(tmp, stringify(config), {mode: 0o600})
+  const ordered = {'current-context': config['current-context'], contexts: config.contexts}
+  await writeFile(tmp, stringify(ordered), {mode: 0o600})
   await chmod(tmp, 0o600)
   await rename(tmp, file)
 }

@@ -1,6 +1,5 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {currentContext, loadConfig, saveConfig} from '../../config/config.js'
 import {exitCodeHelp} from '../../errors.js'
 
 export type ConfigDeleteContextResult = {deleted: string}
@@ -14,6 +13,7 @@ export default class ConfigDeleteContext extends BaseCommand {
 
   async run(): Promise<ConfigDeleteContextResult> {
     const {args} = await this.parse(ConfigDeleteContext)
+    const {currentContext, loadConfig, saveConfig} = await import('../../config/config.js')
     const config = await loadConfig()
     currentContext(config, args.name)
     delete config.contexts[args.name]

@@ -1,8 +1,6 @@
 import {BaseCommand} from '../../base-command.js'
-import {loadConfig} from '../../config/config.js'
 import {configFile} from '../../config/paths.js'
 import {exitCodeHelp} from '../../errors.js'
-import {renderTable} from '../../output/table.js'
 
 export type ConfigGetContextsResult = {
   current?: string
@@ -24,6 +22,7 @@ export default class ConfigGetContexts extends BaseCommand {
 
   async run(): Promise<ConfigGetContextsResult> {
     await this.parse(ConfigGetContexts)
+    const {loadConfig} = await import('../../config/config.js')
     const config = await loadConfig()
     const current = config['current-context']
     const contexts = Object.entries(config.contexts).map(([name, c]) => ({
@@ -37,7 +36,8 @@ export default class ConfigGetContexts extends BaseCommand {
     if (!this.jsonEnabled()) {
       if (contexts.length === 0)
         this.stderr(`No contexts in ${configFile()}: bare names use the embedded file broker.`)
-      else
+      else {
+        const {renderTable} = await import('../../output/table.js')
         process.stdout.write(
           renderTable(
             ['CURRENT', 'NAME', 'BROKER', 'ENDPOINT', 'PRODUCTION'],
@@ -50,6 +50,7 @@ export default class ConfigGetContexts extends BaseCommand {
             ]),
           ),
         )
+      }
     }
     return {...(current ? {current} : {}), contexts}
   }

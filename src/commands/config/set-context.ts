@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {type Context, loadConfig, redact, saveConfig} from '../../config/config.js'
+import type {Context} from '../../config/config.js'
 import {exitCodeHelp, UsageError} from '../../errors.js'
 
 export type ConfigSetContextResult = {name: string; context: Context; current: boolean}
@@ -52,6 +52,7 @@ export default class ConfigSetContext extends BaseCommand {
 
   async run(): Promise<ConfigSetContextResult> {
     const {args, flags} = await this.parse(ConfigSetContext)
+    const {loadConfig, redact, saveConfig} = await import('../../config/config.js')
     const config = await loadConfig()
     const existing = config.contexts[args.name]
     const broker = flags.broker ?? existing?.broker

@@ -1,6 +1,5 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {currentContext, loadConfig, saveConfig} from '../../config/config.js'
 import {exitCodeHelp} from '../../errors.js'
 
 export type ConfigUseContextResult = {current: string}
@@ -15,6 +14,7 @@ export default class ConfigUseContext extends BaseCommand {
 
   async run(): Promise<ConfigUseContextResult> {
     const {args} = await this.parse(ConfigUseContext)
+    const {currentContext, loadConfig, saveConfig} = await import('../../config/config.js')
     const config = await loadConfig()
     currentContext(config, args.name) // exit 3 with the known names when it does not exist
     config['current-context'] = args.name

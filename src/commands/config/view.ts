@@ -1,6 +1,5 @@
-import {stringify} from 'yaml'
 import {BaseCommand} from '../../base-command.js'
-import {type Config, loadConfig, redact} from '../../config/config.js'
+import type {Config} from '../../config/config.js'
 import {configFile} from '../../config/paths.js'
 import {exitCodeHelp} from '../../errors.js'
 
@@ -18,9 +17,11 @@ export default class ConfigView extends BaseCommand {
 
   async run(): Promise<ConfigViewResult> {
     await this.parse(ConfigView)
+    const {loadConfig, redact} = await import('../../config/config.js')
     const config = redact(await loadConfig())
     if (!this.jsonEnabled()) {
       this.stderr(`# ${configFile()}`)
+      const {stringify} = await import('yaml')
       process.stdout.write(stringify(config))
     }
     return config

@@ -1,0 +1,47 @@
+import {type SpawnOptions, spawn} from 'node:child_process'
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join, resolve} from 'node:path'
+
+export const BIN = resolve(import.meta.dirname, '../../bin/run.js')
+
+export interface RunResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: Buffer
+  stderr: string
+}
+
+/** A private XDG home per test file: config and the embedded broker's data live there. */
+export function sandboxEnv(): NodeJS.ProcessEnv {
+  const home = mkdtempSync(join(tmpdir(), 'evtctl-e2e-'))
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    XDG_CONFIG_HOME: join(home, 'config'),
+    XDG_DATA_HOME: join(home, 'data'),
+    NO_COLOR: '1',
+  }
+  delete env.EVTCTL_CONTEXT
+  return env
+}
+
+export function run(
+  args: string[],
+  opts: {env: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; spawn?: SpawnOptions} = {env: process.env},
+): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe']})
+    const out: Buffer[] = []
+    let err = ''
+    child.stdout.on('data', (b: Buffer) => out.push(b))
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString()
+    })
+    child.on('error', reject)
+    child.on('close', (code, signal) => resolvePromise({code, signal, stdout: Buffer.concat(out), stderr: err}))
+    if (opts.input !== undefined) child.stdin.end(opts.input)
+    else child.stdin.end()
+  })
+}
+
+export const lines = (b: Buffer): string[] => b.toString().split('\n').filter(Boolean)
