@@ -500,7 +500,11 @@ export function kafkaToolArgs(tool, args) {
   const cls = KAFKA_TOOLS[tool] ?? tool
   const libs = kafkaLibs()
   const log4j = join(CACHE_DIR, 'tools-log4j.properties')
-  if (!existsSync(log4j)) writeFileSync(log4j, 'log4j.rootLogger=WARN, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\nlog4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stderr.layout.ConversionPattern=%p %m%n\n')
+  if (!existsSync(log4j))
+    writeFileSync(
+      log4j,
+      'log4j.rootLogger=WARN, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\nlog4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stderr.layout.ConversionPattern=%p %m%n\n',
+    )
   return ['-Xmx512m', `-Dlog4j.configuration=file:${log4j}`, '-cp', `${libs}/*`, cls, ...args]
 }
 

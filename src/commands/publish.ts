@@ -95,13 +95,17 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     }
     if (flags.file) await assertReadable(flags.file)
     // Loaded here, not at the top, so --help and --version stay fast.
-    const [{envelopeOf, jsonlInput, linesInput, rawInput, spool}, {payloadFromString}, {jsonlRenderer}, {publishEvents}] =
-      await Promise.all([
-        import('../envelope/input.js'),
-        import('../envelope/payload.js'),
-        import('../output/render.js'),
-        import('../services/publish.js'),
-      ])
+    const [
+      {envelopeOf, jsonlInput, linesInput, rawInput, spool},
+      {payloadFromString},
+      {jsonlRenderer},
+      {publishEvents},
+    ] = await Promise.all([
+      import('../envelope/input.js'),
+      import('../envelope/payload.js'),
+      import('../output/render.js'),
+      import('../services/publish.js'),
+    ])
     const target = await this.resolveTarget(args.target, flags.context)
     const decoration: Decoration = {
       ...(flags.key !== undefined ? {key: payloadFromString(flags.key)} : {}),

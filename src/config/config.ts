@@ -92,6 +92,11 @@ export function currentContext(config: Config, override?: string): NamedContext 
   return {...ctx, name}
 }
 
+/** YAML text of a config, for `config view`. */
+export function formatConfig(config: Config): string {
+  return stringify(config)
+}
+
 const SECRET_KEY = /pass(word)?|secret|token|credential|private|api[-_]?key|session/i
 
 /** A deep copy with every secret-looking value replaced. Used by `config view` and --debug output. */

@@ -19,10 +19,13 @@ describe('evtctl (built binary, embedded file broker)', () => {
   })
 
   test('publish lines from stdin, tail them back as JSONL (the quick start)', async () => {
-    const p = await run(['publish', 'quick', '--key', 'k1', '--header', 'trace-id=abc', '--header', 'trace-id=def'], {
-      env,
-      input: '{"id":1}\n{"id":2}\nplain text\n',
-    })
+    const p = await run(
+      ['publish', 'quick', '--key', 'k1', '--header', 'trace-id=abc', '--header', 'trace-id=def'],
+      {
+        env,
+        input: '{"id":1}\n{"id":2}\nplain text\n',
+      },
+    )
     expect(p.code).toBe(0)
     expect(p.stdout.length).toBe(0) // data only on stdout; the count goes to stderr
     expect(p.stderr).toMatch(/Published 3 message\(s\)/)
@@ -45,7 +48,12 @@ describe('evtctl (built binary, embedded file broker)', () => {
   test('VALUE argument, --json report', async () => {
     const p = await run(['publish', 'single', '{"a":1}', '--json'], {env})
     expect(p.code).toBe(0)
-    expect(JSON.parse(p.stdout.toString())).toMatchObject({sent: 1, failed: [], dryRun: false, target: expect.stringMatching(/^file:\/\//)})
+    expect(JSON.parse(p.stdout.toString())).toMatchObject({
+      sent: 1,
+      failed: [],
+      dryRun: false,
+      target: expect.stringMatching(/^file:\/\//),
+    })
   })
 
   test('binary payload round-trips byte-exact through publish --input raw → tail -o raw', async () => {
@@ -59,7 +67,15 @@ describe('evtctl (built binary, embedded file broker)', () => {
 
   test('envelopes round-trip through tail -o jsonl → publish --input jsonl (keys, headers, binary, tombstones)', async () => {
     const capture = [
-      {v: 1, key: {base64: 'AAH/'}, headers: [['h', {base64: 'AP8='}], ['h', null]], value: {base64: '//79'}},
+      {
+        v: 1,
+        key: {base64: 'AAH/'},
+        headers: [
+          ['h', {base64: 'AP8='}],
+          ['h', null],
+        ],
+        value: {base64: '//79'},
+      },
       {v: 1, key: {utf8: 'gone'}, value: null},
       {v: 1, value: {json: {n: [1, 2, {x: null}]}}, meta: {orderingKey: 'ok', groupId: 'g1', dedupId: 'd1'}},
     ]
@@ -74,7 +90,9 @@ describe('evtctl (built binary, embedded file broker)', () => {
       return {key, headers, value}
     }
     expect(lines(b.stdout).map(strip)).toEqual(lines(a.stdout).map(strip))
-    expect(lines(b.stdout).map(strip)).toEqual(capture.map(({key, headers, value}) => ({key, headers, value})))
+    expect(lines(b.stdout).map(strip)).toEqual(
+      capture.map(({key, headers, value}) => ({key, headers, value})),
+    )
     // The copy remembers where it came from.
     expect(JSON.parse(lines(b.stdout)[0]!).meta.origin.source).toMatch(/rt-a\.jsonl$/)
   })
@@ -105,21 +123,43 @@ describe('evtctl (built binary, embedded file broker)', () => {
 
   test('--rate limits messages per second', async () => {
     const t0 = Date.now()
-    const r = await run(['publish', 'rated', '--rate', '20'], {env, input: Array.from({length: 30}, (_, i) => `m${i}`).join('\n')})
+    const r = await run(['publish', 'rated', '--rate', '20'], {
+      env,
+      input: Array.from({length: 30}, (_, i) => `m${i}`).join('\n'),
+    })
     expect(r.code).toBe(0)
     expect(Date.now() - t0).toBeGreaterThan(1_000) // 30 messages at 20/s need ≥ 1.45 s of pacing
   })
 
   test('filters and formats', async () => {
-    await run(['publish', 'orders'], {env, input: '{"id":1,"total":10}\n{"id":2,"total":50}\n{"id":3,"total":90}\n'})
+    await run(['publish', 'orders'], {
+      env,
+      input: '{"id":1,"total":10}\n{"id":2,"total":50}\n{"id":3,"total":90}\n',
+    })
     const r = await run(
-      ['tail', 'orders', '--from', 'beginning', '--until', 'end', '--where', 'value.total > 40', '--format', '{offset}:{value.id}'],
+      [
+        'tail',
+        'orders',
+        '--from',
+        'beginning',
+        '--until',
+        'end',
+        '--where',
+        'value.total > 40',
+        '--format',
+        '{offset}:{value.id}',
+      ],
       {env},
     )
     expect(r.stdout.toString()).toBe('1:2\n2:3\n')
-    const m = await run(['tail', 'orders', '--from', 'beginning', '--until', 'end', '--max', '1', '-o', 'raw'], {env})
+    const m = await run(
+      ['tail', 'orders', '--from', 'beginning', '--until', 'end', '--max', '1', '-o', 'raw'],
+      {env},
+    )
     expect(m.stdout.toString()).toBe('{"id":1,"total":10}\n')
-    const last = await run(['tail', 'orders', '--from', '-1', '--until', 'end', '--format', '{offset}'], {env})
+    const last = await run(['tail', 'orders', '--from', '-1', '--until', 'end', '--format', '{offset}'], {
+      env,
+    })
     expect(last.stdout.toString()).toBe('2\n')
   })
 
@@ -150,14 +190,26 @@ describe('evtctl (built binary, embedded file broker)', () => {
     const r = await run(['publish', 'orders', '--file', '/no/such', '--json'], {env})
     expect(r.code).toBe(2)
     expect(JSON.parse(r.stdout.toString())).toEqual({
-      error: {code: 'BAD_INPUT', message: expect.stringContaining('/no/such'), exitCode: 2, hint: expect.any(String)},
+      error: {
+        code: 'BAD_INPUT',
+        message: expect.stringContaining('/no/such'),
+        exitCode: 2,
+        hint: expect.any(String),
+      },
     })
   })
 
   test('tail | head ends cleanly and promptly', async () => {
-    await run(['publish', 'many', '--input', 'lines'], {env, input: Array.from({length: 5000}, (_, i) => `{"i":${i}}`).join('\n')})
+    await run(['publish', 'many', '--input', 'lines'], {
+      env,
+      input: Array.from({length: 5000}, (_, i) => `{"i":${i}}`).join('\n'),
+    })
     const out = await new Promise<{code: number | null; text: string; stderr: string}>((resolve) => {
-      const sh = spawn('sh', ['-c', `node ${BIN} tail many --from beginning | head -n 3; echo "rc=\${PIPESTATUS:-$?}"`], {env})
+      const sh = spawn(
+        'sh',
+        ['-c', `node ${BIN} tail many --from beginning | head -n 3; echo "rc=\${PIPESTATUS:-$?}"`],
+        {env},
+      )
       let text = ''
       let stderr = ''
       sh.stdout.on('data', (b) => {
@@ -189,7 +241,10 @@ describe('evtctl (built binary, embedded file broker)', () => {
 
   test('a following tail prints messages as they are published', async () => {
     await run(['publish', 'follow', 'first'], {env})
-    const child = spawn(process.execPath, [BIN, 'tail', 'follow', '--from', '1', '--max', '2', '-o', 'raw'], {env, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [BIN, 'tail', 'follow', '--from', '1', '--max', '2', '-o', 'raw'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let out = ''
     child.stdout.on('data', (b) => {
       out += b
@@ -204,9 +259,26 @@ describe('evtctl (built binary, embedded file broker)', () => {
 
   test('config: set-context, get-contexts, use-context, view (redacted, 0600), delete-context', async () => {
     const cenv = sandboxEnv()
-    const set = await run(['config', 'set-context', 'local', '--broker', 'kafka', '--brokers', '127.0.0.1:9092', '--use', '--json'], {env: cenv})
+    const set = await run(
+      [
+        'config',
+        'set-context',
+        'local',
+        '--broker',
+        'kafka',
+        '--brokers',
+        '127.0.0.1:9092',
+        '--use',
+        '--json',
+      ],
+      {env: cenv},
+    )
     expect(set.code).toBe(0)
-    expect(JSON.parse(set.stdout.toString())).toMatchObject({name: 'local', current: true, context: {broker: 'kafka', brokers: ['127.0.0.1:9092']}})
+    expect(JSON.parse(set.stdout.toString())).toMatchObject({
+      name: 'local',
+      current: true,
+      context: {broker: 'kafka', brokers: ['127.0.0.1:9092']},
+    })
     const file = join(cenv.XDG_CONFIG_HOME!, 'evtctl', 'config.yaml')
     expect(statSync(file).mode & 0o777).toBe(0o600)
     writeFileSync(
@@ -219,14 +291,19 @@ describe('evtctl (built binary, embedded file broker)', () => {
     const list = await run(['config', 'get-contexts', '--json'], {env: cenv})
     expect(JSON.parse(list.stdout.toString())).toEqual({
       current: 'local',
-      contexts: [{name: 'local', current: true, broker: 'kafka', endpoint: '127.0.0.1:9092', production: false}],
+      contexts: [
+        {name: 'local', current: true, broker: 'kafka', endpoint: '127.0.0.1:9092', production: false},
+      ],
     })
     const table = await run(['config', 'get-contexts'], {env: cenv})
     expect(table.stdout.toString()).toMatch(/CURRENT\s+NAME\s+BROKER/)
     // Bare names now resolve through the kafka context (exit 6 until the adapter lands, never the file broker).
     expect((await run(['tail', 'orders', '--until', 'end'], {env: cenv})).stderr).toMatch(/Kafka/)
     // --context and EVTCTL_CONTEXT override it.
-    await run(['config', 'set-context', 'files', '--broker', 'file', '--dir', join(cenv.XDG_DATA_HOME!, 'alt')], {env: cenv})
+    await run(
+      ['config', 'set-context', 'files', '--broker', 'file', '--dir', join(cenv.XDG_DATA_HOME!, 'alt')],
+      {env: cenv},
+    )
     expect((await run(['publish', 'orders', 'x', '--context', 'files'], {env: cenv})).code).toBe(0)
     expect(existsSync(join(cenv.XDG_DATA_HOME!, 'alt', 'orders.jsonl'))).toBe(true)
     const viaEnv = await run(['tail', 'orders', '--from', 'beginning', '--until', 'end', '-o', 'raw'], {

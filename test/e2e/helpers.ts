@@ -27,10 +27,16 @@ export function sandboxEnv(): NodeJS.ProcessEnv {
 
 export function run(
   args: string[],
-  opts: {env: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; spawn?: SpawnOptions} = {env: process.env},
+  opts: {env: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; spawn?: SpawnOptions} = {
+    env: process.env,
+  },
 ): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: opts.env,
+      cwd: opts.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     const out: Buffer[] = []
     let err = ''
     child.stdout.on('data', (b: Buffer) => out.push(b))
@@ -38,7 +44,9 @@ export function run(
       err += b.toString()
     })
     child.on('error', reject)
-    child.on('close', (code, signal) => resolvePromise({code, signal, stdout: Buffer.concat(out), stderr: err}))
+    child.on('close', (code, signal) =>
+      resolvePromise({code, signal, stdout: Buffer.concat(out), stderr: err}),
+    )
     if (opts.input !== undefined) child.stdin.end(opts.input)
     else child.stdin.end()
   })

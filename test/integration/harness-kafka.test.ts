@@ -21,7 +21,24 @@ describe.skipIf(!env.KAFKA_BROKERS)('harness smoke: Kafka', () => {
 
     // -Z sends an empty value as NULL (a tombstone); -K: splits key from value; -H adds headers.
     const produced = await kcat(
-      ['-b', env.KAFKA_BROKERS!, '-t', topic, '-P', '-p', '0', '-K', ':', '-Z', '-H', 'trace-id=abc', '-H', 'dup=1', '-H', 'dup=2'],
+      [
+        '-b',
+        env.KAFKA_BROKERS!,
+        '-t',
+        topic,
+        '-P',
+        '-p',
+        '0',
+        '-K',
+        ':',
+        '-Z',
+        '-H',
+        'trace-id=abc',
+        '-H',
+        'dup=1',
+        '-H',
+        'dup=2',
+      ],
       'k1:{"id":1}\nk2:\n',
     )
     expect(produced.code, produced.stderr).toBe(0)
@@ -31,7 +48,12 @@ describe.skipIf(!env.KAFKA_BROKERS)('harness smoke: Kafka', () => {
     await consumer.connect()
     try {
       await consumer.subscribe({topic, fromBeginning: true})
-      const got: Array<{key: string; value: string | null; headers: Record<string, unknown>; partition: number}> = []
+      const got: Array<{
+        key: string
+        value: string | null
+        headers: Record<string, unknown>
+        partition: number
+      }> = []
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`only ${got.length} of 2 messages arrived`)), 30_000)
         consumer
@@ -42,7 +64,10 @@ describe.skipIf(!env.KAFKA_BROKERS)('harness smoke: Kafka', () => {
                 key: message.key!.toString(),
                 value: message.value === null ? null : message.value.toString(),
                 headers: Object.fromEntries(
-                  Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)]),
+                  Object.entries(message.headers ?? {}).map(([k, v]) => [
+                    k,
+                    Array.isArray(v) ? v.map(String) : String(v),
+                  ]),
                 ),
                 partition,
               })
@@ -67,7 +92,10 @@ describe.skipIf(!env.KAFKA_BROKERS)('harness smoke: Kafka', () => {
     const listed = await kafkaTool('TopicCommand', ['--bootstrap-server', env.KAFKA_BROKERS!, '--list'])
     expect(listed.code).toBe(0)
     const topic = uniqueName('absent')
-    const r = await kcat(['-b', env.KAFKA_BROKERS!, '-t', topic, '-P', '-X', 'message.timeout.ms=3000'], 'x\n')
+    const r = await kcat(
+      ['-b', env.KAFKA_BROKERS!, '-t', topic, '-P', '-X', 'message.timeout.ms=3000'],
+      'x\n',
+    )
     expect(r.code).not.toBe(0)
     const after = await kafkaTool('TopicCommand', ['--bootstrap-server', env.KAFKA_BROKERS!, '--list'])
     expect(after.stdout.split('\n')).not.toContain(topic)

@@ -7,7 +7,11 @@ const env = brokerEnv()
 describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('harness smoke: Pub/Sub emulator', () => {
   // The client reads PUBSUB_EMULATOR_HOST; pass it explicitly so tests never depend on the shell.
   const [host, port] = (env.PUBSUB_EMULATOR_HOST ?? ':').split(':')
-  const pubsub = new PubSub({projectId: env.PUBSUB_PROJECT_ID, apiEndpoint: `${host}:${port}`, emulatorMode: true})
+  const pubsub = new PubSub({
+    projectId: env.PUBSUB_PROJECT_ID,
+    apiEndpoint: `${host}:${port}`,
+    emulatorMode: true,
+  })
   afterAll(() => pubsub.close())
 
   test('publish/pull with attributes, and a dead-letter policy that moves a nacked message', async () => {
@@ -22,7 +26,10 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('harness smoke: Pub/Sub emulator', ()
 
     let attempts = 0
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`nacked ${attempts} times, never dead-lettered`)), 45_000)
+      const timer = setTimeout(
+        () => reject(new Error(`nacked ${attempts} times, never dead-lettered`)),
+        45_000,
+      )
       sub.on('message', (m) => {
         attempts++
         expect(Buffer.from(m.data)).toEqual(Buffer.from([0, 1, 255]))

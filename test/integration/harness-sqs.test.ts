@@ -36,7 +36,10 @@ describe.skipIf(!env.SQS_ENDPOINT)('harness smoke: ElasticMQ (SQS)', () => {
       new SendMessageCommand({
         QueueUrl: main.QueueUrl,
         MessageBody: '{"id":1}',
-        MessageAttributes: {kind: {DataType: 'String', StringValue: 'order'}, bin: {DataType: 'Binary', BinaryValue: Buffer.from([0, 255])}},
+        MessageAttributes: {
+          kind: {DataType: 'String', StringValue: 'order'},
+          bin: {DataType: 'Binary', BinaryValue: Buffer.from([0, 255])},
+        },
       }),
     )
     const first = await sqs.send(
@@ -59,7 +62,11 @@ describe.skipIf(!env.SQS_ENDPOINT)('harness smoke: ElasticMQ (SQS)', () => {
     const second = await sqs.send(new ReceiveMessageCommand({QueueUrl: main.QueueUrl, WaitTimeSeconds: 1}))
     expect(second.Messages ?? []).toHaveLength(0)
     const dead = await sqs.send(
-      new ReceiveMessageCommand({QueueUrl: dlq.QueueUrl, WaitTimeSeconds: 2, MessageSystemAttributeNames: ['All']}),
+      new ReceiveMessageCommand({
+        QueueUrl: dlq.QueueUrl,
+        WaitTimeSeconds: 2,
+        MessageSystemAttributeNames: ['All'],
+      }),
     )
     expect(dead.Messages?.map((x) => x.Body)).toEqual(['{"id":1}'])
   })

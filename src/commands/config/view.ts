@@ -17,12 +17,11 @@ export default class ConfigView extends BaseCommand {
 
   async run(): Promise<ConfigViewResult> {
     await this.parse(ConfigView)
-    const {loadConfig, redact} = await import('../../config/config.js')
+    const {formatConfig, loadConfig, redact} = await import('../../config/config.js')
     const config = redact(await loadConfig())
     if (!this.jsonEnabled()) {
       this.stderr(`# ${configFile()}`)
-      const {stringify} = await import('yaml')
-      process.stdout.write(stringify(config))
+      process.stdout.write(formatConfig(config))
     }
     return config
   }

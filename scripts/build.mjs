@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// Bundles src/cli.ts with @oclif/core into dist/ (ESM, code-split so lazy imports stay lazy).
+// Broker SDKs stay external: they are loaded from node_modules only by the adapter that needs them.
+import {rmSync} from 'node:fs'
+import {build} from 'esbuild'
+
+rmSync('dist', {recursive: true, force: true})
+await build({
+  entryPoints: ['src/cli.ts'],
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  chunkNames: 'chunks/[name]-[hash]',
+  // typescript and ts-node: oclif's dev-mode TypeScript support, never used by a built CLI.
+  external: ['typescript', 'ts-node', 'kafkajs', '@aws-sdk/*', '@smithy/*', '@google-cloud/*', 'google-gax'],
+  // CommonJS dependencies call require() for Node built-ins; give the ESM bundle a real one.
+  banner: {
+    js: "import {createRequire as __evtctlCreateRequire} from 'node:module'; const require = __evtctlCreateRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+})

@@ -1,0 +1,24 @@
+/**
+ * The CLI entry that esbuild bundles (with @oclif/core) into dist/cli.js, so a cold start reads one
+ * file instead of hundreds. Commands are registered explicitly (oclif's "explicit" strategy); each
+ * loads its heavy dependencies (broker SDKs, zod, JSONata) only when it runs.
+ */
+import ConfigDeleteContext from './commands/config/delete-context.js'
+import ConfigGetContexts from './commands/config/get-contexts.js'
+import ConfigSetContext from './commands/config/set-context.js'
+import ConfigUseContext from './commands/config/use-context.js'
+import ConfigView from './commands/config/view.js'
+import Publish from './commands/publish.js'
+import Tail from './commands/tail.js'
+
+export {execute} from '@oclif/core'
+
+export const COMMANDS = {
+  'config:delete-context': ConfigDeleteContext,
+  'config:get-contexts': ConfigGetContexts,
+  'config:set-context': ConfigSetContext,
+  'config:use-context': ConfigUseContext,
+  'config:view': ConfigView,
+  publish: Publish,
+  tail: Tail,
+}
