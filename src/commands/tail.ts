@@ -3,16 +3,8 @@ import type {Capability} from '../adapters/types.js'
 import {BaseCommand} from '../base-command.js'
 import {exitCodeHelp} from '../errors.js'
 import {fromFlag, headerFlag, untilFlag} from '../flags.js'
-import {
-  jsonlRenderer,
-  prettyRenderer,
-  type Renderer,
-  rawRenderer,
-  templateRenderer,
-} from '../output/render.js'
+import type {Renderer} from '../output/render.js'
 import {dataWriter} from '../output/stdout.js'
-import {buildFilter} from '../services/filter.js'
-import {tailEvents} from '../services/tail.js'
 
 export default class Tail extends BaseCommand {
   static override summary = 'Print messages from a topic, subscription or queue, live or over a window.'

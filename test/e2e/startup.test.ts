@@ -1,0 +1,54 @@
+import {readFileSync} from 'node:fs'
+import {dirname, resolve} from 'node:path'
+import {describe, expect, test} from 'vitest'
+
+/**
+ * Cold start is measured (bench/cold-start.sh). This guards it in tests: the modules every command
+ * loads at start-up (src/cli.ts and what it imports statically, transitively) must not pull in
+ * heavy dependencies; commands import those with `await import()` when they run.
+ */
+const HEAVY = [
+  /^zod/,
+  /^jsonata/,
+  /^yaml$/,
+  /^kafkajs/,
+  /^@aws-sdk\//,
+  /^@google-cloud\//,
+  /^ink/,
+  /^react/,
+  /^cli-table3/,
+]
+const SRC = resolve(import.meta.dirname, '../../src')
+
+function staticImports(file: string): string[] {
+  const text = readFileSync(file, 'utf8')
+  const out: string[] = []
+  // `import … from 'x'` and `export … from 'x'`, but not `import type` / `export type`.
+  for (const m of text.matchAll(/^(?:import|export)\s+(?!type\s)[^'";]*?from\s+'([^']+)'/gm)) out.push(m[1]!)
+  for (const m of text.matchAll(/^import\s+'([^']+)'/gm)) out.push(m[1]!)
+  return out
+}
+
+function startupGraph(entry: string): {files: Set<string>; packages: Set<string>} {
+  const files = new Set<string>()
+  const packages = new Set<string>()
+  const visit = (file: string) => {
+    if (files.has(file)) return
+    files.add(file)
+    for (const spec of staticImports(file)) {
+      if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')))
+      else packages.add(spec)
+    }
+  }
+  visit(entry)
+  return {files, packages}
+}
+
+describe('start-up module graph', () => {
+  test('no broker SDK, schema library, expression engine, YAML or Ink is loaded before a command runs', () => {
+    const {files, packages} = startupGraph(resolve(SRC, 'cli.ts'))
+    expect(files.size).toBeGreaterThan(5)
+    const heavy = [...packages].filter((p) => HEAVY.some((h) => h.test(p)))
+    expect(heavy).toEqual([])
+  })
+})
