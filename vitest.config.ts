@@ -3,6 +3,7 @@ import {defineConfig} from 'vitest/config'
 // One project per layer, so each can run on its own: `npx vitest run --project unit`.
 export default defineConfig({
   test: {
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {test: {name: 'unit', include: ['src/**/*.test.ts'], environment: 'node'}},
       {test: {name: 'contract', include: ['test/contract/**/*.test.ts'], environment: 'node'}},

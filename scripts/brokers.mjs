@@ -155,9 +155,13 @@ ${deps.map(([g, a, v]) => `    <dependency><groupId>${g}</groupId><artifactId>${
       '-DincludeScope=runtime',
       `-DoutputDirectory=${libs}`,
     ],
-    {stdio: ['ignore', 'inherit', 'inherit']},
+    {stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8'},
   )
-  if (r.status !== 0) throw new Error(`mvn could not fetch ${name} (exit ${r.status}); see the output above`)
+  if (r.status !== 0) {
+    throw new Error(
+      `mvn could not fetch ${name} (exit ${r.status ?? r.error?.message}):\n${r.stdout ?? ''}${r.stderr ?? ''}`,
+    )
+  }
   writeFileSync(marker, new Date().toISOString())
   log(`fetched ${name} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   return libs
