@@ -2,7 +2,7 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 import {openAdapter, requireCapabilities} from './adapters/registry.js'
 import type {BrokerAdapter, Capability} from './adapters/types.js'
 import type {Target} from './config/targets.js'
-import {EvtctlError, ExitCode, InterruptedError, isEvtctlError} from './errors.js'
+import {EvtctlError, ExitCode, InterruptedError, isEvtctlError, UsageError} from './errors.js'
 import {BrokenPipe} from './output/stdout.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -62,6 +62,30 @@ export abstract class BaseCommand extends Command {
     const adapter = await openAdapter(target)
     this.adapters.push(adapter)
     return adapter
+  }
+
+  /**
+   * A context marked `production: true` makes mutating commands ask first. --yes answers for
+   * scripts; without a terminal to ask on, the command stops before doing anything.
+   */
+  protected async confirmProduction(target: Target, action: string, yes: boolean): Promise<void> {
+    const ctx = target.context
+    if (!ctx?.production || yes) return
+    if (!process.stdin.isTTY || !process.stderr.isTTY) {
+      throw new UsageError(
+        `Context "${ctx.name}" is marked production and there is no terminal to confirm: ${action} ${target.url}.`,
+        'Add --yes to confirm, or use --dry-run to see what would happen.',
+        'CONFIRMATION_REQUIRED',
+      )
+    }
+    const {createInterface} = await import('node:readline/promises')
+    const rl = createInterface({input: process.stdin, output: process.stderr})
+    try {
+      const answer = await rl.question(`Context "${ctx.name}" is production. ${action} ${target.url}? [y/N] `)
+      if (!/^y(es)?$/i.test(answer.trim())) throw new InterruptedError('Not confirmed; nothing was done.')
+    } finally {
+      rl.close()
+    }
   }
 
   /** Throws InterruptedError (exit 130) if Ctrl-C stopped the work; a broken pipe is a clean end. */

@@ -77,6 +77,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     })(),
     key: Flags.string({char: 'k', summary: 'Key for every message (replaces keys from envelopes).'}),
     rate: Flags.integer({env: 'EVTCTL_RATE', min: 1, summary: 'At most this many messages per second.'}),
+    // No env twin on purpose: a stray variable must never approve a write to production.
+    yes: Flags.boolean({char: 'y', summary: 'Confirm publishing to a context marked production.'}),
   }
 
   async run(): Promise<PublishResult> {
@@ -107,6 +109,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       import('../services/publish.js'),
     ])
     const target = await this.resolveTarget(args.target, flags.context)
+    // When stdin carries the data it is not a terminal, so a production context then needs --yes.
+    if (!flags['dry-run']) await this.confirmProduction(target, 'Publish to', flags.yes)
     const decoration: Decoration = {
       ...(flags.key !== undefined ? {key: payloadFromString(flags.key)} : {}),
       headers: (flags.header ?? []).map((h): Header => [h.name, payloadFromString(h.value, {json: false})]),

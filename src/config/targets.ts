@@ -5,7 +5,7 @@ import {dataDir} from './paths.js'
 
 /** A resolved target: which broker, and everything an adapter needs to find the resource. */
 export type Target =
-  | {kind: 'file'; url: string; path: string; name: string}
+  | {kind: 'file'; url: string; path: string; name: string; context?: NamedContext}
   | {kind: 'kafka'; url: string; brokers: string[]; topics: string[]; context?: NamedContext}
   | {
       kind: 'sqs'
@@ -65,9 +65,9 @@ function fileTarget(rest: string): Target {
   return {kind: 'file', url: `file://${path}`, path, name}
 }
 
-function fileTopic(dir: string, name: string): Target {
+function fileTopic(dir: string, name: string, ctx?: NamedContext): Target {
   const path = join(dir, `${name}.jsonl`)
-  return {kind: 'file', url: `file://${path}`, path, name}
+  return {kind: 'file', url: `file://${path}`, path, name, ...(ctx ? {context: ctx} : {})}
 }
 
 function kafkaTarget(text: string, rest: string, ctx?: NamedContext): Target {
@@ -169,7 +169,7 @@ function resolveBareName(name: string, ctx: NamedContext | undefined, env: NodeJ
   if (!ctx) return fileTopic(dataDir(env), name)
   switch (ctx.broker) {
     case 'file':
-      return fileTopic(ctx.dir ?? dataDir(env), name)
+      return fileTopic(ctx.dir ?? dataDir(env), name, ctx)
     case 'kafka': {
       const brokers = ctx.brokers ?? []
       if (brokers.length === 0) throw contextMissing(ctx, 'brokers', '--brokers 127.0.0.1:9092')

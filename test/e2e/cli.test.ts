@@ -257,6 +257,46 @@ describe('evtctl (built binary, embedded file broker)', () => {
     expect(out).toBe('second\nthird\n')
   })
 
+  test('a production context needs --yes to publish when there is no terminal; --dry-run does not', async () => {
+    const penv = sandboxEnv()
+    const dir = join(penv.XDG_DATA_HOME!, 'prod')
+    await run(['config', 'set-context', 'prod', '--broker', 'file', '--dir', dir, '--production', '--use'], {
+      env: penv,
+    })
+    const refused = await run(['publish', 'orders', 'x'], {env: penv})
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/marked production/)
+    expect(refused.stderr).toMatch(/Try: Add --yes/)
+    expect(existsSync(join(dir, 'orders.jsonl'))).toBe(false)
+    expect((await run(['publish', 'orders', 'x', '--dry-run'], {env: penv})).code).toBe(0)
+    expect((await run(['publish', 'orders', 'x', '--yes'], {env: penv})).code).toBe(0)
+    expect(existsSync(join(dir, 'orders.jsonl'))).toBe(true)
+    // An env var never approves: there is deliberately no EVTCTL_YES.
+    expect((await run(['publish', 'orders', 'x'], {env: {...penv, EVTCTL_YES: '1'}})).code).toBe(2)
+  })
+
+  test('tail filters by key and header glob, stops after a duration, and prints pretty on request', async () => {
+    await run(['publish', 'filt', '--key', 'order-1', '-H', 'trace=abc-1'], {env, input: 'one\n'})
+    await run(['publish', 'filt', '--key', 'invoice-2', '-H', 'trace=xyz-2'], {env, input: 'two\n'})
+    const byKey = await run(
+      ['tail', 'filt', '--from', 'beginning', '--until', 'end', '--key', 'order-*', '-o', 'raw'],
+      {env},
+    )
+    expect(byKey.stdout.toString()).toBe('one\n')
+    const byHeader = await run(
+      ['tail', 'filt', '--from', 'beginning', '--until', 'end', '--header', 'trace=xyz*', '-o', 'raw'],
+      {env},
+    )
+    expect(byHeader.stdout.toString()).toBe('two\n')
+    const t0 = Date.now()
+    const timed = await run(['tail', 'filt', '--from', 'beginning', '--until', '1s', '-o', 'raw'], {env})
+    expect(timed.code).toBe(0)
+    expect(timed.stdout.toString()).toBe('one\ntwo\n')
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000)
+    const pretty = await run(['tail', 'filt', '--from', 'beginning', '--until', 'end', '-o', 'pretty'], {env})
+    expect(pretty.stdout.toString()).toMatch(/^#0 {2}\S+ {2}p0 {2}key=order-1\n {2}trace: abc-1\none\n#1/)
+  })
+
   test('config: set-context, get-contexts, use-context, view (redacted, 0600), delete-context', async () => {
     const cenv = sandboxEnv()
     const set = await run(
