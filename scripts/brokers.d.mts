@@ -2,6 +2,9 @@ export type BrokerName = 'kafka' | 'sqs' | 'pubsub'
 export interface BrokerEnv {
   KAFKA_BROKERS?: string
   KAFKA_LIBS?: string
+  KAFKA_SASL_BROKERS?: string
+  KAFKA_SASL_USERNAME?: string
+  KAFKA_SASL_PASSWORD?: string
   SQS_ENDPOINT?: string
   SQS_REGION?: string
   PUBSUB_EMULATOR_HOST?: string

@@ -33,6 +33,9 @@ export const VERSIONS = {
 }
 const READY_TIMEOUT_MS = Number(process.env.EVTCTL_BROKER_TIMEOUT_MS || 60_000)
 const HEAP = '-Xmx512m'
+/** A SASL/PLAIN listener for auth tests; a local test credential, not a secret. */
+const SASL_USER = 'evtctl'
+const SASL_PASSWORD = 'evtctl-local-secret'
 const PUBSUB_EMULATOR = '/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator'
 export const ALL = ['kafka', 'sqs', 'pubsub']
 
@@ -60,6 +63,11 @@ export function envOf(state) {
   if (state.kafka) {
     env.KAFKA_BROKERS = `127.0.0.1:${state.kafka.port}`
     env.KAFKA_LIBS = state.kafka.libs
+    if (state.kafka.saslPort) {
+      env.KAFKA_SASL_BROKERS = `127.0.0.1:${state.kafka.saslPort}`
+      env.KAFKA_SASL_USERNAME = SASL_USER
+      env.KAFKA_SASL_PASSWORD = SASL_PASSWORD
+    }
   }
   if (state.sqs) {
     env.SQS_ENDPOINT = `http://127.0.0.1:${state.sqs.port}`
@@ -226,18 +234,20 @@ export class BrokerStartError extends Error {
 
 async function startKafka() {
   const libs = kafkaLibs()
-  const [port, cport] = [await freePort(), await freePort()]
+  const [port, cport, saslPort] = [await freePort(), await freePort(), await freePort()]
   const dir = join(STATE_DIR, 'kafka')
   rmSync(dir, {recursive: true, force: true})
   mkdirSync(join(dir, 'data'), {recursive: true})
   const props = `process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${cport}
-listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${cport}
-advertised.listeners=PLAINTEXT://127.0.0.1:${port}
+listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${cport},SASL_PLAINTEXT://127.0.0.1:${saslPort}
+advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${SASL_USER}="${SASL_PASSWORD}";
 log.dirs=${join(dir, 'data')}
 num.partitions=1
 offsets.topic.replication.factor=1
@@ -246,8 +256,9 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 transaction.state.log.num.partitions=3
 group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=false
 `
+  // auto.create.topics.enable stays at Kafka's default (true), as on many real clusters, so tests
+  // prove that evtctl itself never creates a topic.
   writeFileSync(join(dir, 'server.properties'), props)
   writeFileSync(
     join(dir, 'log4j.properties'),
@@ -289,7 +300,7 @@ log4j.logger.kafka.server.KafkaRaftServer=INFO
     },
   )
   await waitReady('kafka', pid, logFile, /Kafka Server started|KafkaRaftServer.*started/, port)
-  return {pid, port, controllerPort: cport, dir, libs, logFile}
+  return {pid, port, controllerPort: cport, saslPort, dir, libs, logFile}
 }
 
 async function startSqs() {

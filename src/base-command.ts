@@ -21,6 +21,11 @@ export abstract class BaseCommand extends Command {
       summary: 'Context to use instead of the current one.',
     }),
     debug: Flags.boolean({helpGroup: 'GLOBAL', summary: 'Show stack traces of internal errors.'}),
+    // No env twin on purpose: turning off certificate checks must be visible in the command line.
+    insecure: Flags.boolean({
+      helpGroup: 'GLOBAL',
+      summary: 'Do not verify TLS certificates (prints a warning).',
+    }),
   }
 
   protected readonly controller = new AbortController()
@@ -59,7 +64,10 @@ export abstract class BaseCommand extends Command {
   /** Checks capabilities (exit 6, nothing loaded or connected), then loads the adapter. */
   protected async open(target: Target, needs: readonly Capability[] = []): Promise<BrokerAdapter> {
     requireCapabilities(target, needs)
-    const adapter = await openAdapter(target)
+    const adapter = await openAdapter(target, {
+      insecure: this.argv.includes('--insecure'),
+      warn: (message) => this.stderr(`Warning: ${message}`),
+    })
     this.adapters.push(adapter)
     return adapter
   }

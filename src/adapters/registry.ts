@@ -1,6 +1,6 @@
 import type {BrokerKind, Target} from '../config/targets.js'
 import {UnsupportedError} from '../errors.js'
-import type {BrokerAdapter, Capabilities, Capability} from './types.js'
+import type {AdapterOptions, BrokerAdapter, Capabilities, Capability} from './types.js'
 
 /**
  * URL scheme → adapter. Capabilities are plain data here so a command can refuse before any SDK
@@ -12,7 +12,7 @@ interface Registration {
   capabilities: Capabilities
   /** What to do instead, per missing capability (ends the exit-6 sentence). */
   instead: Partial<Record<Capability, string>>
-  load(): Promise<{create(target: Target): BrokerAdapter}>
+  load(): Promise<{create(target: Target, opts: AdapterOptions): BrokerAdapter}>
 }
 
 const none: Capabilities = {
@@ -62,7 +62,10 @@ export const registry: Record<BrokerKind, Registration> = {
       follow: true,
     },
     instead: {},
-    load: () => notYet('Kafka'),
+    load: async () => {
+      const m = await import('./kafka/kafka-adapter.js')
+      return {create: (target, opts) => m.createKafkaAdapter(target, opts)}
+    },
   },
   sqs: {
     label: 'SQS',
@@ -122,7 +125,7 @@ function describeCapability(c: Capability): string {
   return words[c]
 }
 
-export async function openAdapter(target: Target): Promise<BrokerAdapter> {
+export async function openAdapter(target: Target, opts: AdapterOptions = {}): Promise<BrokerAdapter> {
   const mod = await registry[target.kind].load()
-  return mod.create(target)
+  return mod.create(target, opts)
 }

@@ -46,6 +46,14 @@ export interface ReadOptions {
   partitions?: number[]
 }
 
+/** How the command opens an adapter: flags that change connections, and where warnings go. */
+export interface AdapterOptions {
+  /** Do not verify TLS certificates (an explicit --insecure). */
+  insecure?: boolean
+  /** A warning for the user (stderr); adapters never print. */
+  warn?: (message: string) => void
+}
+
 export interface Delivery {
   readonly envelope: Envelope
   /** Acknowledge (delete / commit) this message. Destructive where the broker is. Idempotent. */
@@ -56,6 +64,17 @@ export interface Delivery {
 
 export interface PublishOptions {
   signal: AbortSignal
+  /** Kafka: send every message to this partition. */
+  partition?: number
+  /** Kafka: use each envelope's own partition (replaying a capture as it was). */
+  keepPartitions?: boolean
+  /** Kafka: acks (-1 = all). */
+  acks?: -1 | 0 | 1
+  compression?: 'none' | 'gzip'
+  /** Kafka: idempotent producer. */
+  idempotent?: boolean
+  /** A warning for the user (stderr); adapters never print. */
+  warn?: (message: string) => void
   /** Called after each confirmed batch with the running count of sent messages. */
   onProgress?: (sent: number) => void
 }
@@ -92,6 +111,7 @@ export interface BrokerAdapter {
 
 export interface GroupLag {
   group: string
+  topic?: string
   partition: number
   /** The next offset the group will read; undefined when it never committed. */
   committed?: string

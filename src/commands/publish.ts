@@ -60,6 +60,16 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
   }
 
   static override flags = {
+    acks: Flags.option({
+      default: 'all',
+      options: ['all', '1', '0'] as const,
+      summary: 'Kafka: acknowledgements to wait for (all = every in-sync replica).',
+    })(),
+    compression: Flags.option({
+      default: 'none',
+      options: ['none', 'gzip'] as const,
+      summary: 'Kafka: compress batches.',
+    })(),
     'dry-run': Flags.boolean({
       summary: 'Validate and print what would be sent (as JSONL on stdout); send nothing.',
     }),
@@ -75,7 +85,16 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       options: ['lines', 'jsonl', 'raw'] as const,
       summary: 'How to read stdin or --file.',
     })(),
+    idempotent: Flags.boolean({
+      summary: 'Kafka: idempotent producer (no duplicates from retries; needs acks=all).',
+    }),
+    'keep-partitions': Flags.boolean({
+      summary:
+        'Kafka: send each envelope to its own partition (replay a capture as it was); default is by key.',
+      exclusive: ['partition'],
+    }),
     key: Flags.string({char: 'k', summary: 'Key for every message (replaces keys from envelopes).'}),
+    partition: Flags.integer({min: 0, summary: 'Kafka: send every message to this partition.'}),
     rate: Flags.integer({env: 'EVTCTL_RATE', min: 1, summary: 'At most this many messages per second.'}),
     // No env twin on purpose: a stray variable must never approve a write to production.
     yes: Flags.boolean({char: 'y', summary: 'Confirm publishing to a context marked production.'}),
@@ -94,6 +113,9 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         'No VALUE, no --file, and stdin is a terminal: nothing to publish.',
         `Give a value (evtctl publish ${args.target} '{"id":1}'), pipe messages in, or use --file.`,
       )
+    }
+    if (flags.idempotent && flags.acks !== 'all') {
+      throw new UsageError('--idempotent needs --acks all.', 'Drop --acks, or drop --idempotent.')
     }
     if (flags.file) await assertReadable(flags.file)
     // Loaded here, not at the top, so --help and --version stay fast.
@@ -140,6 +162,14 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       const out = dataWriter(process.stdout, this.controller)
       const report = await publishEvents(adapter, target, events, {
         dryRun: flags['dry-run'],
+        broker: {
+          acks: flags.acks === 'all' ? -1 : flags.acks === '1' ? 1 : 0,
+          compression: flags.compression,
+          idempotent: flags.idempotent,
+          keepPartitions: flags['keep-partitions'],
+          partition: flags.partition,
+          warn: (m) => this.stderr(`Warning: ${m}`),
+        },
         rate: flags.rate,
         signal: this.signal,
         onDryRun: this.jsonEnabled() ? undefined : (env) => out.write(jsonlRenderer(env)),

@@ -1,10 +1,12 @@
-import type {BrokerAdapter, PublishFailure} from '../adapters/types.js'
+import type {BrokerAdapter, PublishFailure, PublishOptions} from '../adapters/types.js'
 import type {Target} from '../config/targets.js'
 import type {Envelope} from '../envelope/envelope.js'
 import {throttled} from '../util/rate.js'
 
 export interface PublishEventsOptions {
   dryRun: boolean
+  /** Broker-specific settings passed through to the adapter (partitioning, acks, compression). */
+  broker?: Omit<PublishOptions, 'signal' | 'onProgress'>
   /** Messages per second; undefined = as fast as the broker takes them. */
   rate?: number
   signal: AbortSignal
@@ -47,7 +49,11 @@ export async function publishEvents(
       durationMs: elapsed(started),
     }
   }
-  const report = await adapter.publish(target, source, {signal: opts.signal, onProgress: opts.onProgress})
+  const report = await adapter.publish(target, source, {
+    ...opts.broker,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  })
   return {target: target.url, dryRun: false, ...report, durationMs: elapsed(started)}
 }
 

@@ -15,6 +15,18 @@ export interface ContractSubject {
   missingTarget(): Promise<Target>
   /** How to read "everything there is, then stop" on this broker. */
   readAll: ReadOptions
+  /** Documented exceptions the broker or its client forces (each has its own test elsewhere). */
+  exceptions?: {
+    /** kafkajs cannot send a header whose value is null. */
+    noNullHeaderValues?: boolean
+  }
+}
+
+function samplesFor(s: ContractSubject): Envelope[] {
+  if (!s.exceptions?.noNullHeaderValues) return FIDELITY_SAMPLES
+  return FIDELITY_SAMPLES.map((e) =>
+    e.headers ? {...e, headers: e.headers.filter(([, v]) => v !== null)} : e,
+  )
 }
 
 async function collect(it: AsyncIterable<Delivery>, max = Number.POSITIVE_INFINITY): Promise<Envelope[]> {
@@ -73,14 +85,14 @@ export function describeBrokerContract(name: string, subject: () => ContractSubj
       const adapter = await s.open()
       try {
         const target = await s.freshTarget()
-        const report = await adapter.publish(target, from(FIDELITY_SAMPLES), {
+        const report = await adapter.publish(target, from(samplesFor(s)), {
           signal: new AbortController().signal,
         })
-        expect(report).toEqual({sent: FIDELITY_SAMPLES.length, failed: []})
+        expect(report).toEqual({sent: samplesFor(s).length, failed: []})
         const got = await collect(adapter.read(target, s.readAll, new AbortController().signal))
-        expect(got).toHaveLength(FIDELITY_SAMPLES.length)
+        expect(got).toHaveLength(samplesFor(s).length)
         got.forEach((env, i) => {
-          const want = FIDELITY_SAMPLES[i]!
+          const want = samplesFor(s)[i]!
           expect(env.value === null ? null : payloadBytes(env.value)).toEqual(
             want.value === null ? null : payloadBytes(want.value),
           )
@@ -104,7 +116,7 @@ export function describeBrokerContract(name: string, subject: () => ContractSubj
       const adapter = await s.open()
       try {
         const target = await s.freshTarget()
-        await adapter.publish(target, from(FIDELITY_SAMPLES.slice(0, 3)), {
+        await adapter.publish(target, from(samplesFor(s).slice(0, 3)), {
           signal: new AbortController().signal,
         })
         const first = await collect(adapter.read(target, s.readAll, new AbortController().signal))
@@ -141,11 +153,13 @@ export function describeBrokerContract(name: string, subject: () => ContractSubj
         const controller = new AbortController()
         const reading = collect(adapter.read(target, {from: {kind: 'end'}}, controller.signal), 2)
         await new Promise((r) => setTimeout(r, 300))
-        await adapter.publish(target, from(FIDELITY_SAMPLES.slice(0, 2)), {signal: controller.signal})
+        await adapter.publish(target, from(samplesFor(s).slice(0, 2)), {signal: controller.signal})
         const got = await reading
         controller.abort()
         expect(got.map((e) => e.key && payloadBytes(e.key).toString('hex'))).toEqual(
-          FIDELITY_SAMPLES.slice(0, 2).map((e) => e.key && payloadBytes(e.key).toString('hex')),
+          samplesFor(s)
+            .slice(0, 2)
+            .map((e) => e.key && payloadBytes(e.key).toString('hex')),
         )
       } finally {
         await adapter.close()

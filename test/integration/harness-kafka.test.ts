@@ -87,17 +87,4 @@ describe.skipIf(!env.KAFKA_BROKERS)('harness smoke: Kafka', () => {
       await consumer.disconnect()
     }
   })
-
-  test('topics are never created implicitly by the broker', async () => {
-    const listed = await kafkaTool('TopicCommand', ['--bootstrap-server', env.KAFKA_BROKERS!, '--list'])
-    expect(listed.code).toBe(0)
-    const topic = uniqueName('absent')
-    const r = await kcat(
-      ['-b', env.KAFKA_BROKERS!, '-t', topic, '-P', '-X', 'message.timeout.ms=3000'],
-      'x\n',
-    )
-    expect(r.code).not.toBe(0)
-    const after = await kafkaTool('TopicCommand', ['--bootstrap-server', env.KAFKA_BROKERS!, '--list'])
-    expect(after.stdout.split('\n')).not.toContain(topic)
-  })
 })

@@ -1,0 +1,82 @@
+import {AuthError, EvtctlError, isEvtctlError, NotFoundError, UnreachableError} from '../../errors.js'
+
+/**
+ * Maps kafkajs errors to ours, with duck-typed guards (no instanceof across SDK copies) and the
+ * original kept as `cause`. No raw kafkajs error leaves the adapter.
+ */
+interface KafkajsLike {
+  name?: string
+  type?: string
+  message?: string
+  retriable?: boolean
+  originalError?: unknown
+  cause?: unknown
+}
+
+function root(err: unknown): KafkajsLike {
+  let e = err as KafkajsLike
+  // KafkaJSNumberOfRetriesExceeded wraps the real failure.
+  for (
+    let i = 0;
+    i < 5 && e && (e.originalError || e.cause) && e.name === 'KafkaJSNumberOfRetriesExceeded';
+    i++
+  ) {
+    e = (e.originalError ?? e.cause) as KafkajsLike
+  }
+  return e ?? {}
+}
+
+export function mapKafkaError(err: unknown, where: {brokers: string[]; topic?: string}): EvtctlError {
+  if (isEvtctlError(err)) return err
+  const e = root(err)
+  const name = e.name ?? ''
+  const type = e.type ?? ''
+  const message = e.message ?? String(err)
+  const brokers = where.brokers.join(',')
+  if (
+    type === 'UNKNOWN_TOPIC_OR_PARTITION' ||
+    /does not host this topic-partition|unknown topic/i.test(message)
+  ) {
+    return new NotFoundError(
+      `Topic "${where.topic ?? '?'}" does not exist on ${brokers}.`,
+      'Check the name (kafka-topics.sh --list). evtctl never creates topics: create it with your usual tool first.',
+      {cause: err},
+    )
+  }
+  if (name === 'KafkaJSSASLAuthenticationError' || /SASL|authentication/i.test(type + message)) {
+    return new AuthError(
+      `Kafka at ${brokers} rejected the credentials: ${message}.`,
+      'Check the sasl settings of the context.',
+      {
+        cause: err,
+      },
+    )
+  }
+  if (/AUTHORIZATION_FAILED/.test(type)) {
+    return new AuthError(
+      `Not authorized on Kafka at ${brokers}: ${type}.`,
+      'Ask for read/describe ACLs on the topic and group.',
+      {
+        cause: err,
+      },
+    )
+  }
+  if (
+    name === 'KafkaJSConnectionError' ||
+    name === 'KafkaJSRequestTimeoutError' ||
+    name === 'KafkaJSBrokerNotFound' ||
+    name === 'KafkaJSNumberOfRetriesExceeded' ||
+    name === 'KafkaJSConnectionClosedError' ||
+    /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection timeout|closed connection/i.test(message)
+  ) {
+    return new UnreachableError(
+      `Cannot reach Kafka at ${brokers}: ${message}.`,
+      'Check the bootstrap servers and that the broker is up; behind TLS, check the tls settings of the context.',
+      'BROKER_UNREACHABLE',
+      {cause: err},
+    )
+  }
+  return new EvtctlError(`Kafka error: ${message}${type ? ` (${type})` : ''}.`, 'KAFKA_ERROR', 1, undefined, {
+    cause: err,
+  })
+}
