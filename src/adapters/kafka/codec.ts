@@ -51,8 +51,10 @@ export function toKafkaMessage(env: Envelope): {message: KafkaMessageOut; reorde
     if (value === null) {
       throw new UnsendableError(`header "${name}" has a null value, which kafkajs cannot send`)
     }
-    if (headers[name] && last !== name) reordered = true
-    ;(headers[name] ??= []).push(payloadBytes(value))
+    const values = headers[name]
+    if (values && last !== name) reordered = true
+    if (values) values.push(payloadBytes(value))
+    else headers[name] = [payloadBytes(value)]
     last = name
   }
   const message: KafkaMessageOut = {
