@@ -504,7 +504,7 @@ function rssMb(pid) {
 export const KAFKA_TOOLS = {
   TopicCommand: 'org.apache.kafka.tools.TopicCommand',
   ConsoleConsumer: 'org.apache.kafka.tools.consumer.ConsoleConsumer',
-  ConsoleProducer: 'org.apache.kafka.tools.ConsoleProducer',
+  ConsoleProducer: 'kafka.tools.ConsoleProducer',
   ConsumerGroupCommand: 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
   ProducerPerformance: 'org.apache.kafka.tools.ProducerPerformance',
   ConsumerPerformance: 'org.apache.kafka.tools.ConsumerPerformance',

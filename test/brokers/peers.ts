@@ -4,22 +4,27 @@ import {kafkaToolArgs} from '../../scripts/brokers.mjs'
 export interface PeerResult {
   code: number | null
   stdout: string
+  /** stdout as bytes, for binary output. */
+  stdoutBytes: Buffer
   stderr: string
 }
 
 function runProcess(cmd: string, args: string[], input?: string | Buffer): Promise<PeerResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {stdio: ['pipe', 'pipe', 'pipe']})
-    let stdout = ''
+    const out: Buffer[] = []
     let stderr = ''
-    child.stdout.on('data', (b) => {
-      stdout += b
+    child.stdout.on('data', (b: Buffer) => {
+      out.push(b)
     })
     child.stderr.on('data', (b) => {
       stderr += b
     })
     child.on('error', reject)
-    child.on('close', (code) => resolve({code, stdout, stderr}))
+    child.on('close', (code) => {
+      const stdoutBytes = Buffer.concat(out)
+      resolve({code, stdout: stdoutBytes.toString(), stdoutBytes, stderr})
+    })
     child.stdin.end(input)
   })
 }

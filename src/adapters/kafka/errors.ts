@@ -67,7 +67,9 @@ export function mapKafkaError(err: unknown, where: {brokers: string[]; topic?: s
     name === 'KafkaJSBrokerNotFound' ||
     name === 'KafkaJSNumberOfRetriesExceeded' ||
     name === 'KafkaJSConnectionClosedError' ||
-    /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection timeout|closed connection/i.test(message)
+    /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection timeout|closed connection|Broker not connected|Request .*timed out/i.test(
+      message,
+    )
   ) {
     return new UnreachableError(
       `Cannot reach Kafka at ${brokers}: ${message}.`,

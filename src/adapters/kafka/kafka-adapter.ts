@@ -329,7 +329,7 @@ export function createKafkaAdapter(
             .sort()
       const rows: GroupLag[] = []
       for (const topic of parts.keys()) {
-        const ends = await a.fetchTopicOffsets(topic)
+        const ends = (await a.fetchTopicOffsets(topic)).sort((x, y) => x.partition - y.partition)
         for (const g of groups) {
           const committed = (await a.fetchOffsets({groupId: g, topics: [topic]}))[0]?.partitions ?? []
           // Without a group name, only groups that committed on this topic are listed.

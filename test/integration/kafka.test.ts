@@ -1,0 +1,487 @@
+import {mkdirSync, writeFileSync} from 'node:fs'
+import {createServer, type Server, type Socket} from 'node:net'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, test} from 'vitest'
+import {createKafkaAdapter, TAIL_GROUP_PREFIX} from '../../src/adapters/kafka/kafka-adapter.js'
+import {parseTarget} from '../../src/config/targets.js'
+import {brokerEnv, uniqueName} from '../brokers/env.js'
+import {createTopic, listTopics, testKafka} from '../brokers/kafka.js'
+import {kafkaTool, kcat} from '../brokers/peers.js'
+import {lines, run, sandboxEnv} from '../e2e/helpers.js'
+
+const env = brokerEnv()
+const cli = sandboxEnv()
+
+interface KcatRecord {
+  partition: number
+  offset: number
+  tstype: string
+  ts: number
+  key: string | null
+  payload: string | null
+  headers?: string[]
+}
+
+async function kcatDump(topic: string): Promise<KcatRecord[]> {
+  const r = await kcat(['-b', env.KAFKA_BROKERS!, '-C', '-t', topic, '-J', '-e', '-q'])
+  expect(r.code, r.stderr).toBe(0)
+  return lines(Buffer.from(r.stdout))
+    .map((l) => JSON.parse(l) as KcatRecord)
+    .sort((a, b) => a.partition - b.partition || a.offset - b.offset)
+}
+
+/** kcat's -J view of an envelope, to compare field by field. */
+function asKcat(e: {
+  partition: number
+  offset: string
+  timestamp: string
+  timestampType: string
+  key: unknown
+  value: unknown
+  headers?: Array<[string, unknown]>
+}): KcatRecord {
+  const text = (p: unknown): string | null => {
+    if (p === null || p === undefined) return null
+    const o = p as {utf8?: string; json?: unknown; base64?: string}
+    if (o.utf8 !== undefined) return o.utf8
+    if (o.json !== undefined) return JSON.stringify(o.json)
+    return Buffer.from(o.base64!, 'base64').toString('latin1')
+  }
+  return {
+    partition: e.partition,
+    offset: Number(e.offset),
+    tstype: e.timestampType,
+    ts: Date.parse(e.timestamp),
+    key: text(e.key),
+    payload: text(e.value),
+    ...(e.headers ? {headers: e.headers.flatMap(([k, v]) => [k, text(v) ?? ''])} : {}),
+  }
+}
+
+/** Throw-away tail groups that outlived their tail (Empty); running tails of parallel tests are Stable. */
+async function leftoverTailGroups(
+  admin: ReturnType<ReturnType<typeof testKafka>['admin']>,
+  groups: string[],
+) {
+  const ours = groups.filter((g) => g.startsWith(TAIL_GROUP_PREFIX))
+  if (ours.length === 0) return []
+  const {groups: described} = await admin.describeGroups(ours)
+  return described.filter((g) => g.state === 'Empty').map((g) => g.groupId)
+}
+
+describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real broker', () => {
+  const url = (topic: string) => `kafka://${env.KAFKA_BROKERS}/${topic}`
+
+  test('what kcat produced (keys, headers, binary and null values) is what tail -o jsonl shows, and a capture replays identically', async () => {
+    const topic = await createTopic('kcat-src', 2)
+    const produced = await kcat(
+      [
+        '-b',
+        env.KAFKA_BROKERS!,
+        '-t',
+        topic,
+        '-P',
+        '-p',
+        '0',
+        '-K',
+        ':',
+        '-Z',
+        '-H',
+        'trace-id=abc',
+        '-H',
+        'dup=1',
+        '-H',
+        'dup=2',
+      ],
+      'k1:{"id":1}\nk2:\nk3:plain text\n',
+    )
+    expect(produced.code, produced.stderr).toBe(0)
+    const bin = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x0a, 0x80])
+    mkdirSync(cli.XDG_DATA_HOME!, {recursive: true})
+    const binFile = join(cli.XDG_DATA_HOME!, `bin-${topic}`)
+    writeFileSync(binFile, bin)
+    const producedBin = await kcat([
+      '-b',
+      env.KAFKA_BROKERS!,
+      '-t',
+      topic,
+      '-P',
+      '-p',
+      '1',
+      '-k',
+      'bin-key',
+      binFile,
+    ])
+    expect(producedBin.code, producedBin.stderr).toBe(0)
+
+    const tail = await run(['tail', url(topic), '--from', 'beginning', '--until', 'end', '-o', 'jsonl'], {
+      env: cli,
+    })
+    expect(tail.code, tail.stderr).toBe(0)
+    const envs = lines(tail.stdout).map((l) => JSON.parse(l))
+    expect(envs).toHaveLength(4)
+    const ours = envs.map(asKcat).sort((a, b) => a.partition - b.partition || a.offset - b.offset)
+    const theirs = (await kcatDump(topic)).map(({partition, offset, tstype, ts, key, payload, headers}) => ({
+      partition,
+      offset,
+      tstype,
+      ts,
+      key,
+      payload,
+      ...(headers ? {headers} : {}),
+    }))
+    // kcat -J prints non-UTF-8 bytes raw; compare the binary record by bytes below instead.
+    expect(ours.filter((r) => r.partition === 0)).toEqual(theirs.filter((r) => r.partition === 0))
+    expect(envs.find((e) => e.partition === 0 && e.key.utf8 === 'k2').value).toBeNull()
+    const binEnv = envs.find((e) => e.partition === 1)
+    expect(Buffer.from(binEnv.value.base64, 'base64')).toEqual(bin)
+    expect(binEnv.key).toEqual({utf8: 'bin-key'})
+
+    // Replay the capture into a new topic, partition by partition.
+    const copy = await createTopic('kcat-copy', 2)
+    const pub = await run(['publish', url(copy), '--input', 'jsonl', '--keep-partitions'], {
+      env: cli,
+      input: tail.stdout,
+    })
+    expect(pub.code, pub.stderr).toBe(0)
+    const strip = ({partition, key, payload, headers}: KcatRecord) => ({partition, key, payload, headers})
+    expect((await kcatDump(copy)).map(strip)).toEqual((await kcatDump(topic)).map(strip))
+    const rawCopy = await kcat([
+      '-b',
+      env.KAFKA_BROKERS!,
+      '-C',
+      '-t',
+      copy,
+      '-p',
+      '1',
+      '-e',
+      '-q',
+      '-f',
+      '%s',
+    ])
+    expect(rawCopy.stdoutBytes).toEqual(bin)
+    const viaTail = await run(
+      ['tail', url(copy), '--from', 'beginning', '--until', 'end', '--partition', '1', '-o', 'raw'],
+      {env: cli},
+    )
+    expect(viaTail.stdout).toEqual(Buffer.concat([bin, Buffer.from('\n')]))
+  })
+
+  test('keyed messages land where the Java client puts them (murmur2)', async () => {
+    const topic = await createTopic('murmur', 6)
+    const keys = Array.from({length: 30}, (_, i) => `key-${i}`)
+    const pub = await run(['publish', url(topic), '--input', 'jsonl'], {
+      env: cli,
+      input: keys.map((k) => JSON.stringify({v: 1, key: {utf8: k}, value: {utf8: k}})).join('\n'),
+    })
+    expect(pub.code, pub.stderr).toBe(0)
+    // The Java ConsoleProducer with parse.key uses the Java default partitioner; compare placements.
+    const javaTopic = await createTopic('murmur-java', 6)
+    const jp = await kafkaTool(
+      'ConsoleProducer',
+      [
+        '--bootstrap-server',
+        env.KAFKA_BROKERS!,
+        '--topic',
+        javaTopic,
+        '--property',
+        'parse.key=true',
+        '--property',
+        'key.separator=:',
+      ],
+      `${keys.map((k) => `${k}:${k}`).join('\n')}\n`,
+    )
+    expect(jp.code, jp.stderr).toBe(0)
+    const placement = async (t: string) =>
+      Object.fromEntries((await kcatDump(t)).map((r) => [r.key, r.partition]))
+    expect(await placement(topic)).toEqual(await placement(javaTopic))
+  }, 60_000)
+
+  test('tail commits nothing: no consumer group holds offsets for the topic, and its own group is gone', async () => {
+    const topic = await createTopic('nocommit', 3)
+    await run(['publish', url(topic)], {env: cli, input: 'a\nb\nc\n'})
+    const t = await run(['tail', url(topic), '--from', 'beginning', '--until', 'end', '-o', 'raw'], {
+      env: cli,
+    })
+    expect(lines(t.stdout).sort()).toEqual(['a', 'b', 'c'])
+    const admin = testKafka().admin()
+    await admin.connect()
+    try {
+      const groups = (await admin.listGroups()).groups.map((g) => g.groupId)
+      expect(await leftoverTailGroups(admin, groups)).toEqual([])
+      for (const g of groups) {
+        const offsets = await admin.fetchOffsets({groupId: g, topics: [topic]})
+        expect(offsets[0]?.partitions.every((p) => p.offset === '-1') ?? true).toBe(true)
+      }
+    } finally {
+      await admin.disconnect()
+    }
+  })
+
+  test('an unknown topic is exit 5 and is not created, even where the broker auto-creates topics', async () => {
+    const topic = uniqueName('absent')
+    const t = await run(['tail', url(topic), '--until', 'end'], {env: cli})
+    expect(t.code).toBe(5)
+    expect(t.stderr).toMatch(new RegExp(`Topic "${topic}" does not exist`))
+    const p = await run(['publish', url(topic), 'x'], {env: cli})
+    expect(p.code).toBe(5)
+    expect(await listTopics()).not.toContain(topic)
+  })
+
+  describe('an unreachable broker is exit 4 within the time-out, naming the address', () => {
+    let silent: Server
+    let port = 0
+    const sockets = new Set<Socket>()
+    beforeAll(async () => {
+      // Accepts connections and never answers: the connection time-out must fire.
+      silent = createServer((s) => {
+        sockets.add(s)
+        s.on('error', () => {})
+      })
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
+      port = (silent.address() as {port: number}).port
+    })
+    afterAll(async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((r) => silent.close(() => r()))
+    })
+
+    test.each([
+      ['refused', () => 'kafka://127.0.0.1:1/orders'],
+      ['silent', () => `kafka://127.0.0.1:${port}/orders`],
+    ])(
+      '%s',
+      async (_, target) => {
+        const t0 = Date.now()
+        const r = await run(['tail', target(), '--until', 'end'], {env: cli})
+        expect(r.code).toBe(4)
+        expect(r.stderr).toContain(`Cannot reach Kafka at ${target().slice(8, target().lastIndexOf('/'))}`)
+        expect(Date.now() - t0).toBeLessThan(25_000)
+      },
+      30_000,
+    )
+  })
+
+  test('start positions: -N per partition, an offset, a time; --partition; --max', async () => {
+    const topic = await createTopic('positions', 2)
+    const base = Date.parse('2026-01-01T00:00:00Z')
+    const input = Array.from({length: 10}, (_, i) =>
+      JSON.stringify({
+        v: 1,
+        partition: i % 2,
+        timestamp: new Date(base + i * 60_000).toISOString(),
+        value: {json: {i}},
+      }),
+    ).join('\n')
+    expect(
+      (await run(['publish', url(topic), '--input', 'jsonl', '--keep-partitions'], {env: cli, input})).code,
+    ).toBe(0)
+    const ids = async (...args: string[]) => {
+      const r = await run(['tail', url(topic), '--until', 'end', '--format', '{value.i}', ...args], {
+        env: cli,
+      })
+      expect(r.code, r.stderr).toBe(0)
+      return lines(r.stdout)
+        .map(Number)
+        .sort((a, b) => a - b)
+    }
+    expect(await ids('--from', 'beginning')).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect(await ids('--from', '-2')).toEqual([6, 7, 8, 9]) // last 2 of each partition
+    expect(await ids('--from', '3', '--partition', '0')).toEqual([6, 8])
+    expect(await ids('--from', '2026-01-01T00:05:30Z')).toEqual([6, 7, 8, 9])
+    expect(await ids('--from', 'beginning', '--partition', '1')).toEqual([1, 3, 5, 7, 9])
+    expect(await ids('--from', 'beginning', '--partition', '1', '--max', '2')).toEqual([1, 3])
+    expect(await ids('--from', 'end')).toEqual([])
+    const bad = await run(['tail', url(topic), '--partition', '7', '--until', 'end'], {env: cli})
+    expect(bad.code).toBe(5)
+    expect(bad.stderr).toMatch(/no partition 7/)
+  })
+
+  test('--until end terminates over transaction markers and aborted messages (offset gaps)', async () => {
+    const topic = await createTopic('txn', 1)
+    const kafka = testKafka()
+    const producer = kafka.producer({
+      transactionalId: uniqueName('txn'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    })
+    await producer.connect()
+    try {
+      const committed = await producer.transaction()
+      await committed.send({topic, messages: [{value: 'c1'}, {value: 'c2'}]})
+      await committed.commit()
+      const aborted = await producer.transaction()
+      await aborted.send({topic, messages: [{value: 'aborted'}]})
+      await aborted.abort()
+    } finally {
+      await producer.disconnect()
+    }
+    const t0 = Date.now()
+    const r = await run(['tail', url(topic), '--from', 'beginning', '--until', 'end', '-o', 'raw'], {
+      env: cli,
+    })
+    expect(r.code, r.stderr).toBe(0)
+    expect(lines(r.stdout)).toEqual(['c1', 'c2'])
+    expect(Date.now() - t0).toBeLessThan(15_000)
+  })
+
+  test('a header with a null value cannot be sent by kafkajs: reported per message, exit 7, the rest sent', async () => {
+    const topic = await createTopic('nullheader', 1)
+    const input = [
+      {v: 1, value: {utf8: 'ok-1'}},
+      {v: 1, headers: [['h', null]], value: {utf8: 'bad'}},
+      {v: 1, value: {utf8: 'ok-2'}},
+    ]
+      .map((e) => JSON.stringify(e))
+      .join('\n')
+    const r = await run(['publish', url(topic), '--input', 'jsonl', '--json'], {env: cli, input})
+    expect(r.code).toBe(7)
+    expect(JSON.parse(r.stdout.toString())).toMatchObject({
+      sent: 2,
+      failed: [{index: 1, error: expect.stringMatching(/null value/)}],
+    })
+    const t = await run(['tail', url(topic), '--from', 'beginning', '--until', 'end', '-o', 'raw'], {
+      env: cli,
+    })
+    expect(lines(t.stdout)).toEqual(['ok-1', 'ok-2'])
+  })
+
+  test('gzip, acks and an idempotent producer', async () => {
+    const topic = await createTopic('opts', 1)
+    const r = await run(['publish', url(topic), '--compression', 'gzip', '--idempotent'], {
+      env: cli,
+      input: 'z1\nz2\n',
+    })
+    expect(r.code, r.stderr).toBe(0)
+    const r1 = await run(['publish', url(topic), '--acks', '1'], {env: cli, input: 'z3\n'})
+    expect(r1.code, r1.stderr).toBe(0)
+    const t = await run(['tail', url(topic), '--from', 'beginning', '--until', 'end', '-o', 'raw'], {
+      env: cli,
+    })
+    expect(lines(t.stdout)).toEqual(['z1', 'z2', 'z3'])
+    const bad = await run(['publish', url(topic), 'x', '--idempotent', '--acks', '1'], {env: cli})
+    expect(bad.code).toBe(2)
+  })
+
+  test('lag from committed offsets, without joining the group, matches ConsumerGroupCommand', async () => {
+    const topic = await createTopic('lag', 2)
+    await run(['publish', url(topic), '--input', 'jsonl', '--keep-partitions'], {
+      env: cli,
+      input: Array.from({length: 10}, (_, i) =>
+        JSON.stringify({v: 1, partition: i % 2, value: {json: i}}),
+      ).join('\n'),
+    })
+    const group = uniqueName('billing')
+    const kafka = testKafka()
+    const consumer = kafka.consumer({groupId: group})
+    await consumer.connect()
+    await consumer.subscribe({topics: [topic], fromBeginning: true})
+    let seen = 0
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        autoCommit: false,
+        eachMessage: async ({partition, message}) => {
+          seen++
+          // Commit partition 0 up to offset 2 (next = 3); leave partition 1 uncommitted past 1 (next = 1).
+          if (partition === 0 && message.offset === '2')
+            await consumer.commitOffsets([{topic, partition, offset: '3'}])
+          if (partition === 1 && message.offset === '0')
+            await consumer.commitOffsets([{topic, partition, offset: '1'}])
+          if (seen === 10) resolve()
+        },
+      })
+    })
+    await consumer.disconnect()
+
+    const adapter = createKafkaAdapter(parseTarget(url(topic)))
+    try {
+      const rows = await adapter.lag(parseTarget(url(topic)), group)
+      expect(rows).toEqual([
+        {group, topic, partition: 0, committed: '3', end: '5', lag: '2'},
+        {group, topic, partition: 1, committed: '1', end: '5', lag: '4'},
+      ])
+      const all = await adapter.lag(parseTarget(url(topic)))
+      expect(all.filter((r) => r.group === group)).toHaveLength(2)
+    } finally {
+      await adapter.close()
+    }
+    const ref = await kafkaTool('ConsumerGroupCommand', [
+      '--bootstrap-server',
+      env.KAFKA_BROKERS!,
+      '--describe',
+      '--group',
+      group,
+    ])
+    expect(ref.code, ref.stderr).toBe(0)
+    const refRows = ref.stdout
+      .split('\n')
+      .filter((l) => l.includes(topic))
+      .map((l) => l.trim().split(/\s+/))
+      .map(([, , partition, current, end, lag]) => ({partition: Number(partition), current, end, lag}))
+      .sort((a, b) => a.partition - b.partition)
+    expect(refRows).toEqual([
+      {partition: 0, current: '3', end: '5', lag: '2'},
+      {partition: 1, current: '1', end: '5', lag: '4'},
+    ])
+  }, 60_000)
+
+  test('SASL/PLAIN from a context: works with the right password, exit 3 with a wrong one, secret never printed', async () => {
+    if (!env.KAFKA_SASL_BROKERS) throw new Error('the harness has no SASL listener')
+    const topic = await createTopic('sasl', 1)
+    const senv = sandboxEnv()
+    const set = (password: string) =>
+      writeFileSync(
+        join(senv.XDG_CONFIG_HOME!, 'evtctl', 'config.yaml'),
+        `current-context: secure\ncontexts:\n  secure:\n    broker: kafka\n    brokers: [${env.KAFKA_SASL_BROKERS}]\n    sasl:\n      mechanism: plain\n      username: ${env.KAFKA_SASL_USERNAME}\n      password: ${password}\n`,
+        {mode: 0o600},
+      )
+    await run(['config', 'set-context', 'secure', '--broker', 'kafka', '--brokers', env.KAFKA_SASL_BROKERS], {
+      env: senv,
+    })
+    set(env.KAFKA_SASL_PASSWORD!)
+    expect((await run(['publish', topic, 'secret-ok'], {env: senv})).code).toBe(0)
+    const ok = await run(['tail', topic, '--from', 'beginning', '--until', 'end', '-o', 'raw'], {env: senv})
+    expect(ok.stdout.toString()).toBe('secret-ok\n')
+    set('wrong-password-xyz')
+    const bad = await run(['tail', topic, '--from', 'beginning', '--until', 'end', '--debug'], {env: senv})
+    expect(bad.code).toBe(3)
+    expect(bad.stderr).toMatch(/rejected the credentials/)
+    expect(bad.stderr + bad.stdout.toString()).not.toContain('wrong-password-xyz')
+    const view = await run(['config', 'view'], {env: senv})
+    expect(view.stdout.toString()).not.toContain('wrong-password-xyz')
+  })
+
+  test('tail | head ends cleanly and leaves no group behind', async () => {
+    const topic = await createTopic('head', 1)
+    // More than a pipe buffer (64 KiB), so a write after head exits meets EPIPE. A tail that
+    // follows and gets no new message only notices at its next write, like GNU tail -f.
+    await run(['publish', url(topic)], {
+      env: cli,
+      input: Array.from({length: 30_000}, (_, i) => `m${i}`).join('\n'),
+    })
+    const {spawn} = await import('node:child_process')
+    const out = await new Promise<{code: number | null; text: string}>((resolve) => {
+      const sh = spawn(
+        'sh',
+        ['-c', `node bin/run.js tail ${url(topic)} --from beginning -o raw | head -n 2`],
+        {env: cli},
+      )
+      let text = ''
+      sh.stdout.on('data', (b) => {
+        text += b
+      })
+      sh.on('close', (code) => resolve({code, text}))
+    })
+    expect(out.code).toBe(0)
+    expect(out.text).toBe('m0\nm1\n')
+    await new Promise((r) => setTimeout(r, 500))
+    const admin = testKafka().admin()
+    await admin.connect()
+    try {
+      const groups = (await admin.listGroups()).groups.map((g) => g.groupId)
+      expect(await leftoverTailGroups(admin, groups)).toEqual([])
+    } finally {
+      await admin.disconnect()
+    }
+  }, 30_000)
+})
