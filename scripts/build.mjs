@@ -16,7 +16,16 @@ await build({
   sourcemap: 'linked',
   chunkNames: 'chunks/[name]-[hash]',
   // typescript and ts-node: oclif's dev-mode TypeScript support, never used by a built CLI.
-  external: ['typescript', 'ts-node', 'kafkajs', '@aws-sdk/*', '@smithy/*', '@google-cloud/*', 'google-gax'],
+  external: [
+    'typescript',
+    'ts-node',
+    'kafkajs',
+    '@platformatic/*',
+    '@aws-sdk/*',
+    '@smithy/*',
+    '@google-cloud/*',
+    'google-gax',
+  ],
   // CommonJS dependencies call require() for Node built-ins; give the ESM bundle a real one.
   banner: {
     js: "import {createRequire as __evtctlCreateRequire} from 'node:module'; const require = __evtctlCreateRequire(import.meta.url);",

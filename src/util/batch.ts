@@ -1,7 +1,8 @@
 /**
- * Groups an async iterable into arrays of at most `maxItems`, flushing early when the source has
- * nothing ready for `maxWaitMs` — so a slow or rate-limited source is not held back waiting for a
- * full batch, and a fast one still gets big batches.
+ * Groups an async iterable into arrays of at most `maxItems`, flushing early when a batch has
+ * waited `maxWaitMs` since its first item — so a slow or rate-limited source is not held back
+ * waiting for a full batch, and a fast one still gets big batches. One timer per batch, not per
+ * item (a million timers cost seconds).
  */
 export async function* batches<T>(
   source: AsyncIterable<T>,
@@ -10,21 +11,23 @@ export async function* batches<T>(
   const it = source[Symbol.asyncIterator]()
   let batch: T[] = []
   let pending: Promise<IteratorResult<T>> | undefined
+  let timer: NodeJS.Timeout | undefined
+  let deadline: Promise<'timeout'> | undefined
+  const startClock = () => {
+    deadline = new Promise((resolve) => {
+      timer = setTimeout(resolve, opts.maxWaitMs, 'timeout')
+    })
+  }
+  const stopClock = () => {
+    clearTimeout(timer)
+    deadline = undefined
+  }
   try {
     for (;;) {
       pending ??= it.next()
-      let result: IteratorResult<T> | 'timeout'
-      if (batch.length === 0) {
-        result = await pending
-      } else {
-        let timer: NodeJS.Timeout | undefined
-        const timeout = new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(resolve, opts.maxWaitMs, 'timeout')
-        })
-        result = await Promise.race([pending, timeout])
-        clearTimeout(timer)
-      }
+      const result = deadline ? await Promise.race([pending, deadline]) : await pending
       if (result === 'timeout') {
+        stopClock()
         yield batch
         batch = []
         continue
@@ -32,13 +35,17 @@ export async function* batches<T>(
       pending = undefined
       if (result.done) break
       batch.push(result.value)
+      if (batch.length === 1) startClock()
       if (batch.length >= opts.maxItems) {
+        stopClock()
         yield batch
         batch = []
       }
     }
+    stopClock()
     if (batch.length > 0) yield batch
   } finally {
+    stopClock()
     if (pending === undefined) await it.return?.()
   }
 }

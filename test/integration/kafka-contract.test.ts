@@ -14,6 +14,5 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka', () => {
     freshTarget: async () => parseTarget(url(await createTopic('contract'))),
     missingTarget: async () => parseTarget(url(uniqueName('missing'))),
     readAll: {from: {kind: 'beginning'}, until: {kind: 'end'}},
-    exceptions: {noNullHeaderValues: true},
   }))
 })

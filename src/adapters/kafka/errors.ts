@@ -6,6 +6,8 @@ import {AuthError, EvtctlError, isEvtctlError, NotFoundError, UnreachableError} 
  */
 interface KafkajsLike {
   name?: string
+  code?: string
+  apiId?: string
   type?: string
   message?: string
   retriable?: boolean
@@ -14,7 +16,9 @@ interface KafkajsLike {
 }
 
 function root(err: unknown): KafkajsLike {
-  let e = err as KafkajsLike
+  let e = err as KafkajsLike & {errors?: unknown[]}
+  // @platformatic/kafka wraps failures in AggregateErrors (PLT_KFK_MULTIPLE).
+  for (let i = 0; i < 5 && e?.errors?.length; i++) e = e.errors[0] as KafkajsLike & {errors?: unknown[]}
   // KafkaJSNumberOfRetriesExceeded wraps the real failure.
   for (
     let i = 0;
@@ -30,7 +34,8 @@ export function mapKafkaError(err: unknown, where: {brokers: string[]; topic?: s
   if (isEvtctlError(err)) return err
   const e = root(err)
   const name = e.name ?? ''
-  const type = e.type ?? ''
+  const type = e.type ?? e.apiId ?? ''
+  const code = e.code ?? ''
   const message = e.message ?? String(err)
   const brokers = where.brokers.join(',')
   if (
@@ -43,7 +48,11 @@ export function mapKafkaError(err: unknown, where: {brokers: string[]; topic?: s
       {cause: err},
     )
   }
-  if (name === 'KafkaJSSASLAuthenticationError' || /SASL|authentication/i.test(type + message)) {
+  if (
+    name === 'KafkaJSSASLAuthenticationError' ||
+    code === 'PLT_KFK_AUTHENTICATION' ||
+    /SASL|authentication/i.test(type + message)
+  ) {
     return new AuthError(
       `Kafka at ${brokers} rejected the credentials: ${message}.`,
       'Check the sasl settings of the context.',
@@ -67,7 +76,9 @@ export function mapKafkaError(err: unknown, where: {brokers: string[]; topic?: s
     name === 'KafkaJSBrokerNotFound' ||
     name === 'KafkaJSNumberOfRetriesExceeded' ||
     name === 'KafkaJSConnectionClosedError' ||
-    /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection timeout|closed connection|Broker not connected|Request .*timed out/i.test(
+    code === 'PLT_KFK_NETWORK' ||
+    code === 'PLT_KFK_TIMEOUT' ||
+    /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection timeout|closed connection|Broker not connected|Request .*timed out|Cannot connect to any broker/i.test(
       message,
     )
   ) {

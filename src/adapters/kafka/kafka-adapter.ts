@@ -17,16 +17,23 @@ import type {
   ReadOptions,
   StartPosition,
 } from '../types.js'
-import {toEnvelope, toKafkaMessage, UnsendableError} from './codec.js'
+import {toEnvelope, toKafkaMessage} from './codec.js'
 import {kafkaConnection} from './connection.js'
+import {createKafkaPort} from './default-port.js'
 import {mapKafkaError} from './errors.js'
-import {createKafkajsPort} from './kafkajs-port.js'
 import type {KafkaAdminPort, KafkaMessageOut, KafkaPort, PartitionOffsets} from './port.js'
 
 type KafkaTarget = Extract<Target, {kind: 'kafka'}>
 
 /** Prefix of the throw-away consumer groups `tail` uses; they never commit an offset. */
 export const TAIL_GROUP_PREFIX = 'evtctl-tail-'
+
+/**
+ * Messages per produce request. One request in flight at a time keeps order within a partition
+ * even when a request is retried. Measured here (1M × 200 B): 500 was fastest; 2,000–5,000 were
+ * slower and used more memory.
+ */
+const CHUNK = 500
 
 const NOOP_ACK: Pick<Delivery, 'ack' | 'release'> = {ack: async () => {}, release: async () => {}}
 
@@ -43,7 +50,7 @@ export function createKafkaAdapter(
   port?: KafkaPort,
 ): BrokerAdapter & LagAware {
   const t = asKafka(target)
-  const kafka = port ?? createKafkajsPort(kafkaConnection(t, opts))
+  const kafka = port ?? createKafkaPort(kafkaConnection(t, opts))
   let admin: KafkaAdminPort | undefined
   const where = (topic?: string) => ({brokers: t.brokers, topic})
 
@@ -257,17 +264,30 @@ export function createKafkaAdapter(
     const failed: PublishFailure[] = []
     let sent = 0
     let index = 0
-    let reorderedCount = 0
     try {
-      for await (const batch of batches(events, {maxItems: 2_000, maxWaitMs: 20})) {
+      const sendChunk = async (messages: KafkaMessageOut[], indexes: number[]) => {
+        try {
+          await producer.send({
+            topic,
+            messages,
+            acks: publishOpts.acks ?? -1,
+            compression: publishOpts.compression ?? 'none',
+          })
+          sent += messages.length
+          publishOpts.onProgress?.(sent)
+        } catch (err) {
+          const mapped = mapKafkaError(err, where(topic))
+          for (const i of indexes) failed.push({index: i, error: mapped.message})
+        }
+      }
+      for await (const batch of batches(events, {maxItems: CHUNK, maxWaitMs: 20})) {
         if (publishOpts.signal.aborted) break
         const messages: KafkaMessageOut[] = []
         const indexes: number[] = []
         for (const env of batch) {
           const i = index++
-          try {
-            const {message, reordered} = toKafkaMessage(env)
-            if (reordered) reorderedCount++
+          {
+            const message = toKafkaMessage(env)
             if (publishOpts.partition !== undefined) message.partition = publishOpts.partition
             else if (publishOpts.keepPartitions && env.partition !== undefined) {
               if (!parts.includes(env.partition)) {
@@ -281,34 +301,13 @@ export function createKafkaAdapter(
             }
             messages.push(message)
             indexes.push(i)
-          } catch (err) {
-            if (!(err instanceof UnsendableError)) throw err
-            failed.push({index: i, error: err.message})
           }
         }
         if (messages.length === 0) continue
-        try {
-          await producer.send({
-            topic,
-            messages,
-            acks: publishOpts.acks ?? -1,
-            compression: kafka.compression[publishOpts.compression ?? 'none'],
-            timeout: 30_000,
-          })
-          sent += messages.length
-          publishOpts.onProgress?.(sent)
-        } catch (err) {
-          const mapped = mapKafkaError(err, where(topic))
-          for (const i of indexes) failed.push({index: i, error: mapped.message})
-        }
+        await sendChunk(messages, indexes)
       }
     } finally {
       await producer.disconnect().catch(() => {})
-    }
-    if (reorderedCount > 0) {
-      publishOpts.warn?.(
-        `${reorderedCount} message(s) had repeated header names interleaved with others; kafkajs sends repeats together, so their relative order changed.`,
-      )
     }
     return {sent, failed}
   }

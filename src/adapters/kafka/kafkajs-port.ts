@@ -1,6 +1,12 @@
 import {readFileSync} from 'node:fs'
 import {CompressionTypes, Kafka, type KafkaConfig, logLevel, Partitioners} from 'kafkajs'
-import type {KafkaAdminPort, KafkaConsumerPort, KafkaPort, KafkaProducerPort} from './port.js'
+import type {
+  KafkaAdminPort,
+  KafkaConsumerPort,
+  KafkaMessageOut,
+  KafkaPort,
+  KafkaProducerPort,
+} from './port.js'
 
 export interface KafkaConnection {
   brokers: string[]
@@ -41,15 +47,49 @@ export function createKafkajsPort(conn: KafkaConnection): KafkaPort {
         heartbeatInterval: 1_000,
         rebalanceTimeout: 10_000,
       }) as unknown as KafkaConsumerPort,
-    producer: (opts) =>
-      kafka.producer({
+    producer: (opts) => {
+      const producer = kafka.producer({
         allowAutoTopicCreation: false,
         // The Java client's murmur2 partitioner: keyed messages land where a Java producer puts them.
         createPartitioner: Partitioners.DefaultPartitioner,
         idempotent: opts.idempotent,
         ...(opts.idempotent ? {maxInFlightRequests: 5} : {}),
-      }) as unknown as KafkaProducerPort,
-    compression: {none: CompressionTypes.None, gzip: CompressionTypes.GZIP},
+      })
+      return {
+        connect: () => producer.connect(),
+        disconnect: () => producer.disconnect(),
+        send: async ({topic, messages, acks, compression}) => {
+          await producer.send({
+            topic,
+            acks,
+            compression: compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+            timeout: 30_000,
+            messages: messages.map(toKafkajsMessage),
+          })
+        },
+      } satisfies KafkaProducerPort
+    },
+  }
+}
+
+/**
+ * kafkajs takes headers as an object: repeated names are sent together (interleaved order is
+ * lost) and a null value cannot be sent at all.
+ */
+function toKafkajsMessage(m: KafkaMessageOut) {
+  const headers: Record<string, Buffer[]> = {}
+  for (const [name, value] of m.headers ?? []) {
+    if (value === null) throw new Error(`header "${name}" has a null value, which kafkajs cannot send`)
+    const list = headers[name]
+    if (list) list.push(value)
+    else headers[name] = [value]
+  }
+  return {
+    key: m.key ?? null,
+    value: m.value,
+    ...(m.partition !== undefined ? {partition: m.partition} : {}),
+    ...(m.timestamp !== undefined ? {timestamp: String(m.timestamp)} : {}),
+    ...(m.headers?.length ? {headers} : {}),
   }
 }
 

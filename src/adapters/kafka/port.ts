@@ -28,10 +28,14 @@ export interface KafkaBatch {
 export interface KafkaMessageOut {
   key?: Buffer | null
   value: Buffer | null
-  headers?: Record<string, Buffer | Buffer[]>
+  /** In wire order; names may repeat; a value may be null. */
+  headers?: Array<[string, Buffer | null]>
   partition?: number
-  timestamp?: string
+  /** Epoch milliseconds. */
+  timestamp?: bigint
 }
+
+export type Compression = 'none' | 'gzip'
 
 export interface PartitionOffsets {
   partition: number
@@ -81,13 +85,17 @@ export interface KafkaConsumerPort {
 export interface KafkaProducerPort {
   connect(): Promise<void>
   disconnect(): Promise<void>
+  /**
+   * Sends one batch to one topic; resolves when the broker acknowledged all of it (per `acks`),
+   * rejects if any part failed. Messages without a partition are placed by the Java-compatible
+   * murmur2 partitioner (keyed) or round-robin (no key). Never creates the topic.
+   */
   send(record: {
     topic: string
     messages: KafkaMessageOut[]
-    acks: number
-    compression: number
-    timeout: number
-  }): Promise<Array<{partition: number; baseOffset?: string; errorCode: number}>>
+    acks: -1 | 0 | 1
+    compression: Compression
+  }): Promise<void>
 }
 
 export interface KafkaPort {
@@ -98,6 +106,4 @@ export interface KafkaPort {
     opts: {maxWaitTimeInMs: number; maxBytesPerPartition: number; maxBytes: number},
   ): KafkaConsumerPort
   producer(opts: {idempotent: boolean}): KafkaProducerPort
-  /** The codes of the compression names we support. */
-  compression: Record<'none' | 'gzip', number>
 }
