@@ -82,3 +82,8 @@ export const headerFlag = Flags.custom<{name: string; value: string}>({
     return {name: input.slice(0, eq), value: input.slice(eq + 1)}
   },
 })
+
+/** A positive duration (30s, 2m) in milliseconds. */
+export const durationFlag = Flags.custom<number>({
+  parse: async (input, _ctx, opts) => parseDuration(input, `--${opts.name}`),
+})

@@ -58,7 +58,6 @@ export const registry: Record<BrokerKind, Registration> = {
       nonDestructiveRead: true,
       consumerGroups: true,
       lag: true,
-      deadLetters: true,
       follow: true,
     },
     instead: {},
@@ -69,19 +68,25 @@ export const registry: Record<BrokerKind, Registration> = {
   },
   sqs: {
     label: 'SQS',
-    capabilities: {...none, deadLetters: true, nativeRedrive: true, fifo: true, follow: true},
+    // Dead letters and native redrive come with `dlq list` and `replay`; until then they are not claimed.
+    capabilities: {...none, fifo: true, follow: true},
     instead: {
-      seekOffset: 'SQS queues have no offsets; a read returns whatever the queue hands out. Drop --from.',
+      seekOffset:
+        'SQS queues have no offsets or positions; a browse lists what the queue hands out. Drop --from.',
       seekTime: 'SQS cannot start a read at a time. Drop --from.',
       partitions: 'SQS queues have no partitions. Drop --partition.',
     },
-    load: () => notYet('SQS'),
+    load: async () => {
+      const m = await import('./sqs/sqs-adapter.js')
+      return {create: (target, opts) => m.createSqsAdapter(target, opts)}
+    },
   },
   pubsub: {
     label: 'Pub/Sub',
-    capabilities: {...none, seekTime: true, deadLetters: true, orderingKeys: true, follow: true},
+    capabilities: {...none, seekTime: true, orderingKeys: true, follow: true},
     instead: {
-      seekOffset: 'Pub/Sub cannot start a read at an offset. Use --from <time>.',
+      seekOffset:
+        'Pub/Sub cannot start a read at an offset (a tail starts at the end already). Use --from <time>.',
       partitions: 'Pub/Sub has no partitions. Drop --partition.',
     },
     load: () => notYet('Pub/Sub'),

@@ -44,6 +44,12 @@ export interface ReadOptions {
   from: StartPosition
   until?: StopCondition
   partitions?: number[]
+  /** SQS: receiving from a queue with a redrive policy counts toward maxReceiveCount; allow it. */
+  allowReceiveCount?: boolean
+  /** SQS: how long each received message stays hidden while the queue is listed. */
+  holdSeconds?: number
+  /** Information for the user (stderr): what the read is doing, what it found. */
+  notice?: (message: string) => void
 }
 
 /** How the command opens an adapter: flags that change connections, and where warnings go. */
@@ -71,6 +77,11 @@ export interface PublishOptions {
   /** Kafka: acks (-1 = all). */
   acks?: -1 | 0 | 1
   compression?: 'none' | 'gzip'
+  /** SQS FIFO: message group and deduplication ids for every message (else kept from envelopes). */
+  groupId?: string
+  dedupId?: string
+  /** SQS: delivery delay. */
+  delaySeconds?: number
   /** Kafka: idempotent producer. */
   idempotent?: boolean
   /** A warning for the user (stderr); adapters never print. */

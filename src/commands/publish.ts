@@ -5,7 +5,7 @@ import {BaseCommand} from '../base-command.js'
 import type {Envelope, Header} from '../envelope/envelope.js'
 import type {Decoration} from '../envelope/input.js'
 import {ExitCode, exitCodeHelp, UsageError} from '../errors.js'
-import {headerFlag} from '../flags.js'
+import {durationFlag, headerFlag} from '../flags.js'
 import {dataWriter} from '../output/stdout.js'
 import type {PublishEventsReport} from '../services/publish.js'
 
@@ -70,6 +70,10 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       options: ['none', 'gzip'] as const,
       summary: 'Kafka: compress batches.',
     })(),
+    'dedup-id': Flags.string({
+      summary: 'SQS FIFO: deduplication id for every message (else kept from envelopes).',
+    }),
+    delay: durationFlag({summary: 'SQS: delay delivery by this long (up to 15m).'}),
     'dry-run': Flags.boolean({
       summary: 'Validate and print what would be sent (as JSONL on stdout); send nothing.',
     }),
@@ -85,6 +89,9 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       options: ['lines', 'jsonl', 'raw'] as const,
       summary: 'How to read stdin or --file.',
     })(),
+    'group-id': Flags.string({
+      summary: 'SQS FIFO: message group id for every message (else kept from envelopes).',
+    }),
     idempotent: Flags.boolean({
       summary: 'Kafka: idempotent producer (no duplicates from retries; needs acks=all).',
     }),
@@ -116,6 +123,9 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     }
     if (flags.idempotent && flags.acks !== 'all') {
       throw new UsageError('--idempotent needs --acks all.', 'Drop --acks, or drop --idempotent.')
+    }
+    if (flags.delay !== undefined && flags.delay > 900_000) {
+      throw new UsageError('--delay is at most 15m on SQS.', 'Use a shorter delay.')
     }
     if (flags.file) await assertReadable(flags.file)
     // Loaded here, not at the top, so --help and --version stay fast.
@@ -165,6 +175,9 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         broker: {
           acks: flags.acks === 'all' ? -1 : flags.acks === '1' ? 1 : 0,
           compression: flags.compression,
+          ...(flags['group-id'] !== undefined ? {groupId: flags['group-id']} : {}),
+          ...(flags['dedup-id'] !== undefined ? {dedupId: flags['dedup-id']} : {}),
+          ...(flags.delay !== undefined ? {delaySeconds: Math.round(flags.delay / 1000)} : {}),
           idempotent: flags.idempotent,
           keepPartitions: flags['keep-partitions'],
           partition: flags.partition,

@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import type {Capability} from '../adapters/types.js'
 import {BaseCommand} from '../base-command.js'
-import {exitCodeHelp} from '../errors.js'
-import {fromFlag, headerFlag, untilFlag} from '../flags.js'
+import {exitCodeHelp, UnsupportedError} from '../errors.js'
+import {durationFlag, fromFlag, headerFlag, untilFlag} from '../flags.js'
 import type {Renderer} from '../output/render.js'
 import {dataWriter} from '../output/stdout.js'
 
@@ -50,16 +50,25 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
   }
 
   static override flags = {
+    'allow-receive-count': Flags.boolean({
+      summary:
+        'SQS: browse a queue that has a redrive policy although each receive counts toward maxReceiveCount.',
+    }),
+    consume: Flags.boolean({
+      summary: 'SQS: delete each message after printing it (destructive; off by default).',
+    }),
     format: Flags.string({
       summary: 'Template per message, e.g. "{offset} {key} {value.id} {headers.trace-id}".',
       exclusive: ['output'],
     }),
     from: fromFlag({
-      default: async () => ({kind: 'end' as const}),
-      defaultHelp: async () => 'end',
-      summary: 'Start: beginning, end, an offset, -N (last N), an ISO time, or -15m (time ago).',
+      summary:
+        'Start: beginning, end, an offset, -N (last N), an ISO time, or -15m (time ago) [default: end].',
     }),
     header: headerFlag({multiple: true, summary: 'Only messages with a header name=<glob> (repeatable).'}),
+    hold: durationFlag({
+      summary: 'SQS: how long each message stays hidden while the queue is listed [default: 60s; FIFO 30s].',
+    }),
     key: Flags.string({summary: 'Only messages whose key matches this glob.'}),
     max: Flags.integer({env: 'EVTCTL_MAX', min: 1, summary: 'Stop after printing this many messages.'}),
     output: Flags.option({
@@ -75,6 +84,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
     where: Flags.string({
       summary: 'JSONata expression; keep messages where it is true, e.g. value.total > 40.',
     }),
+    // No env twin on purpose: a stray variable must never approve deleting from production.
+    yes: Flags.boolean({char: 'y', summary: 'Confirm --consume on a context marked production.'}),
   }
 
   async run(): Promise<void> {
@@ -93,16 +104,32 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
     const render = pickRenderer(render_, flags.format, flags.output)
     const target = await this.resolveTarget(args.target, flags.context)
 
+    // An explicit --from needs a broker that can choose where to start; the default (end) does not.
     const needs: Capability[] = []
-    if (flags.from.kind === 'offset' || flags.from.kind === 'last') needs.push('seekOffset')
-    if (flags.from.kind === 'time') needs.push('seekTime')
+    if (flags.from && flags.from.kind !== 'time') needs.push('seekOffset')
+    if (flags.from?.kind === 'time') needs.push('seekTime')
     if (flags.partition?.length) needs.push('partitions')
     if (!flags.until) needs.push('follow')
+    if (flags.consume && target.kind !== 'sqs') {
+      throw new UnsupportedError(
+        '--consume deletes what it reads, which only SQS queues do; tail on Kafka, Pub/Sub and files never consumes.',
+        'Drop --consume.',
+      )
+    }
+    if (flags.consume) await this.confirmProduction(target, 'Delete messages from', flags.yes)
     const adapter = await this.open(target, needs)
 
     const out = dataWriter(process.stdout, this.controller)
     await tailEvents(adapter, target, {
-      read: {from: flags.from, until: flags.until, partitions: flags.partition},
+      read: {
+        from: flags.from ?? {kind: 'end'},
+        until: flags.until,
+        partitions: flags.partition,
+        allowReceiveCount: flags['allow-receive-count'],
+        ...(flags.hold !== undefined ? {holdSeconds: Math.max(1, Math.round(flags.hold / 1000))} : {}),
+        notice: (m) => this.stderr(m),
+      },
+      ackAfterWrite: flags.consume,
       max: flags.max,
       filter,
       signal: this.signal,

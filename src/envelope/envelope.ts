@@ -17,11 +17,6 @@ const payloadSchema = z.union([
 
 const headerSchema = z.tuple([z.string(), payloadSchema.nullable()])
 
-const attributeSchema = z.strictObject({
-  type: z.string(),
-  value: payloadSchema,
-})
-
 const metaSchema = z
   .object({
     messageId: z.string().optional(),
@@ -31,8 +26,8 @@ const metaSchema = z
     sequenceNumber: z.string().optional(),
     deliveryAttempt: z.number().int().optional(),
     receiveCount: z.number().int().optional(),
-    /** Typed attributes where the broker types them (SQS: String/Number/Binary[.custom]). */
-    attributes: z.record(z.string(), attributeSchema).optional(),
+    /** Attribute data types where not plain String (SQS: Number, Binary, custom suffixes), by header name. */
+    attributeTypes: z.record(z.string(), z.string()).optional(),
     /** Broker system fields we do not model one by one (SQS system attributes, …). */
     system: z.record(z.string(), z.string()).optional(),
     /** Where a stored envelope came from, when a file topic or capture holds a copy. */

@@ -8,6 +8,8 @@ export interface TailOptions {
   max?: number
   filter?: EventFilter
   signal: AbortSignal
+  /** Acknowledge (delete) each message once written: SQS `--consume`. Off by default. */
+  ackAfterWrite?: boolean
   /** Writes one event; its promise resolves when the output can take more (back-pressure). */
   write: (env: Envelope) => Promise<void> | void
 }
@@ -20,7 +22,7 @@ export interface TailReport {
   stoppedBy: 'end' | 'max' | 'aborted'
 }
 
-/** Reads and writes events. Never acks, commits or deletes anything. */
+/** Reads and writes events. Never acks, commits or deletes anything unless ackAfterWrite. */
 export async function tailEvents(
   adapter: BrokerAdapter,
   target: Target,
@@ -33,6 +35,8 @@ export async function tailEvents(
     read++
     if (opts.filter && !(await opts.filter(delivery.envelope))) continue
     await opts.write(delivery.envelope)
+    // Only after the copy is out: nothing is deleted before it was written.
+    if (opts.ackAfterWrite) await delivery.ack()
     written++
     if (opts.max !== undefined && written >= opts.max) return {read, written, stoppedBy: 'max'}
     if (opts.signal.aborted) break
