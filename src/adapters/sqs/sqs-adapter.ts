@@ -24,6 +24,11 @@ type SqsTarget = Extract<Target, {kind: 'sqs'}>
 const BATCH = 10 // SQS's limit for every *Batch call
 const DEFAULT_HOLD_SECONDS = 60
 const FIFO_HOLD_SECONDS = 30 // a held FIFO message blocks its whole group
+/** Long-poll wait while following; also the most a Ctrl-C waits (see browse). */
+const POLL_SECONDS = 2
+const neverAborted = new AbortController().signal
+/** SendMessageBatch calls in flight at once on a standard queue. */
+const PUBLISH_IN_FLIGHT = 8
 
 interface QueueInfo {
   url: string
@@ -139,11 +144,16 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
         if (untilTime !== undefined && Date.now() >= untilTime) break
         let messages: Message[]
         try {
-          const wait = untilEnd
-            ? 1
-            : untilTime !== undefined
-              ? Math.max(0, Math.min(20, Math.floor((untilTime - Date.now()) / 1000)))
-              : 20
+          // Short polls, never aborted mid-way: an HTTP request given up by the client stays
+          // alive on the server, which can still receive a message into it, hidden and counted,
+          // with nobody to release it (seen on ElasticMQ). So Ctrl-C waits for the current poll
+          // (at most POLL_SECONDS) and releases what it brought.
+          const wait =
+            untilTime !== undefined
+              ? Math.max(0, Math.min(POLL_SECONDS, Math.floor((untilTime - Date.now()) / 1000)))
+              : untilEnd
+                ? 1
+                : POLL_SECONDS
           const res = await sqs.receiveMessage(
             {
               QueueUrl: q.url,
@@ -153,22 +163,24 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
               MessageAttributeNames: ['All'],
               MessageSystemAttributeNames: ['All'],
             },
-            signal,
+            neverAborted,
           )
           messages = res.Messages ?? []
         } catch (err) {
-          if (signal.aborted) break
           throw mapSqsError(err, where)
         }
+        for (const m of messages) held.set(m.MessageId!, m.ReceiptHandle!)
+        if (signal.aborted) break
         if (messages.length === 0) {
           // "The end as it was at start": everything listed, or the queue hands out nothing more.
           if (untilEnd && ++empties >= 2) break
           continue
         }
         empties = 0
+        // The whole batch is held (above) before any of it is yielded: a consumer that stops
+        // early (--max, Ctrl-C) still has every received message released.
         for (const m of messages) {
           const id = m.MessageId!
-          held.set(id, m.ReceiptHandle!)
           if (seen.has(id)) continue // its hold ran out and it came back: listed already
           seen.add(id)
           const count = Number(m.Attributes?.ApproximateReceiveCount ?? 0)
@@ -249,6 +261,10 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     let sent = 0
     let index = 0
     let keysDropped = 0
+    // Standard queues keep no order, so several batches go at once; FIFO sends one at a time,
+    // as order within a message group is the point of FIFO.
+    const parallel = q.fifo ? 1 : PUBLISH_IN_FLIGHT
+    const inFlight = new Set<Promise<void>>()
     for await (const batch of batches(events, {maxItems: BATCH, maxWaitMs: 20})) {
       if (o.signal.aborted) break
       const entries: SendMessageBatchRequestEntry[] = []
@@ -270,11 +286,16 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
         }
       }
       if (entries.length === 0) continue
-      const result = await sendWithRetries(q.url, entries)
-      sent += result.sent
-      failed.push(...result.failed)
-      o.onProgress?.(sent)
+      const p: Promise<void> = sendWithRetries(q.url, entries).then((result) => {
+        inFlight.delete(p)
+        sent += result.sent
+        failed.push(...result.failed)
+        o.onProgress?.(sent)
+      })
+      inFlight.add(p)
+      if (inFlight.size >= parallel) await Promise.race(inFlight)
     }
+    await Promise.all(inFlight)
     if (keysDropped > 0) {
       o.warn?.(
         `${keysDropped} message key(s) were not sent: SQS messages have no key (FIFO queues group by --group-id).`,
