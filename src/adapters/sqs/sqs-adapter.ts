@@ -49,7 +49,7 @@ interface QueueInfo {
  * - a warning names each message whose receive count reached maxReceiveCount.
  * Deleting happens only through Delivery.ack (tail --consume).
  */
-export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port?: SqsPort): BrokerAdapter {
+export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, port?: SqsPort): BrokerAdapter {
   const t = asSqs(target)
   const sqs = port ?? createSdkPort(sqsClientConfig(t))
   const where = {queue: t.queueName, endpoint: t.endpoint, region: t.region}
