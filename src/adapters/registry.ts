@@ -89,15 +89,11 @@ export const registry: Record<BrokerKind, Registration> = {
         'Pub/Sub cannot start a read at an offset (a tail starts at the end already). Use --from <time>.',
       partitions: 'Pub/Sub has no partitions. Drop --partition.',
     },
-    load: () => notYet('Pub/Sub'),
+    load: async () => {
+      const m = await import('./pubsub/pubsub-adapter.js')
+      return {create: (target, opts) => m.createPubsubAdapter(target, opts)}
+    },
   },
-}
-
-async function notYet(label: string): Promise<never> {
-  throw new UnsupportedError(
-    `The ${label} adapter is not built yet in this version of evtctl.`,
-    'Use a file:// target or a bare name on the embedded file broker for now.',
-  )
 }
 
 /** Throws UnsupportedError (exit 6) naming the first missing capability. Never connects. */

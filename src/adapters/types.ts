@@ -80,6 +80,8 @@ export interface PublishOptions {
   /** SQS FIFO: message group and deduplication ids for every message (else kept from envelopes). */
   groupId?: string
   dedupId?: string
+  /** Pub/Sub: ordering key for every message (else kept from envelopes). */
+  orderingKey?: string
   /** SQS: delivery delay. */
   delaySeconds?: number
   /** Kafka: idempotent producer. */

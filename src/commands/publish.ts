@@ -101,6 +101,9 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       exclusive: ['partition'],
     }),
     key: Flags.string({char: 'k', summary: 'Key for every message (replaces keys from envelopes).'}),
+    'ordering-key': Flags.string({
+      summary: 'Pub/Sub: ordering key for every message (else kept from envelopes).',
+    }),
     partition: Flags.integer({min: 0, summary: 'Kafka: send every message to this partition.'}),
     rate: Flags.integer({env: 'EVTCTL_RATE', min: 1, summary: 'At most this many messages per second.'}),
     // No env twin on purpose: a stray variable must never approve a write to production.
@@ -176,6 +179,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
           acks: flags.acks === 'all' ? -1 : flags.acks === '1' ? 1 : 0,
           compression: flags.compression,
           ...(flags['group-id'] !== undefined ? {groupId: flags['group-id']} : {}),
+          ...(flags['ordering-key'] !== undefined ? {orderingKey: flags['ordering-key']} : {}),
           ...(flags['dedup-id'] !== undefined ? {dedupId: flags['dedup-id']} : {}),
           ...(flags.delay !== undefined ? {delaySeconds: Math.round(flags.delay / 1000)} : {}),
           idempotent: flags.idempotent,

@@ -1,0 +1,55 @@
+import {AuthError, EvtctlError, isEvtctlError, NotFoundError, UnreachableError} from '../../errors.js'
+
+/** gRPC status codes → ours (duck-typed on `code`; the original kept as `cause`). */
+export function mapPubsubError(
+  err: unknown,
+  where: {what: string; project: string; endpoint: string},
+): EvtctlError {
+  if (isEvtctlError(err)) return err
+  const e = (err ?? {}) as {code?: number; message?: string; details?: string}
+  // gax appends every retried attempt ("Previous errors: [...]"): keep the first sentence.
+  const message = (e.details || e.message || String(err))
+    .split(' : Previous errors')[0]!
+    .split('\n')[0]!
+    .trim()
+  if (/default credentials|Could not refresh access token|invalid_grant/i.test(message)) {
+    return new AuthError(
+      `No usable Google credentials for Pub/Sub: ${message}`,
+      'Run "gcloud auth application-default login", set GOOGLE_APPLICATION_CREDENTIALS, or for the emulator set PUBSUB_EMULATOR_HOST (or emulator-host in the context).',
+      {cause: err},
+    )
+  }
+  switch (e.code) {
+    case 5:
+      return new NotFoundError(
+        `${where.what} does not exist in project "${where.project}".`,
+        'Check the name (gcloud pubsub topics list / subscriptions list). evtctl never creates topics or subscriptions of yours.',
+        {cause: err},
+      )
+    case 7:
+    case 16:
+      return new AuthError(
+        `Pub/Sub (${where.endpoint}) refused: ${message}.`,
+        'Check Application Default Credentials (gcloud auth application-default login) and IAM roles (pubsub.editor is needed for the temporary subscription).',
+        {cause: err},
+      )
+    case 4:
+    case 14:
+      return new UnreachableError(
+        `Cannot reach Pub/Sub at ${where.endpoint}: ${message}.`,
+        'Check the endpoint (emulator host) and network.',
+        'BROKER_UNREACHABLE',
+        {
+          cause: err,
+        },
+      )
+    default:
+      return new EvtctlError(
+        `Pub/Sub error: ${message}${e.code !== undefined ? ` (gRPC ${e.code})` : ''}.`,
+        'PUBSUB_ERROR',
+        1,
+        undefined,
+        {cause: err},
+      )
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The Pub/Sub operations the adapter uses, and no others; the @google-cloud/pubsub details stay in
+ * client-port.ts.
+ */
+export interface PubsubMessageIn {
+  id: string
+  data: Buffer
+  attributes: Record<string, string>
+  orderingKey?: string
+  publishTime: Date
+  deliveryAttempt?: number
+  ack(): void
+}
+
+export interface PubsubStream {
+  close(): Promise<void>
+}
+
+export interface PubsubPort {
+  /** Throws NOT_FOUND (code 5) when the topic does not exist. */
+  topicRetention(topic: string): Promise<{retentionSeconds?: number}>
+  /** The topic a subscription reads (projects/P/topics/T). Throws NOT_FOUND. */
+  subscriptionTopic(subscription: string): Promise<string>
+  createSubscription(
+    topic: string,
+    name: string,
+    opts: {ttlSeconds: number; labels: Record<string, string>; ackDeadlineSeconds: number},
+  ): Promise<void>
+  deleteSubscription(name: string): Promise<void>
+  /** Names of the project's subscriptions starting with `prefix`. */
+  listSubscriptions(prefix: string): Promise<string[]>
+  createSnapshot(subscription: string, name: string, labels: Record<string, string>): Promise<void>
+  deleteSnapshot(name: string): Promise<void>
+  listSnapshots(prefix: string): Promise<string[]>
+  seek(subscription: string, to: {snapshot: string} | {time: Date}): Promise<void>
+  /** Streaming pull; `onMessage` is called per message; `onError` on a fatal stream error. */
+  stream(
+    subscription: string,
+    onMessage: (m: PubsubMessageIn) => void,
+    onError: (err: unknown) => void,
+  ): PubsubStream
+  /** Publishes one message; resolves with its id. Ordering keys need `ordered`. */
+  publish(
+    topic: string,
+    m: {data: Buffer; attributes?: Record<string, string>; orderingKey?: string},
+  ): Promise<string>
+  /** After a failed publish on an ordering key, the client refuses that key until resumed. */
+  resumePublishing(topic: string, orderingKey: string): void
+  close(): Promise<void>
+}

@@ -1,0 +1,305 @@
+import {randomBytes} from 'node:crypto'
+import type {Target} from '../../config/targets.js'
+import type {Envelope, Header} from '../../envelope/envelope.js'
+import {payloadBytes, toPayload} from '../../envelope/payload.js'
+import {UnsupportedError, UsageError} from '../../errors.js'
+import {AsyncQueue} from '../../util/async-queue.js'
+import {registry} from '../registry.js'
+import type {
+  AdapterOptions,
+  BrokerAdapter,
+  Delivery,
+  PublishFailure,
+  PublishOptions,
+  PublishReport,
+  ReadOptions,
+} from '../types.js'
+import {createClientPort} from './client-port.js'
+import {mapPubsubError} from './errors.js'
+import type {PubsubMessageIn, PubsubPort} from './port.js'
+
+type PubsubTarget = Extract<Target, {kind: 'pubsub'}>
+
+/** Names of the temporary subscriptions and snapshots tail makes: prefix, creation second, random. */
+export const TEMP_PREFIX = 'evtctl-tail-'
+export const SNAPSHOT_PREFIX = 'evtctl-peek-'
+/** Expiration policy of temporary subscriptions (Pub/Sub's minimum is one day). */
+const TTL_SECONDS = 86_400
+/** --until end on Pub/Sub: stop once no message arrived for this long. */
+export const QUIET_MS = 2_000
+const LABELS = {'created-by': 'evtctl'}
+
+/**
+ * Pub/Sub on @google-cloud/pubsub v5. A nack or an expired ack deadline counts as a delivery
+ * attempt and can dead-letter a message, so tail never reads a real subscription:
+ * - a topic is read through a temporary subscription (expiration policy, evtctl label), acked
+ *   there only, and deleted on exit;
+ * - a subscription is peeked through a snapshot of it and a temporary subscription seeked to that
+ *   snapshot: its messages, delivery attempts and ack deadlines are untouched.
+ * Temporary subscriptions and snapshots older than their expiry (crashed runs) are removed first.
+ */
+export function createPubsubAdapter(
+  target: Target,
+  opts: AdapterOptions = {},
+  port?: PubsubPort,
+): BrokerAdapter {
+  const t = asPubsub(target)
+  const emulatorHost = t.context?.['emulator-host'] ?? process.env.PUBSUB_EMULATOR_HOST
+  if (emulatorHost && !port) opts.warn?.(`Using the Pub/Sub emulator at ${emulatorHost}.`)
+  const ps = port ?? createClientPort({project: t.project, emulatorHost})
+  const endpoint = emulatorHost ? `the emulator at ${emulatorHost}` : 'pubsub.googleapis.com'
+  const where = (x: PubsubTarget) => ({
+    what: `${x.resource === 'topics' ? 'Topic' : 'Subscription'} "${x.name}"`,
+    project: x.project,
+    endpoint,
+  })
+  const call = async <T>(x: PubsubTarget, f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f()
+    } catch (err) {
+      throw mapPubsubError(err, where(x))
+    }
+  }
+
+  return {
+    kind: 'pubsub',
+    capabilities: registry.pubsub.capabilities,
+    read: (target_, readOpts, signal) => read(asPubsub(target_), readOpts, signal),
+    publish: (target_, events, publishOpts) => publish(asPubsub(target_), events, publishOpts),
+    close: () => ps.close(),
+  }
+
+  /** Removes temporary subscriptions and snapshots that crashed runs left behind (past their expiry). */
+  async function cleanupOrphans(): Promise<void> {
+    const cutoff = Math.floor(Date.now() / 1000) - TTL_SECONDS
+    const old = (name: string, prefix: string) => Number(name.slice(prefix.length).split('-')[0]) < cutoff
+    const subs = await ps.listSubscriptions(TEMP_PREFIX).catch(() => [])
+    const snaps = await ps.listSnapshots(SNAPSHOT_PREFIX).catch(() => [])
+    await Promise.allSettled([
+      ...subs.filter((n) => old(n, TEMP_PREFIX)).map((n) => ps.deleteSubscription(n)),
+      ...snaps.filter((n) => old(n, SNAPSHOT_PREFIX)).map((n) => ps.deleteSnapshot(n)),
+    ])
+  }
+
+  async function* read(
+    target_: PubsubTarget,
+    readOpts: ReadOptions,
+    signal: AbortSignal,
+  ): AsyncGenerator<Delivery> {
+    if (readOpts.from.kind !== 'end' && readOpts.from.kind !== 'time') {
+      throw new UnsupportedError(
+        'Pub/Sub cannot start a read at an offset.',
+        'Use --from <time>, or no --from.',
+      )
+    }
+    const peek = target_.resource === 'subscriptions'
+    const topic = peek ? await call(target_, () => ps.subscriptionTopic(target_.name)) : target_.name
+    if (!peek) await call(target_, () => ps.topicRetention(topic))
+    if (readOpts.from.kind === 'time') {
+      if (peek) {
+        throw new UnsupportedError(
+          'A subscription is peeked from its backlog; --from <time> applies to topics.',
+          `Drop --from, or tail the topic: pubsub://${target_.project}/topics/${topic.slice(topic.lastIndexOf('/') + 1)}.`,
+        )
+      }
+      const {retentionSeconds} = await call(target_, () => ps.topicRetention(topic))
+      if (!retentionSeconds) {
+        throw new UnsupportedError(
+          `Topic "${target_.name}" does not retain messages, so a tail only sees what is published after it starts.`,
+          'Set message retention on the topic (gcloud pubsub topics update --message-retention-duration), or drop --from.',
+        )
+      }
+    }
+    await cleanupOrphans()
+    const stamp = `${Math.floor(Date.now() / 1000)}-${randomBytes(4).toString('hex')}`
+    const tempSub = `${TEMP_PREFIX}${stamp}`
+    const snapshot = peek ? `${SNAPSHOT_PREFIX}${stamp}` : undefined
+    const queue = new AsyncQueue<PubsubMessageIn>(1_000)
+    let stream: {close(): Promise<void>} | undefined
+    let created = false
+    let snapshotCreated = false
+    const onAbort = () => queue.close()
+    signal.addEventListener('abort', onAbort, {once: true})
+    try {
+      if (snapshot) {
+        try {
+          await ps.createSnapshot(target_.name, snapshot, LABELS)
+          snapshotCreated = true
+        } catch (err) {
+          const mapped = mapPubsubError(err, where(target_))
+          throw new UnsupportedError(
+            `Could not snapshot subscription "${target_.name}" (${mapped.message}); evtctl does not read a real subscription instead, as that would count delivery attempts.`,
+            'Grant pubsub.snapshots.create (roles/pubsub.editor), or stay under the snapshot quota, and retry; or tail the topic.',
+            {cause: err},
+          )
+        }
+      }
+      await call(target_, () =>
+        ps.createSubscription(topic, tempSub, {
+          ttlSeconds: TTL_SECONDS,
+          labels: LABELS,
+          ackDeadlineSeconds: 60,
+        }),
+      )
+      created = true
+      if (snapshot) await call(target_, () => ps.seek(tempSub, {snapshot}))
+      if (readOpts.from.kind === 'time')
+        await call(target_, () => ps.seek(tempSub, {time: (readOpts.from as {time: Date}).time}))
+      readOpts.notice?.(
+        peek
+          ? `Peeking subscription "${target_.name}" through snapshot ${snapshot} and temporary subscription ${tempSub}; the subscription itself is not read.`
+          : `Reading topic "${target_.name}" through temporary subscription ${tempSub} (deleted on exit).`,
+      )
+      stream = ps.stream(
+        tempSub,
+        (m) => void queue.push(m),
+        (err) => queue.close(mapPubsubError(err, where(target_))),
+      )
+      const untilTime = readOpts.until?.kind === 'time' ? readOpts.until.time.getTime() : undefined
+      const untilEnd = readOpts.until?.kind === 'end'
+      let quietTimer: NodeJS.Timeout | undefined
+      const armQuiet = () => {
+        if (!untilEnd) return
+        clearTimeout(quietTimer)
+        quietTimer = setTimeout(() => queue.close(), QUIET_MS)
+      }
+      armQuiet()
+      const deadline =
+        untilTime !== undefined
+          ? setTimeout(() => queue.close(), Math.max(0, untilTime - Date.now()))
+          : undefined
+      try {
+        for await (const m of queue) {
+          if (signal.aborted) break
+          if (untilTime !== undefined && m.publishTime.getTime() > untilTime) break
+          armQuiet()
+          yield {envelope: toEnvelope(target_.url, m), ack: async () => {}, release: async () => {}}
+          // Written: ack it on our own temporary subscription, so it is not redelivered to us.
+          m.ack()
+        }
+      } finally {
+        clearTimeout(quietTimer)
+        clearTimeout(deadline)
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+      queue.close()
+      await stream?.close().catch(() => {})
+      if (created) await ps.deleteSubscription(tempSub).catch(() => {})
+      if (snapshotCreated && snapshot) await ps.deleteSnapshot(snapshot).catch(() => {})
+    }
+  }
+
+  async function publish(
+    target_: PubsubTarget,
+    events: AsyncIterable<Envelope>,
+    o: PublishOptions,
+  ): Promise<PublishReport> {
+    if (target_.resource !== 'topics') {
+      throw new UsageError(
+        'Publish to a topic, not a subscription.',
+        `Use pubsub://${target_.project}/topics/TOPIC.`,
+      )
+    }
+    await call(target_, () => ps.topicRetention(target_.name))
+    const failed: PublishFailure[] = []
+    let sent = 0
+    let index = 0
+    let keysDropped = 0
+    const resumed = new Set<string>()
+    const pending = new Set<Promise<void>>()
+    for await (const env of events) {
+      if (o.signal.aborted) break
+      const i = index++
+      if (env.key != null) keysDropped++
+      let message: {data: Buffer; attributes?: Record<string, string>; orderingKey?: string}
+      try {
+        message = toPubsubMessage(env, o.orderingKey)
+      } catch (err) {
+        failed.push({index: i, error: (err as Error).message})
+        continue
+      }
+      const p: Promise<void> = ps
+        .publish(target_.name, message)
+        .then(
+          () => {
+            sent++
+            if (sent % 1000 === 0) o.onProgress?.(sent)
+          },
+          (err) => {
+            failed.push({index: i, error: mapPubsubError(err, where(target_)).message})
+            // The client refuses an ordering key after a failure until it is resumed.
+            if (message.orderingKey) {
+              ps.resumePublishing(target_.name, message.orderingKey)
+              resumed.add(message.orderingKey)
+            }
+          },
+        )
+        .finally(() => pending.delete(p))
+      pending.add(p)
+      // The client batches; keep enough in flight to fill its batches, bounded for memory.
+      if (pending.size >= 5_000) await Promise.race(pending)
+    }
+    await Promise.all(pending)
+    o.onProgress?.(sent)
+    if (keysDropped > 0)
+      o.warn?.(
+        `${keysDropped} message key(s) were not sent: Pub/Sub messages have no key (use --ordering-key).`,
+      )
+    if (resumed.size > 0)
+      o.warn?.(`Publishing resumed on ordering key(s) after failures: ${[...resumed].join(', ')}.`)
+    failed.sort((a, b) => a.index - b.index)
+    return {sent, failed}
+  }
+}
+
+function asPubsub(target: Target): PubsubTarget {
+  if (target.kind !== 'pubsub') throw new Error(`pubsub adapter got a ${target.kind} target`)
+  return target
+}
+
+const DEAD_LETTER_ATTRIBUTE = /^CloudPubSubDeadLetterSource/
+
+/** A Pub/Sub message as an envelope: attributes as headers (sorted by name), dead-letter facts in meta.dlq. */
+export function toEnvelope(url: string, m: PubsubMessageIn): Envelope {
+  const names = Object.keys(m.attributes).sort()
+  const headers: Header[] = names.map((n) => [n, toPayload(Buffer.from(m.attributes[n]!, 'utf8'))])
+  const dlq: Record<string, string> = {}
+  for (const n of names)
+    if (DEAD_LETTER_ATTRIBUTE.test(n))
+      dlq[n.replace(DEAD_LETTER_ATTRIBUTE, '').replace(/^./, (c) => c.toLowerCase())] = m.attributes[n]!
+  return {
+    v: 1,
+    source: url,
+    offset: m.id,
+    timestamp: m.publishTime.toISOString(),
+    ...(headers.length ? {headers} : {}),
+    value: toPayload(m.data),
+    meta: {
+      messageId: m.id,
+      ...(m.orderingKey ? {orderingKey: m.orderingKey} : {}),
+      ...(m.deliveryAttempt ? {deliveryAttempt: m.deliveryAttempt} : {}),
+      ...(Object.keys(dlq).length ? {dlq} : {}),
+    },
+  }
+}
+
+/** An envelope as a Pub/Sub message; throws with the reason Pub/Sub cannot carry it. */
+export function toPubsubMessage(
+  env: Envelope,
+  orderingKey?: string,
+): {data: Buffer; attributes?: Record<string, string>; orderingKey?: string} {
+  if (env.value === null) throw new Error('Pub/Sub has no null value (tombstone)')
+  const attributes: Record<string, string> = {}
+  for (const [name, value] of env.headers ?? []) {
+    if (value === null) throw new Error(`header "${name}" has no value; Pub/Sub attributes need one`)
+    if (name in attributes) throw new Error(`header "${name}" repeats; Pub/Sub attribute names are unique`)
+    if ('base64' in value) throw new Error(`header "${name}" is binary; Pub/Sub attributes are text`)
+    attributes[name] = payloadBytes(value).toString('utf8')
+  }
+  const data = payloadBytes(env.value)
+  const key = orderingKey ?? env.meta?.orderingKey
+  if (data.length === 0 && Object.keys(attributes).length === 0)
+    throw new Error('Pub/Sub needs data or attributes')
+  return {data, ...(Object.keys(attributes).length ? {attributes} : {}), ...(key ? {orderingKey: key} : {})}
+}

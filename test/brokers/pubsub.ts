@@ -1,0 +1,38 @@
+import {PubSub} from '@google-cloud/pubsub'
+import {brokerEnv, uniqueName} from './env.js'
+
+/** Test-side Pub/Sub client on the emulator (set-up and the peers' view). */
+export function testPubsub(): PubSub {
+  const env = brokerEnv()
+  process.env.METADATA_SERVER_DETECTION ??= 'none'
+  return new PubSub({
+    projectId: env.PUBSUB_PROJECT_ID,
+    apiEndpoint: env.PUBSUB_EMULATOR_HOST,
+    emulatorMode: true,
+  })
+}
+
+export async function createTopic(prefix: string): Promise<string> {
+  const ps = testPubsub()
+  try {
+    const name = uniqueName(prefix)
+    await ps.createTopic(name)
+    return name
+  } finally {
+    await ps.close()
+  }
+}
+
+/** Names of evtctl's temporary subscriptions and snapshots that exist now. */
+export async function leftovers(): Promise<string[]> {
+  const ps = testPubsub()
+  try {
+    const [subs] = await ps.getSubscriptions()
+    const [snaps] = await ps.getSnapshots()
+    return [...subs, ...snaps]
+      .map((x) => x.name.slice(x.name.lastIndexOf('/') + 1))
+      .filter((n) => n.startsWith('evtctl-'))
+  } finally {
+    await ps.close()
+  }
+}
