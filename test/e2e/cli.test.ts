@@ -173,7 +173,7 @@ describe('evtctl (built binary, embedded file broker)', () => {
     [['tail', 'nope', '--until', 'end'], 5, /Topic "nope" does not exist/],
     [['tail', 'orders', '--partition', '1', '--until', 'end'], 6, /The file broker cannot/],
     [['tail', 'amqp://x/y'], 2, /Unknown target scheme/],
-    [['tail', 'pubsub://demo/topics/orders', '--until', 'end'], 6, /Pub\/Sub adapter is not built yet/],
+    [['tail', 'pubsub://demo/topics/orders', '--from', '-5'], 6, /Pub\/Sub cannot do what was asked/],
     [['tail', 'sqs://us-east-1/orders', '--from', 'beginning'], 6, /SQS cannot do what was asked/],
     [['tail', 'kafka://127.0.0.1:1/orders', '--until', 'end'], 4, /Cannot reach Kafka at 127.0.0.1:1/],
     [['publish', 'orders', 'v', '--file', 'x'], 2, /either VALUE or --file/],

@@ -1,0 +1,164 @@
+import {spawn} from 'node:child_process'
+import {describe, expect, test} from 'vitest'
+import {brokerEnv, uniqueName} from '../brokers/env.js'
+import {createTopic, leftovers, testPubsub} from '../brokers/pubsub.js'
+import {BIN, lines, run, sandboxEnv} from '../e2e/helpers.js'
+
+const env = brokerEnv()
+const cli = {...sandboxEnv(), PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST}
+const topicUrl = (t: string) => `pubsub://${env.PUBSUB_PROJECT_ID}/topics/${t}`
+const subUrl = (s: string) => `pubsub://${env.PUBSUB_PROJECT_ID}/subscriptions/${s}`
+
+/** Starts `evtctl tail`, waits until it is reading (its notice on stderr), returns the process. */
+async function startTail(args: string[]) {
+  const child = spawn(process.execPath, [BIN, 'tail', ...args], {env: cli, stdio: ['ignore', 'pipe', 'pipe']})
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (b) => {
+    stdout += b
+  })
+  child.stderr.on('data', (b) => {
+    stderr += b
+  })
+  for (let i = 0; i < 100 && !/temporary subscription/.test(stderr); i++)
+    await new Promise((r) => setTimeout(r, 100))
+  await new Promise((r) => setTimeout(r, 500)) // the streaming pull is open
+  const done = new Promise<number | null>((resolve) => child.on('close', resolve))
+  return {child, done, out: () => stdout, err: () => stderr}
+}
+
+describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the emulator', () => {
+  test('50 messages with attributes and ordering keys: a tail started before sees all, in per-key order', async () => {
+    const topic = await createTopic('ordered')
+    const tail = await startTail([topicUrl(topic), '--max', '50', '-o', 'jsonl'])
+    const input = Array.from({length: 50}, (_, i) =>
+      JSON.stringify({
+        v: 1,
+        headers: [
+          ['n', {utf8: String(i)}],
+          ['kind', {utf8: 'order'}],
+        ],
+        value: {json: {i}},
+        meta: {orderingKey: `k${i % 3}`},
+      }),
+    ).join('\n')
+    const pub = await run(['publish', topicUrl(topic), '--input', 'jsonl'], {env: cli, input})
+    expect(pub.code, pub.stderr).toBe(0)
+    expect(await tail.done).toBe(0)
+    const envs = lines(Buffer.from(tail.out())).map((l) => JSON.parse(l))
+    expect(envs).toHaveLength(50)
+    for (const e of envs) {
+      expect(e.headers).toEqual([
+        ['kind', {utf8: 'order'}],
+        ['n', {json: e.value.json.i}],
+      ])
+      expect(e.meta.orderingKey).toBe(`k${e.value.json.i % 3}`)
+      expect(e.meta.messageId).toBe(e.offset)
+    }
+    for (const k of ['k0', 'k1', 'k2']) {
+      const seq = envs.filter((e) => e.meta.orderingKey === k).map((e) => e.value.json.i)
+      expect(seq).toEqual([...seq].sort((a, b) => a - b))
+    }
+    expect(await leftovers()).toEqual([])
+  })
+
+  test.each(['SIGINT', 'SIGTERM'] as const)(
+    'no temporary subscription or snapshot remains after %s',
+    async (sig) => {
+      const topic = await createTopic('signal')
+      const tail = await startTail([topicUrl(topic)])
+      expect((await leftovers()).some((n) => n.startsWith('evtctl-tail-'))).toBe(true)
+      tail.child.kill(sig)
+      expect(await tail.done).toBe(130)
+      expect(await leftovers()).toEqual([])
+    },
+  )
+
+  test('--until end stops after the documented quiet period, and leaves nothing behind', async () => {
+    const topic = await createTopic('quiet')
+    const t0 = Date.now()
+    const r = await run(['tail', topicUrl(topic), '--until', 'end'], {env: cli})
+    expect(r.code, r.stderr).toBe(0)
+    expect(Date.now() - t0).toBeLessThan(15_000)
+    expect(await leftovers()).toEqual([])
+  })
+
+  test('binary data round-trips byte-exact through publish --input raw → tail', async () => {
+    const topic = await createTopic('binary')
+    const data = Buffer.from([0, 0xff, 0x0a, 0x80, 1])
+    const j = await startTail([topicUrl(topic), '--max', '1', '-o', 'jsonl'])
+    expect((await run(['publish', topicUrl(topic), '--input', 'raw'], {env: cli, input: data})).code).toBe(0)
+    expect(await j.done).toBe(0)
+    expect(JSON.parse(j.out()).value).toEqual({base64: data.toString('base64')})
+  })
+
+  test('messages Pub/Sub cannot carry are reported one by one, exit 7, the rest sent', async () => {
+    const topic = await createTopic('partial')
+    const input = [
+      {v: 1, value: {utf8: 'ok'}},
+      {v: 1, value: null},
+      {v: 1, headers: [['bin', {base64: 'AP8='}]], value: {utf8: 'x'}},
+    ]
+      .map((e) => JSON.stringify(e))
+      .join('\n')
+    const r = await run(['publish', topicUrl(topic), '--input', 'jsonl', '--json'], {env: cli, input})
+    expect(r.code).toBe(7)
+    expect(JSON.parse(r.stdout.toString())).toMatchObject({
+      sent: 1,
+      failed: [
+        {index: 1, error: expect.stringMatching(/null value/)},
+        {index: 2, error: expect.stringMatching(/attributes are text/)},
+      ],
+    })
+  })
+
+  test('peeking a subscription never touches it: same messages, no delivery attempt, nothing dead-lettered', async () => {
+    const ps = testPubsub()
+    try {
+      const [topic] = await ps.createTopic(uniqueName('peek'))
+      const [dead] = await ps.createTopic(uniqueName('peek-dead'))
+      const [deadSub] = await dead.createSubscription(uniqueName('peek-dead-sub'))
+      const subName = uniqueName('peek-sub')
+      await topic.createSubscription(subName, {
+        deadLetterPolicy: {deadLetterTopic: dead.name, maxDeliveryAttempts: 5},
+      })
+      for (let i = 0; i < 30; i++) await topic.publishMessage({data: Buffer.from(`m${i}`)})
+      // Five peeks would dead-letter everything if a peek counted as a delivery attempt.
+      for (let i = 0; i < 5; i++) {
+        const r = await run(['tail', subUrl(subName), '--until', 'end', '-o', 'raw'], {env: cli})
+        expect(r.code, r.stderr).toBe(0)
+        expect(r.stderr).toMatch(/the subscription itself is not read/)
+      }
+      expect(await leftovers()).toEqual([])
+      const seen = new Map<string, number>()
+      const sub = ps.subscription(subName)
+      await new Promise<void>((resolve) => {
+        sub.on('message', (m) => {
+          seen.set(m.data.toString(), m.deliveryAttempt)
+          m.ack()
+          if (seen.size === 30) resolve()
+        })
+      })
+      await sub.close()
+      expect(seen.size).toBe(30)
+      expect([...seen.values()].every((attempt) => attempt === 1)).toBe(true)
+      let deadLettered = 0
+      deadSub.on('message', (m) => {
+        deadLettered++
+        m.ack()
+      })
+      await new Promise((r) => setTimeout(r, 1_500))
+      await deadSub.close()
+      expect(deadLettered).toBe(0)
+    } finally {
+      await ps.close()
+    }
+  }, 60_000)
+
+  test('unknown topic or subscription is exit 5; --from an offset is exit 6', async () => {
+    expect((await run(['tail', topicUrl(uniqueName('nope')), '--until', 'end'], {env: cli})).code).toBe(5)
+    expect((await run(['tail', subUrl(uniqueName('nope')), '--until', 'end'], {env: cli})).code).toBe(5)
+    expect((await run(['publish', topicUrl(uniqueName('nope')), 'x'], {env: cli})).code).toBe(5)
+    expect((await run(['tail', topicUrl('x'), '--from', '-5'], {env: cli})).code).toBe(6)
+  })
+})
