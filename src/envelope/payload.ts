@@ -6,6 +6,17 @@
  */
 export type Payload = {json: unknown} | {utf8: string} | {base64: string}
 
+/**
+ * The bytes a payload was made from, kept beside it (not serialised) so that sending it again
+ * does not re-encode: publishing a line costs one decode, not a decode and an encode.
+ */
+const originals = new WeakMap<Payload, Uint8Array>()
+
+function remember(p: Payload, bytes: Uint8Array): Payload {
+  originals.set(p, bytes)
+  return p
+}
+
 const strictUtf8 = new TextDecoder('utf-8', {fatal: true, ignoreBOM: true})
 
 export function toPayload(bytes: Uint8Array, opts: {json?: boolean} = {}): Payload {
@@ -13,17 +24,20 @@ export function toPayload(bytes: Uint8Array, opts: {json?: boolean} = {}): Paylo
   try {
     text = strictUtf8.decode(bytes)
   } catch {
-    return {base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}
+    return remember(
+      {base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')},
+      bytes,
+    )
   }
   if (opts.json !== false && looksLikeJson(text)) {
     try {
       const parsed: unknown = JSON.parse(text)
-      if (JSON.stringify(parsed) === text) return {json: parsed}
+      if (JSON.stringify(parsed) === text) return remember({json: parsed}, bytes)
     } catch {
       // not JSON: fall through to text
     }
   }
-  return {utf8: text}
+  return remember({utf8: text}, bytes)
 }
 
 export function payloadFromString(text: string, opts: {json?: boolean} = {}): Payload {
@@ -46,6 +60,8 @@ function looksLikeJson(text: string): boolean {
 }
 
 export function payloadBytes(p: Payload): Buffer {
+  const original = originals.get(p)
+  if (original) return Buffer.from(original.buffer, original.byteOffset, original.byteLength)
   if ('base64' in p) return Buffer.from(p.base64, 'base64')
   if ('utf8' in p) return Buffer.from(p.utf8, 'utf8')
   return Buffer.from(JSON.stringify(p.json), 'utf8')

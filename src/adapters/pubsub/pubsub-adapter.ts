@@ -206,8 +206,21 @@ export function createPubsubAdapter(
     let sent = 0
     let index = 0
     let keysDropped = 0
+    const settle = () => {
+      inFlight--
+      if (room && inFlight < MAX_IN_FLIGHT / 2) {
+        room()
+        room = undefined
+      }
+      if (drained && inFlight === 0) drained()
+    }
     const resumed = new Set<string>()
-    const pending = new Set<Promise<void>>()
+    // The client batches; keep enough in flight to fill its batches, bounded for memory. A counter
+    // and one waiter, not Promise.race over thousands of promises per message.
+    const MAX_IN_FLIGHT = 5_000
+    let inFlight = 0
+    let room: (() => void) | undefined
+    let drained: (() => void) | undefined
     for await (const env of events) {
       if (o.signal.aborted) break
       const i = index++
@@ -219,28 +232,26 @@ export function createPubsubAdapter(
         failed.push({index: i, error: (err as Error).message})
         continue
       }
-      const p: Promise<void> = ps
-        .publish(target_.name, message)
-        .then(
-          () => {
-            sent++
-            if (sent % 1000 === 0) o.onProgress?.(sent)
-          },
-          (err) => {
-            failed.push({index: i, error: mapPubsubError(err, where(target_)).message})
-            // The client refuses an ordering key after a failure until it is resumed.
-            if (message.orderingKey) {
-              ps.resumePublishing(target_.name, message.orderingKey)
-              resumed.add(message.orderingKey)
-            }
-          },
-        )
-        .finally(() => pending.delete(p))
-      pending.add(p)
-      // The client batches; keep enough in flight to fill its batches, bounded for memory.
-      if (pending.size >= 5_000) await Promise.race(pending)
+      inFlight++
+      ps.publish(target_.name, message).then(
+        () => {
+          sent++
+          if (sent % 1000 === 0) o.onProgress?.(sent)
+          settle()
+        },
+        (err) => {
+          failed.push({index: i, error: mapPubsubError(err, where(target_)).message})
+          // The client refuses an ordering key after a failure until it is resumed.
+          if (message.orderingKey) {
+            ps.resumePublishing(target_.name, message.orderingKey)
+            resumed.add(message.orderingKey)
+          }
+          settle()
+        },
+      )
+      if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => (room = r))
     }
-    await Promise.all(pending)
+    if (inFlight > 0) await new Promise<void>((r) => (drained = r))
     o.onProgress?.(sent)
     if (keysDropped > 0)
       o.warn?.(
