@@ -133,6 +133,9 @@ export interface GroupLag {
   /** end − committed, or undefined when unknown. */
   lag?: string
   committedAt?: string
+  /** Timestamp of the last message the group has consumed (at committed − 1). */
+  committedTimestamp?: string
+  /** Timestamp of the newest message (at end − 1). */
   latestTimestamp?: string
 }
 

@@ -375,7 +375,7 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
     await run(['publish', url(topic), '--input', 'jsonl', '--keep-partitions'], {
       env: cli,
       input: Array.from({length: 10}, (_, i) =>
-        JSON.stringify({v: 1, partition: i % 2, value: {json: i}}),
+        JSON.stringify({v: 1, partition: i % 2, timestamp: `2026-01-01T00:0${i}:00.000Z`, value: {json: i}}),
       ).join('\n'),
     })
     const group = uniqueName('billing')
@@ -403,9 +403,29 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
     const adapter = createKafkaAdapter(parseTarget(url(topic)))
     try {
       const rows = await adapter.lag(parseTarget(url(topic)), group)
+      // Partition 0 holds i = 0, 2, 4, 6, 8 and partition 1 holds i = 1, 3, 5, 7, 9 (minute i).
+      const at = (i: number) => `2026-01-01T00:0${i}:00.000Z`
       expect(rows).toEqual([
-        {group, topic, partition: 0, committed: '3', end: '5', lag: '2'},
-        {group, topic, partition: 1, committed: '1', end: '5', lag: '4'},
+        {
+          group,
+          topic,
+          partition: 0,
+          committed: '3',
+          end: '5',
+          lag: '2',
+          committedTimestamp: at(4),
+          latestTimestamp: at(8),
+        },
+        {
+          group,
+          topic,
+          partition: 1,
+          committed: '1',
+          end: '5',
+          lag: '4',
+          committedTimestamp: at(1),
+          latestTimestamp: at(9),
+        },
       ])
       const all = await adapter.lag(parseTarget(url(topic)))
       expect(all.filter((r) => r.group === group)).toHaveLength(2)

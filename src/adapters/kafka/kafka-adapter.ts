@@ -313,6 +313,52 @@ export function createKafkaAdapter(
   }
 
   /**
+   * The timestamp of the message at each (partition, offset), read with a throw-away group that
+   * never commits (and is deleted). Missing ones (deleted by retention, 5 s passed) are left out.
+   */
+  async function timestampsAt(
+    topic: string,
+    wanted: Array<{partition: number; offset: bigint}>,
+  ): Promise<Map<number, string>> {
+    const found = new Map<number, string>()
+    if (wanted.length === 0) return found
+    const groupId = `${TAIL_GROUP_PREFIX}${randomUUID()}`
+    const consumer = kafka.consumer(groupId, {
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 64 * 1024,
+      maxBytes: 1024 * 1024,
+    })
+    const want = new Map(wanted.map((w) => [w.partition, w.offset]))
+    try {
+      await consumer.connect()
+      await consumer.subscribe({topics: [topic], fromBeginning: true})
+      let done: () => void = () => {}
+      const all = new Promise<void>((resolve) => {
+        done = resolve
+      })
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: true,
+        eachBatch: async ({batch}) => {
+          const offset = want.get(batch.partition)
+          if (offset === undefined || found.has(batch.partition)) return
+          const m = batch.messages.find((x) => BigInt(x.offset) >= offset)
+          if (m) found.set(batch.partition, new Date(Number(m.timestamp)).toISOString())
+          if (found.size === want.size) done()
+        },
+      })
+      for (const [partition, offset] of want) consumer.seek({topic, partition, offset: String(offset)})
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, 5_000)))])
+      clearTimeout(timer)
+    } finally {
+      await consumer.disconnect().catch(() => {})
+      await (await getAdmin()).deleteGroups([groupId]).catch(() => {})
+    }
+    return found
+  }
+
+  /**
    * Committed offsets of consumer groups against the log-end offsets, read with the admin API
    * only: never joins the group it measures (that would rebalance its consumers).
    */
@@ -329,19 +375,37 @@ export function createKafkaAdapter(
       const rows: GroupLag[] = []
       for (const topic of parts.keys()) {
         const ends = (await a.fetchTopicOffsets(topic)).sort((x, y) => x.partition - y.partition)
+        // Timestamp of the latest message per partition (offset high − 1), read once per topic.
+        const latest = await timestampsAt(
+          topic,
+          ends
+            .filter((e) => BigInt(e.high) > BigInt(e.low))
+            .map((e) => ({partition: e.partition, offset: BigInt(e.high) - 1n})),
+        )
         for (const g of groups) {
           const committed = (await a.fetchOffsets({groupId: g, topics: [topic]}))[0]?.partitions ?? []
           // Without a group name, only groups that committed on this topic are listed.
           if (!group && committed.every((p) => p.offset === '-1')) continue
+          // Timestamp of the last message the group committed past (committed − 1).
+          const lastCommitted = await timestampsAt(
+            topic,
+            committed
+              .filter((p) => p.offset !== '-1' && BigInt(p.offset) > 0n)
+              .map((p) => ({partition: p.partition, offset: BigInt(p.offset) - 1n})),
+          )
           for (const end of ends) {
             const c = committed.find((p) => p.partition === end.partition)?.offset
             const has = c !== undefined && c !== '-1'
+            const committedTs = lastCommitted.get(end.partition)
+            const latestTs = latest.get(end.partition)
             rows.push({
               group: g,
               topic,
               partition: end.partition,
               end: end.high,
               ...(has ? {committed: c, lag: String(BigInt(end.high) - BigInt(c))} : {}),
+              ...(committedTs ? {committedTimestamp: committedTs} : {}),
+              ...(latestTs ? {latestTimestamp: latestTs} : {}),
             })
           }
         }
