@@ -23,7 +23,7 @@ function decorate(env: Envelope, d: Decoration): Envelope {
 }
 
 export function envelopeOf(bytes: Uint8Array, d: Decoration = {}): Envelope {
-  return decorate({v: 1, value: toPayload(bytes)}, d)
+  return decorate({v: 1, value: toPayload(bytes, {keepBytes: true})}, d)
 }
 
 /** One message per line (\n; a trailing \r is kept as data). Empty lines are skipped. */

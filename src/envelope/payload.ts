@@ -1,3 +1,5 @@
+import {isUtf8} from 'node:buffer'
+
 /**
  * A payload is bytes shown the most readable way that still restores them exactly:
  * `{json}` when the bytes are UTF-8 text in canonical compact JSON (JSON.stringify(JSON.parse(t)) === t),
@@ -12,23 +14,21 @@ export type Payload = {json: unknown} | {utf8: string} | {base64: string}
  */
 const originals = new WeakMap<Payload, Uint8Array>()
 
-function remember(p: Payload, bytes: Uint8Array): Payload {
+function rememberBytes(p: Payload, bytes: Uint8Array): Payload {
   originals.set(p, bytes)
   return p
 }
 
-const strictUtf8 = new TextDecoder('utf-8', {fatal: true, ignoreBOM: true})
-
-export function toPayload(bytes: Uint8Array, opts: {json?: boolean} = {}): Payload {
-  let text: string
-  try {
-    text = strictUtf8.decode(bytes)
-  } catch {
-    return remember(
-      {base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')},
-      bytes,
-    )
-  }
+/**
+ * `keepBytes`: remember the bytes beside the payload (for input about to be published). Off for
+ * reads, where a million remembered payloads would only cost memory and GC time.
+ */
+export function toPayload(bytes: Uint8Array, opts: {json?: boolean; keepBytes?: boolean} = {}): Payload {
+  const remember = opts.keepBytes ? rememberBytes : (p: Payload) => p
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  // isUtf8 (simdutf) then toString: much faster than a fatal TextDecoder on the hot path.
+  if (!isUtf8(buf)) return remember({base64: buf.toString('base64')}, bytes)
+  const text = buf.toString('utf8')
   if (opts.json !== false && looksLikeJson(text)) {
     try {
       const parsed: unknown = JSON.parse(text)
