@@ -147,6 +147,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     // When stdin carries the data it is not a terminal, so a production context then needs --yes.
     if (!flags['dry-run']) await this.confirmProduction(target, 'Publish to', flags.yes)
     const decoration: Decoration = {
+      classify: flags['dry-run'] || target.kind === 'file',
       ...(flags.key !== undefined ? {key: payloadFromString(flags.key)} : {}),
       headers: (flags.header ?? []).map((h): Header => [h.name, payloadFromString(h.value, {json: false})]),
     }

@@ -251,10 +251,12 @@ describe('evtctl (built binary, embedded file broker)', () => {
     child.stdout.on('data', (b) => {
       out += b
     })
+    // Listen before publishing: under load the tail can print both and exit before we get here.
+    const closed = new Promise((r) => child.on('close', r))
     await new Promise((r) => setTimeout(r, 1200))
     await run(['publish', 'follow', 'second'], {env})
     await run(['publish', 'follow', 'third'], {env})
-    const code = await new Promise((r) => child.on('close', r))
+    const code = await closed
     expect(code).toBe(0)
     expect(out).toBe('second\nthird\n')
   })
