@@ -94,7 +94,8 @@ export function createPubsubAdapter(
     }
     const peek = target_.resource === 'subscriptions'
     const topic = peek ? await call(target_, () => ps.subscriptionTopic(target_.name)) : target_.name
-    if (!peek) await call(target_, () => ps.topicRetention(topic))
+    // One look-up of the topic: it proves the topic exists (exit 5) and says whether it retains messages.
+    const retention = peek ? undefined : await call(target_, () => ps.topicRetention(topic))
     if (readOpts.from.kind === 'time') {
       if (peek) {
         throw new UnsupportedError(
@@ -102,8 +103,7 @@ export function createPubsubAdapter(
           `Drop --from, or tail the topic: pubsub://${target_.project}/topics/${topic.slice(topic.lastIndexOf('/') + 1)}.`,
         )
       }
-      const {retentionSeconds} = await call(target_, () => ps.topicRetention(topic))
-      if (!retentionSeconds) {
+      if (!retention?.retentionSeconds) {
         throw new UnsupportedError(
           `Topic "${target_.name}" does not retain messages, so a tail only sees what is published after it starts.`,
           'Set message retention on the topic (gcloud pubsub topics update --message-retention-duration), or drop --from.',

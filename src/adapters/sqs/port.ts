@@ -17,8 +17,11 @@ import type {
 export interface SqsPort {
   getQueueUrl(i: GetQueueUrlCommandInput): Promise<GetQueueUrlCommandOutput>
   getQueueAttributes(i: GetQueueAttributesCommandInput): Promise<GetQueueAttributesCommandOutput>
-  /** Long polls; aborting the signal ends the poll at once. */
-  receiveMessage(i: ReceiveMessageCommandInput, signal: AbortSignal): Promise<ReceiveMessageCommandOutput>
+  /**
+   * Long polls for up to WaitTimeSeconds. Deliberately not abortable: a poll the client gives up
+   * stays open on the server, which can still receive a message into it (see sqs-adapter browse).
+   */
+  receiveMessage(i: ReceiveMessageCommandInput): Promise<ReceiveMessageCommandOutput>
   /** Partially fails: check Failed[] per entry. */
   sendMessageBatch(i: SendMessageBatchCommandInput): Promise<SendMessageBatchCommandOutput>
   /** Partially fails: check Failed[] per entry. */

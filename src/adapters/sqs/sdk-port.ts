@@ -19,7 +19,7 @@ export function createSdkPort(config: SQSClientConfig): SqsPort {
   return {
     getQueueUrl: (i) => client.send(new GetQueueUrlCommand(i)),
     getQueueAttributes: (i) => client.send(new GetQueueAttributesCommand(i)),
-    receiveMessage: (i, signal) => client.send(new ReceiveMessageCommand(i), {abortSignal: signal}),
+    receiveMessage: (i) => client.send(new ReceiveMessageCommand(i)),
     sendMessageBatch: (i) => client.send(new SendMessageBatchCommand(i)),
     deleteMessageBatch: (i) => client.send(new DeleteMessageBatchCommand(i)),
     changeMessageVisibilityBatch: (i) => client.send(new ChangeMessageVisibilityBatchCommand(i)),

@@ -26,7 +26,6 @@ const DEFAULT_HOLD_SECONDS = 60
 const FIFO_HOLD_SECONDS = 30 // a held FIFO message blocks its whole group
 /** Long-poll wait while following; also the most a Ctrl-C waits (see browse). */
 const POLL_SECONDS = 2
-const neverAborted = new AbortController().signal
 /** SendMessageBatch calls in flight at once on a standard queue (16 measured 0.85–1.13× a plain 8-in-flight SDK loop, start-up included; 8 gave 0.76–0.88×). */
 const PUBLISH_IN_FLIGHT = 16
 
@@ -154,17 +153,14 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
               : untilEnd
                 ? 1
                 : POLL_SECONDS
-          const res = await sqs.receiveMessage(
-            {
-              QueueUrl: q.url,
-              MaxNumberOfMessages: BATCH,
-              WaitTimeSeconds: wait,
-              VisibilityTimeout: hold,
-              MessageAttributeNames: ['All'],
-              MessageSystemAttributeNames: ['All'],
-            },
-            neverAborted,
-          )
+          const res = await sqs.receiveMessage({
+            QueueUrl: q.url,
+            MaxNumberOfMessages: BATCH,
+            WaitTimeSeconds: wait,
+            VisibilityTimeout: hold,
+            MessageAttributeNames: ['All'],
+            MessageSystemAttributeNames: ['All'],
+          })
           messages = res.Messages ?? []
         } catch (err) {
           throw mapSqsError(err, where)
