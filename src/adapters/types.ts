@@ -114,6 +114,12 @@ export interface BrokerAdapter {
    */
   read(target: Target, opts: ReadOptions, signal: AbortSignal): AsyncIterable<Delivery>
   /**
+   * Optional fast path: the same deliveries as read(), a broker batch at a time (Kafka: one
+   * partition's part of a fetch). A reader that handles a batch without awaiting saves an
+   * await per message, which is most of the cost of a fast read (1M messages: ~0.4 s).
+   */
+  readBatches?(target: Target, opts: ReadOptions, signal: AbortSignal): AsyncIterable<Iterable<Delivery>>
+  /**
    * Sends every event, in order, and reports per message what failed. A message counts as sent
    * only once the broker confirmed it. Not idempotent: a second call sends copies.
    */

@@ -92,6 +92,53 @@ describe('envelope', () => {
     )
   })
 
+  test('the hand-built line is exactly JSON.stringify of the fields in order (any UTF-16, escapes, surrogates)', () => {
+    // Any code point (control characters, quotes, backslashes) or any UTF-16 code unit (lone surrogates).
+    const codeUnit = fc.integer({min: 0, max: 0xffff}).map((c) => String.fromCharCode(c))
+    const anyString = fc.oneof(fc.string({unit: 'binary'}), fc.string({unit: codeUnit}))
+    const textPayload = fc.oneof(
+      anyString.map((utf8) => ({utf8}) as Payload),
+      fc.jsonValue().map((json) => ({json}) as Payload),
+      bytesArb.map((b) => ({base64: Buffer.from(b).toString('base64')}) as Payload),
+    )
+    const order = [
+      'v',
+      'source',
+      'partition',
+      'offset',
+      'timestamp',
+      'timestampType',
+      'key',
+      'headers',
+      'value',
+      'meta',
+    ] as const
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            v: fc.constant(1 as const),
+            source: anyString,
+            partition: fc.nat(),
+            offset: anyString,
+            timestamp: anyString,
+            timestampType: fc.constantFrom('create' as const, 'append' as const),
+            key: fc.option(textPayload, {nil: null}),
+            headers: fc.array(fc.tuple(anyString, fc.option(textPayload, {nil: null}))),
+            value: fc.option(textPayload, {nil: null}),
+            meta: fc.record({messageId: anyString, orderingKey: anyString}, {requiredKeys: []}),
+          },
+          {requiredKeys: ['v', 'value']},
+        ),
+        (env) => {
+          const ordered = Object.fromEntries(order.filter((k) => k in env).map((k) => [k, env[k]]))
+          expect(encodeEnvelope(env as Envelope)).toBe(JSON.stringify(ordered))
+        },
+      ),
+      {numRuns: 500},
+    )
+  })
+
   test('payload bytes survive the JSONL line', () => {
     fc.assert(
       fc.property(bytesArb, bytesArb, (k, v) => {

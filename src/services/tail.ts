@@ -31,15 +31,27 @@ export async function tailEvents(
   let read = 0
   let written = 0
   if (opts.max === 0) return {read, written, stoppedBy: 'max'}
-  for await (const delivery of adapter.read(target, opts.read, opts.signal)) {
-    read++
-    if (opts.filter && !(await opts.filter(delivery.envelope))) continue
-    await opts.write(delivery.envelope)
-    // Only after the copy is out: nothing is deleted before it was written.
-    if (opts.ackAfterWrite) await delivery.ack()
-    written++
-    if (opts.max !== undefined && written >= opts.max) return {read, written, stoppedBy: 'max'}
+  const batches = adapter.readBatches
+    ? adapter.readBatches(target, opts.read, opts.signal)
+    : oneByOne(adapter.read(target, opts.read, opts.signal))
+  for await (const batch of batches) {
+    for (const delivery of batch) {
+      read++
+      if (opts.filter && !(await opts.filter(delivery.envelope))) continue
+      // Await only back-pressure: most writes are buffered and return nothing.
+      const wrote = opts.write(delivery.envelope)
+      if (wrote) await wrote
+      // Only after the copy is out: nothing is deleted before it was written.
+      if (opts.ackAfterWrite) await delivery.ack()
+      written++
+      if (opts.max !== undefined && written >= opts.max) return {read, written, stoppedBy: 'max'}
+      if (opts.signal.aborted) break
+    }
     if (opts.signal.aborted) break
   }
   return {read, written, stoppedBy: opts.signal.aborted ? 'aborted' : 'end'}
+}
+
+async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const item of items) yield [item]
 }

@@ -262,7 +262,7 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
     )
   })
 
-  test('start positions: -N per partition, an offset, a time; --partition; --max', async () => {
+  test('start positions: -N per partition, an offset, a time; --partition; --max; --until <time> windows', async () => {
     const topic = await createTopic('positions', 2)
     const base = Date.parse('2026-01-01T00:00:00Z')
     const input = Array.from({length: 10}, (_, i) =>
@@ -277,9 +277,8 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
       (await run(['publish', url(topic), '--input', 'jsonl', '--keep-partitions'], {env: cli, input})).code,
     ).toBe(0)
     const ids = async (...args: string[]) => {
-      const r = await run(['tail', url(topic), '--until', 'end', '--format', '{value.i}', ...args], {
-        env: cli,
-      })
+      const until = args.includes('--until') ? [] : ['--until', 'end']
+      const r = await run(['tail', url(topic), ...until, '--format', '{value.i}', ...args], {env: cli})
       expect(r.code, r.stderr).toBe(0)
       return lines(r.stdout)
         .map(Number)
@@ -292,9 +291,49 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
     expect(await ids('--from', 'beginning', '--partition', '1')).toEqual([1, 3, 5, 7, 9])
     expect(await ids('--from', 'beginning', '--partition', '1', '--max', '2')).toEqual([1, 3])
     expect(await ids('--from', 'end')).toEqual([])
+    // A window in the past ends by itself: at the first later message, or at the partition's end.
+    expect(await ids('--from', 'beginning', '--until', '2026-01-01T00:04:30Z')).toEqual([0, 1, 2, 3, 4])
+    expect(await ids('--from', '2026-01-01T00:02:00Z', '--until', '2026-01-01T00:06:00Z')).toEqual([
+      2, 3, 4, 5, 6,
+    ])
+    const past = new Date(Date.now() - 60_000).toISOString()
+    expect(await ids('--from', 'beginning', '--until', past)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    // A time to come: follows until then, then ends.
+    const soon = new Date(Date.now() + 2_000).toISOString()
+    expect(await ids('--from', '-1', '--until', soon)).toEqual([8, 9])
     const bad = await run(['tail', url(topic), '--partition', '7', '--until', 'end'], {env: cli})
     expect(bad.code).toBe(5)
     expect(bad.stderr).toMatch(/no partition 7/)
+  })
+
+  test('several topics in one tail (kafka://host/a,b): each envelope names its own topic', async () => {
+    const a = await createTopic('multi-a')
+    const b = await createTopic('multi-b')
+    for (const t of [a, b]) {
+      const r = await run(['publish', url(t)], {env: cli, input: `${t}-1\n${t}-2\n`})
+      expect(r.code, r.stderr).toBe(0)
+    }
+    const r = await run(
+      [
+        'tail',
+        `kafka://${env.KAFKA_BROKERS}/${a},${b}`,
+        '--from',
+        'beginning',
+        '--until',
+        'end',
+        '-o',
+        'jsonl',
+      ],
+      {env: cli},
+    )
+    expect(r.code, r.stderr).toBe(0)
+    const seen = lines(r.stdout).map((l) => JSON.parse(l) as {source: string; value: {utf8: string}})
+    expect(seen.map((e) => [e.source, e.value.utf8]).sort()).toEqual([
+      [url(a), `${a}-1`],
+      [url(a), `${a}-2`],
+      [url(b), `${b}-1`],
+      [url(b), `${b}-2`],
+    ])
   })
 
   test('--until end terminates over transaction markers and aborted messages (offset gaps)', async () => {
