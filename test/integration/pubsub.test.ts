@@ -83,6 +83,18 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
     expect(await leftovers()).toEqual([])
   })
 
+  test('--until <time>: a time to come follows until then and finishes what came before; a past one ends by itself', async () => {
+    const topic = await createTopic('until-time')
+    const tail = await startTail([topicUrl(topic), '--until', new Date(Date.now() + 2_500).toISOString(), '-o', 'raw'])
+    const pub = await run(['publish', topicUrl(topic)], {env: cli, input: 'a\nb\nc\n'})
+    expect(pub.code, pub.stderr).toBe(0)
+    expect(await tail.done, tail.err()).toBe(0)
+    expect(lines(tail.out()).sort()).toEqual(['a', 'b', 'c'])
+    const past = await run(['tail', topicUrl(topic), '--until', new Date(Date.now() - 60_000).toISOString()], {env: cli})
+    expect(past.code, past.stderr).toBe(0)
+    expect(await leftovers()).toEqual([])
+  })
+
   test('binary data round-trips byte-exact through publish --input raw → tail', async () => {
     const topic = await createTopic('binary')
     const data = Buffer.from([0, 0xff, 0x0a, 0x80, 1])

@@ -83,6 +83,18 @@ describe.skipIf(!env.SQS_ENDPOINT)('sqs: browse and publish against ElasticMQ', 
     expect(lines(t.stdout).sort()).toEqual(['ok-1', 'ok-2', 'ok-3'])
   })
 
+  test('--until a past time lists what was sent until then, ends by itself, and leaves all visible', async () => {
+    const q = await createQueue('until-time')
+    await fill(q.url, ['early-1', 'early-2'])
+    await new Promise((r) => setTimeout(r, 1_100))
+    const cut = new Date(Date.now() - 500).toISOString()
+    await fill(q.url, ['late-1'])
+    const t = await run(['tail', q.url, '--until', cut, '-o', 'raw'], {env: cli})
+    expect(t.code, t.stderr).toBe(0)
+    expect(lines(t.stdout).sort()).toEqual(['early-1', 'early-2'])
+    expect(await counts(q.url)).toMatchObject({visible: 3})
+  })
+
   test('FIFO: group and dedup ids survive tail → capture → publish', async () => {
     const src = await createQueue('fifo-src', {}, true)
     const dst = await createQueue('fifo-dst', {}, true)

@@ -156,7 +156,8 @@ export function createPubsubAdapter(
         (err) => queue.close(mapPubsubError(err, where(target_))),
       )
       const untilTime = readOpts.until?.kind === 'time' ? readOpts.until.time.getTime() : undefined
-      const untilEnd = readOpts.until?.kind === 'end'
+      // A --until time already past ends like --until end (what comes later is later still).
+      let untilEnd = readOpts.until?.kind === 'end' || (untilTime !== undefined && untilTime <= Date.now())
       let quietTimer: NodeJS.Timeout | undefined
       const armQuiet = () => {
         if (!untilEnd) return
@@ -164,9 +165,13 @@ export function createPubsubAdapter(
         quietTimer = setTimeout(() => queue.close(), QUIET_MS)
       }
       armQuiet()
+      // When a --until time comes: finish what was published before it, as --until end does.
       const deadline =
-        untilTime !== undefined
-          ? setTimeout(() => queue.close(), Math.max(0, untilTime - Date.now()))
+        untilTime !== undefined && !untilEnd
+          ? setTimeout(() => {
+              untilEnd = true
+              armQuiet()
+            }, untilTime - Date.now())
           : undefined
       try {
         for await (const m of queue) {

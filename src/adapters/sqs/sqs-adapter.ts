@@ -100,8 +100,10 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
       )
     }
     const hold = readOpts.holdSeconds ?? (q.fifo ? FIFO_HOLD_SECONDS : DEFAULT_HOLD_SECONDS)
-    const untilEnd = readOpts.until?.kind === 'end'
     const untilTime = readOpts.until?.kind === 'time' ? readOpts.until.time.getTime() : undefined
+    // A --until time already past lists the queue as --until end does, leaving out later messages.
+    const pastWindow = untilTime !== undefined && untilTime <= Date.now()
+    const untilEnd = readOpts.until?.kind === 'end' || pastWindow
     readOpts.notice?.(
       `Browsing ${q.fifo ? 'FIFO ' : ''}queue "${target_.queueName}": ~${q.visible} visible, ~${q.inFlight} in flight, ~${q.delayed} delayed. ` +
         `Each received message stays hidden for ${hold}s while listed, then is released.` +
@@ -140,19 +142,18 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
 
     try {
       while (!signal.aborted) {
-        if (untilTime !== undefined && Date.now() >= untilTime) break
+        if (untilTime !== undefined && !pastWindow && Date.now() >= untilTime) break
         let messages: Message[]
         try {
           // Short polls, never aborted mid-way: an HTTP request given up by the client stays
           // alive on the server, which can still receive a message into it, hidden and counted,
           // with nobody to release it (seen on ElasticMQ). So Ctrl-C waits for the current poll
           // (at most POLL_SECONDS) and releases what it brought.
-          const wait =
-            untilTime !== undefined
+          const wait = untilEnd
+            ? 1
+            : untilTime !== undefined
               ? Math.max(0, Math.min(POLL_SECONDS, Math.floor((untilTime - Date.now()) / 1000)))
-              : untilEnd
-                ? 1
-                : POLL_SECONDS
+              : POLL_SECONDS
           const res = await sqs.receiveMessage({
             QueueUrl: q.url,
             MaxNumberOfMessages: BATCH,
@@ -179,6 +180,7 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
           const id = m.MessageId!
           if (seen.has(id)) continue // its hold ran out and it came back: listed already
           seen.add(id)
+          if (untilTime !== undefined && Number(m.Attributes?.SentTimestamp ?? 0) > untilTime) continue
           const count = Number(m.Attributes?.ApproximateReceiveCount ?? 0)
           if (q.maxReceiveCount !== undefined && count >= q.maxReceiveCount) {
             readOpts.notice?.(
@@ -212,7 +214,7 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
             `Warning: listing has taken longer than ${Math.round(hold * 0.8)}s; messages received first may become visible to others again (no message is listed twice). Use --hold for a longer hold.`,
           )
         }
-        if (untilEnd && listed >= q.visible) break
+        if (untilEnd && seen.size >= q.visible) break
       }
     } finally {
       await deletePending().catch((err) => readOpts.notice?.(`Could not delete: ${(err as Error).message}`))
