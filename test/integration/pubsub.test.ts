@@ -85,12 +85,21 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
 
   test('--until <time>: a time to come follows until then and finishes what came before; a past one ends by itself', async () => {
     const topic = await createTopic('until-time')
-    const tail = await startTail([topicUrl(topic), '--until', new Date(Date.now() + 2_500).toISOString(), '-o', 'raw'])
+    const tail = await startTail([
+      topicUrl(topic),
+      '--until',
+      new Date(Date.now() + 2_500).toISOString(),
+      '-o',
+      'raw',
+    ])
     const pub = await run(['publish', topicUrl(topic)], {env: cli, input: 'a\nb\nc\n'})
     expect(pub.code, pub.stderr).toBe(0)
     expect(await tail.done, tail.err()).toBe(0)
-    expect(lines(tail.out()).sort()).toEqual(['a', 'b', 'c'])
-    const past = await run(['tail', topicUrl(topic), '--until', new Date(Date.now() - 60_000).toISOString()], {env: cli})
+    expect(lines(Buffer.from(tail.out())).sort()).toEqual(['a', 'b', 'c'])
+    const past = await run(
+      ['tail', topicUrl(topic), '--until', new Date(Date.now() - 60_000).toISOString()],
+      {env: cli},
+    )
     expect(past.code, past.stderr).toBe(0)
     expect(await leftovers()).toEqual([])
   })
@@ -127,7 +136,12 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
   test('peeking a subscription never touches it: same messages, no delivery attempt, nothing dead-lettered', async () => {
     const ps = testPubsub()
     try {
-      const [topic] = await ps.createTopic(uniqueName('peek'))
+      // Topic retention: the emulator fills a new subscription only from retained messages, so a
+      // snapshot seek has something to replay (GCP replays the snapshot itself; see README).
+      const [topic] = await ps.createTopic({
+        name: uniqueName('peek'),
+        messageRetentionDuration: {seconds: 86_400},
+      })
       const [dead] = await ps.createTopic(uniqueName('peek-dead'))
       const [deadSub] = await dead.createSubscription(uniqueName('peek-dead-sub'))
       const subName = uniqueName('peek-sub')
@@ -140,6 +154,7 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
         const r = await run(['tail', subUrl(subName), '--until', 'end', '-o', 'raw'], {env: cli})
         expect(r.code, r.stderr).toBe(0)
         expect(r.stderr).toMatch(/the subscription itself is not read/)
+        expect(lines(r.stdout).sort()).toEqual(Array.from({length: 30}, (_, j) => `m${j}`).sort())
       }
       expect(await leftovers()).toEqual([])
       const seen = new Map<string, number>()
@@ -154,6 +169,10 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
       await sub.close()
       expect(seen.size).toBe(30)
       expect([...seen.values()].every((attempt) => attempt === 1)).toBe(true)
+      // Now acknowledged on the subscription: its backlog, and so a peek, is empty.
+      const after = await run(['tail', subUrl(subName), '--until', 'end', '-o', 'raw'], {env: cli})
+      expect(after.code, after.stderr).toBe(0)
+      expect(after.stdout.toString()).toBe('')
       let deadLettered = 0
       deadSub.on('message', (m) => {
         deadLettered++

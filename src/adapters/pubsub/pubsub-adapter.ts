@@ -95,7 +95,14 @@ export function createPubsubAdapter(
     const peek = target_.resource === 'subscriptions'
     const topic = peek ? await call(target_, () => ps.subscriptionTopic(target_.name)) : target_.name
     // One look-up of the topic: it proves the topic exists (exit 5) and says whether it retains messages.
-    const retention = peek ? undefined : await call(target_, () => ps.topicRetention(topic))
+    const retention = peek && !emulatorHost ? undefined : await call(target_, () => ps.topicRetention(topic))
+    if (peek && emulatorHost && !retention?.retentionSeconds) {
+      // Seen on emulator 0.8.20: a new subscription holds only what its topic retains, and a
+      // snapshot seek replays only what the subscription holds. Google Cloud replays the snapshot.
+      readOpts.notice?.(
+        `Warning: the Pub/Sub emulator replays a snapshot only from messages its topic retains, and topic "${topic.slice(topic.lastIndexOf('/') + 1)}" has no message retention, so this peek will show nothing. Create the topic with --message-retention-duration on the emulator; Google Cloud needs no such setting.`,
+      )
+    }
     if (readOpts.from.kind === 'time') {
       if (peek) {
         throw new UnsupportedError(
