@@ -12,11 +12,12 @@ export function testPubsub(): PubSub {
   })
 }
 
-export async function createTopic(prefix: string): Promise<string> {
+/** A topic; `retainSeconds`: message retention, which the emulator needs to replay a snapshot. */
+export async function createTopic(prefix: string, retainSeconds?: number): Promise<string> {
   const ps = testPubsub()
   try {
     const name = uniqueName(prefix)
-    await ps.createTopic(name)
+    await ps.createTopic(retainSeconds ? {name, messageRetentionDuration: {seconds: retainSeconds}} : name)
     return name
   } finally {
     await ps.close()
@@ -32,6 +33,18 @@ export async function leftovers(): Promise<string[]> {
     return [...subs, ...snaps]
       .map((x) => x.name.slice(x.name.lastIndexOf('/') + 1))
       .filter((n) => n.startsWith('evtctl-'))
+  } finally {
+    await ps.close()
+  }
+}
+
+/** A subscription on `topic` (a short name); returns its short name. */
+export async function createSubscription(topic: string, prefix = 'sub'): Promise<string> {
+  const ps = testPubsub()
+  try {
+    const name = uniqueName(prefix)
+    await ps.topic(topic).createSubscription(name)
+    return name
   } finally {
     await ps.close()
   }
