@@ -3,7 +3,7 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
-import {splitLines} from '../util/lines.js'
+import {splitLineBatches, splitLines} from '../util/lines.js'
 import {decodeEnvelope, type Envelope, type Header} from './envelope.js'
 import {type Payload, toPayload} from './payload.js'
 
@@ -37,9 +37,8 @@ export async function* linesInput(
   chunks: AsyncIterable<Buffer | string>,
   d: Decoration,
 ): AsyncGenerator<Envelope> {
-  for await (const line of splitLines(chunks)) {
-    if (line.length === 0) continue
-    yield envelopeOf(line, d)
+  for await (const lines of splitLineBatches(chunks)) {
+    for (const line of lines) if (line.length > 0) yield envelopeOf(line, d)
   }
 }
 

