@@ -1,6 +1,6 @@
 import {z} from 'zod'
 import {UsageError} from '../errors.js'
-import type {Payload} from './payload.js'
+import {knownJsonText, type Payload} from './payload.js'
 
 /**
  * The canonical event envelope, one JSON object per line (JSONL). Every command speaks it:
@@ -121,7 +121,7 @@ function payloadJson(p: Payload | null): string {
   if (p === null) return 'null'
   if ('utf8' in p) return `{"utf8":${quote(p.utf8)}}`
   if ('base64' in p) return `{"base64":${quote(p.base64)}}`
-  return JSON.stringify(p)
+  return `{"json":${knownJsonText(p) ?? JSON.stringify(p.json)}}`
 }
 
 function headersJson(headers: Header[]): string {

@@ -9,43 +9,56 @@ import {isUtf8} from 'node:buffer'
 export type Payload = {json: unknown} | {utf8: string} | {base64: string}
 
 /**
- * A payload that keeps the bytes it was made from (input about to be published), so sending it
- * does not re-encode: publishing a line costs one decode, not a decode and an encode. The bytes
- * are a private field: not serialised, not compared, not copied by a spread. (A WeakMap beside
- * the payloads cost ~0.25 s and much GC time per million lines.)
+ * Payloads made by toPayload remember, in private fields (not serialised, not compared, not
+ * copied by a spread), what was already computed:
+ * - the bytes they were made from, for input about to be published: sending does not re-encode
+ *   (a WeakMap beside the payloads cost ~0.25 s and much GC time per million lines);
+ * - for {json}, its canonical text, which the JSONL encoder writes as is instead of calling
+ *   JSON.stringify a second time.
  */
-class Kept {
-  readonly #bytes: Uint8Array
-  constructor(bytes: Uint8Array) {
+class Known {
+  readonly #bytes: Uint8Array | undefined
+  readonly #jsonText: string | undefined
+  constructor(bytes: Uint8Array | undefined, jsonText: string | undefined) {
     this.#bytes = bytes
+    this.#jsonText = jsonText
   }
   static bytesOf(p: object): Uint8Array | undefined {
-    return #bytes in p ? (p as Kept).#bytes : undefined
+    return #bytes in p ? (p as Known).#bytes : undefined
+  }
+  static jsonTextOf(p: object): string | undefined {
+    return #jsonText in p ? (p as Known).#jsonText : undefined
   }
 }
-class KeptUtf8 extends Kept {
+class KnownUtf8 extends Known {
   constructor(
     readonly utf8: string,
     bytes: Uint8Array,
   ) {
-    super(bytes)
+    super(bytes, undefined)
   }
 }
-class KeptBase64 extends Kept {
+class KnownBase64 extends Known {
   constructor(
     readonly base64: string,
     bytes: Uint8Array,
   ) {
-    super(bytes)
+    super(bytes, undefined)
   }
 }
-class KeptJson extends Kept {
+class KnownJson extends Known {
   constructor(
     readonly json: unknown,
-    bytes: Uint8Array,
+    text: string,
+    bytes: Uint8Array | undefined,
   ) {
-    super(bytes)
+    super(bytes, text)
   }
+}
+
+/** The canonical JSON text of a {json} payload made by toPayload (undefined for others). */
+export function knownJsonText(p: Payload): string | undefined {
+  return Known.jsonTextOf(p)
 }
 
 /**
@@ -54,22 +67,22 @@ class KeptJson extends Kept {
  */
 export function toPayload(bytes: Uint8Array, opts: {json?: boolean; keepBytes?: boolean} = {}): Payload {
   const keep = opts.keepBytes === true
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   // isUtf8 (simdutf) then toString: much faster than a fatal TextDecoder on the hot path.
   if (!isUtf8(buf)) {
     const base64 = buf.toString('base64')
-    return keep ? new KeptBase64(base64, bytes) : {base64}
+    return keep ? new KnownBase64(base64, bytes) : {base64}
   }
   const text = buf.toString('utf8')
   if (opts.json !== false && looksLikeJson(text)) {
     try {
       const parsed: unknown = JSON.parse(text)
-      if (JSON.stringify(parsed) === text) return keep ? new KeptJson(parsed, bytes) : {json: parsed}
+      if (JSON.stringify(parsed) === text) return new KnownJson(parsed, text, keep ? bytes : undefined)
     } catch {
       // not JSON: fall through to text
     }
   }
-  return keep ? new KeptUtf8(text, bytes) : {utf8: text}
+  return keep ? new KnownUtf8(text, bytes) : {utf8: text}
 }
 
 export function payloadFromString(text: string, opts: {json?: boolean} = {}): Payload {
@@ -92,7 +105,7 @@ function looksLikeJson(text: string): boolean {
 }
 
 export function payloadBytes(p: Payload): Buffer {
-  const original = Kept.bytesOf(p)
+  const original = Known.bytesOf(p)
   if (original) return Buffer.from(original.buffer, original.byteOffset, original.byteLength)
   if ('base64' in p) return Buffer.from(p.base64, 'base64')
   if ('utf8' in p) return Buffer.from(p.utf8, 'utf8')
@@ -102,7 +115,7 @@ export function payloadBytes(p: Payload): Buffer {
 /** Text for display and for filters: the JSON value, the text, or null for binary. */
 export function payloadText(p: Payload): string {
   if ('utf8' in p) return p.utf8
-  if ('json' in p) return JSON.stringify(p.json)
+  if ('json' in p) return Known.jsonTextOf(p) ?? JSON.stringify(p.json)
   return p.base64
 }
 
