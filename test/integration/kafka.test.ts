@@ -1,3 +1,4 @@
+import {spawn} from 'node:child_process'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {createServer, type Server, type Socket} from 'node:net'
 import {join} from 'node:path'
@@ -7,7 +8,7 @@ import {parseTarget} from '../../src/config/targets.js'
 import {brokerEnv, uniqueName} from '../brokers/env.js'
 import {createTopic, listTopics, testKafka} from '../brokers/kafka.js'
 import {kafkaTool, kcat} from '../brokers/peers.js'
-import {lines, run, sandboxEnv} from '../e2e/helpers.js'
+import {BIN, lines, run, sandboxEnv} from '../e2e/helpers.js'
 
 const env = brokerEnv()
 const cli = sandboxEnv()
@@ -197,18 +198,33 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
     expect(await placement(topic)).toEqual(await placement(javaTopic))
   }, 60_000)
 
-  test('tail commits nothing: no consumer group holds offsets for the topic, and its own group is gone', async () => {
+  test('tail joins no consumer group: none appears while it follows, none holds offsets after', async () => {
     const topic = await createTopic('nocommit', 3)
     await run(['publish', url(topic)], {env: cli, input: 'a\nb\nc\n'})
-    const t = await run(['tail', url(topic), '--from', 'beginning', '--until', 'end', '-o', 'raw'], {
-      env: cli,
-    })
-    expect(lines(t.stdout).sort()).toEqual(['a', 'b', 'c'])
     const admin = testKafka().admin()
     await admin.connect()
     try {
+      const before = new Set((await admin.listGroups()).groups.map((g) => g.groupId))
+      // A following tail (no --until), looked at while it runs.
+      const child = spawn(process.execPath, [BIN, 'tail', url(topic), '--from', 'beginning', '-o', 'raw'], {
+        env: cli,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
+      let out = ''
+      await new Promise<void>((resolve) =>
+        child.stdout.on('data', (b) => {
+          out += b
+          if (out.split('\n').length > 3) resolve()
+        }),
+      )
+      const during = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => !before.has(g))
+      child.kill('SIGINT')
+      expect(await closed).toBe(130)
+      expect(out.split('\n').filter(Boolean).sort()).toEqual(['a', 'b', 'c'])
+      expect(during).toEqual([])
       const groups = (await admin.listGroups()).groups.map((g) => g.groupId)
-      expect(await leftoverTailGroups(admin, groups)).toEqual([])
+      expect(groups.filter((g) => !before.has(g))).toEqual([])
       for (const g of groups) {
         const offsets = await admin.fetchOffsets({groupId: g, topics: [topic]})
         expect(offsets[0]?.partitions.every((p) => p.offset === '-1') ?? true).toBe(true)

@@ -1,4 +1,3 @@
-import {randomUUID} from 'node:crypto'
 import type {Target} from '../../config/targets.js'
 import type {Envelope} from '../../envelope/envelope.js'
 import {NotFoundError, UsageError} from '../../errors.js'
@@ -21,11 +20,21 @@ import {toEnvelope, toKafkaMessage} from './codec.js'
 import {kafkaConnection} from './connection.js'
 import {createKafkaPort} from './default-port.js'
 import {mapKafkaError} from './errors.js'
-import type {KafkaAdminPort, KafkaMessageIn, KafkaMessageOut, KafkaPort, PartitionOffsets} from './port.js'
+import type {
+  KafkaAdminPort,
+  KafkaFetchedPartition,
+  KafkaMessageIn,
+  KafkaMessageOut,
+  KafkaPort,
+  PartitionOffsets,
+} from './port.js'
 
 type KafkaTarget = Extract<Target, {kind: 'kafka'}>
 
-/** Prefix of the throw-away consumer groups `tail` uses; they never commit an offset. */
+/**
+ * Prefix of the throw-away consumer groups that earlier builds of tail used (it now joins no group
+ * at all); lag still leaves such groups out.
+ */
 export const TAIL_GROUP_PREFIX = 'evtctl-tail-'
 
 /**
@@ -36,6 +45,14 @@ export const TAIL_GROUP_PREFIX = 'evtctl-tail-'
 const CHUNK = 500
 
 const noop = async () => {}
+
+/**
+ * Fetch sizes for tail. Measured (1M × 200 B, 3 partitions, one broker): 128 KiB per partition /
+ * 384 KiB per fetch keeps peak RSS ~135 MB; 256 KiB / 1 MiB was ~4% faster at ~148 MB; 4–32 MB
+ * fetches were no faster and used twice the memory. A fetch waits at most 100 ms for new data, so
+ * a follow shows a new message within ~0.1 s and notices Ctrl-C as fast.
+ */
+const FETCH = {maxWaitMs: 100, maxBytes: 384 * 1024, maxBytesPerPartition: 128 * 1024}
 
 /** Part of one fetched batch that the read wants: messages[from, to) of one partition. */
 interface Slice {
@@ -130,7 +147,7 @@ export function createKafkaAdapter(
       start: bigint
       /** Where to stop: the high watermark when tail started (--until end), or when --until <time> passed. */
       stopAt?: bigint
-      /** The offset after the last one fetched. */
+      /** Where the next fetch starts. */
       next: bigint
       done: boolean
     }
@@ -173,36 +190,19 @@ export function createKafkaAdapter(
         })
       }
     }
-    const remaining = () => [...cursors.values()].filter((c) => !c.done).length
-    if (remaining() === 0) return
+    const active = () => [...cursors.values()].filter((c) => !c.done)
+    if (active().length === 0) return
 
     const untilTime = readOpts.until?.kind === 'time' ? readOpts.until.time.getTime() : undefined
-    // Small fetches and a short queue keep RSS flat. Measured (1M × 200 B, 3 partitions):
-    // 128 KiB per partition / 384 KiB per fetch peaks at ~135 MB RSS in 2.9 s; 256 KiB / 1 MiB at
-    // ~148 MB in 2.8 s; 4–32 MB fetches were no faster and used twice the memory. Each queued
-    // item is a slice of one fetched batch.
+    // Small fetches and a short queue keep RSS flat; see FETCH. Each queued item is one
+    // partition's part of one fetch.
     const queue = new AsyncQueue<Slice>(2)
     // One topic: the target's own URL; several: each envelope names its topic.
     const sourceOf = (topic: string) =>
       target_.topics.length === 1 ? target_.url : `kafka://${target_.brokers.join(',')}/${topic}`
-    const groupId = `${TAIL_GROUP_PREFIX}${randomUUID()}`
-    const consumer = kafka.consumer(groupId, {
-      maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 128 * 1024,
-      maxBytes: 384 * 1024,
-    })
-    const markDone = (c: Cursor) => {
-      if (c.done) return
-      c.done = true
-      if (remaining() === 0) queue.close()
-    }
-    const reached = (topic: string, partition: number, lastOffset: string) => {
-      const c = cursors.get(key(topic, partition))
-      if (!c) return
-      const next = BigInt(lastOffset) + 1n
-      if (next > c.next) c.next = next
-      if (c.stopAt !== undefined && c.next >= c.stopAt) markDone(c)
-    }
+    const fetcher = kafka.fetcher()
+    const onAbort = () => queue.close()
+    signal.addEventListener('abort', onAbort, {once: true})
     /** --until <time> has come: each partition ends at its end now (what comes later is later). */
     const untilCame = async () => {
       try {
@@ -212,87 +212,84 @@ export function createKafkaAdapter(
             if (!c || c.done) continue
             const high = BigInt(o.high)
             if (c.stopAt === undefined || high < c.stopAt) c.stopAt = high
-            if (c.next >= c.stopAt) markDone(c)
+            // The fetch loop notices done partitions, and ends the read once none is left.
+            if (c.next >= c.stopAt) c.done = true
           }
         }
       } catch (err) {
         queue.close(mapKafkaError(err, where(target_.topics.join(','))))
       }
     }
-    const onAbort = () => queue.close()
-    signal.addEventListener('abort', onAbort, {once: true})
     const timer =
       untilTime !== undefined && untilTime > Date.now()
         ? setTimeout(() => void untilCame(), untilTime - Date.now() + 1)
         : undefined
-    try {
-      await consumer.connect()
-      // Batches that held only control records or aborted messages (transactions) never reach
-      // eachBatch; kafkajs reports them here, so --until end still ends on such gaps.
-      consumer.on(consumer.events.START_BATCH_PROCESS!, ({payload}) => {
-        const p = payload as {topic: string; partition: number; lastOffset: string; batchSize: number}
-        if (p.batchSize === 0) reached(p.topic, p.partition, p.lastOffset)
-      })
-      consumer.on(consumer.events.CRASH!, ({payload}) => {
-        queue.close(mapKafkaError((payload as {error: unknown}).error, where(target_.topics.join(','))))
-      })
-      await consumer.subscribe({topics: target_.topics, fromBeginning: true})
-      await consumer.run({
-        autoCommit: false,
-        // Resolving only moves the in-memory fetch position (autoCommit is off): nothing is committed.
-        eachBatchAutoResolve: true,
-        eachBatch: async ({batch, isRunning, isStale}) => {
-          const c = cursors.get(key(batch.topic, batch.partition))
-          if (!c || c.done || !isRunning() || isStale()) return
-          const messages = batch.messages
-          // A fetch can start before the seek lands: skip what lies before the start.
-          let from = 0
-          while (from < messages.length && BigInt(messages[from]!.offset) < c.start) from++
+
+    /**
+     * Fetches while the reader works: the next fetch is on its way (from the positions the last
+     * one reached) while the records of the last one are handed over.
+     */
+    async function pump(): Promise<void> {
+      const fetchActive = () => {
+        const positions = active().map((c) => ({
+          topic: c.topic,
+          partition: c.partition,
+          offset: String(c.next),
+        }))
+        return positions.length ? fetcher.fetch(positions, FETCH) : undefined
+      }
+      let pending = fetchActive()
+      while (pending) {
+        const fetched = await pending
+        if (signal.aborted) return
+        const slices: Slice[] = []
+        for (const f of fetched) {
+          const c = cursors.get(key(f.topic, f.partition))
+          if (!c || c.done) continue
+          const messages = f.messages
           let to = messages.length
-          let finished = false
-          // Offsets rise within a batch: look at the last one before searching for the stop.
-          if (c.stopAt !== undefined && to > from && BigInt(messages[to - 1]!.offset) >= c.stopAt) {
-            to = from
+          // Offsets rise within a fetch: look at the last one before searching for the stop.
+          if (c.stopAt !== undefined && to > 0 && BigInt(messages[to - 1]!.offset) >= c.stopAt) {
+            to = 0
             while (to < messages.length && BigInt(messages[to]!.offset) < c.stopAt) to++
-            finished = true
+            c.done = true
           }
           if (untilTime !== undefined) {
-            for (let i = from; i < to; i++) {
+            for (let i = 0; i < to; i++) {
               if (Number(messages[i]!.timestamp) > untilTime) {
                 to = i
-                finished = true
+                c.done = true
                 break
               }
             }
           }
-          // Queue before marking done: the last partition's end closes the queue.
-          if (to > from) {
-            await queue.push({source: sourceOf(batch.topic), partition: batch.partition, messages, from, to})
-          }
-          if (finished) markDone(c)
-          reached(batch.topic, batch.partition, batch.lastOffset())
-        },
-      })
-      for (const c of cursors.values())
-        consumer.seek({topic: c.topic, partition: c.partition, offset: String(c.start)})
-      const unwanted = [...parts].flatMap(([topic, ids]) => {
-        const skip = ids.filter((p) => !cursors.has(key(topic, p)))
-        return skip.length ? [{topic, partitions: skip}] : []
-      })
-      if (unwanted.length > 0) consumer.pause(unwanted)
+          const next = BigInt(f.nextOffset)
+          if (next > c.next) c.next = next
+          if (c.stopAt !== undefined && c.next >= c.stopAt) c.done = true
+          if (to > 0) slices.push({source: sourceOf(f.topic), partition: f.partition, messages, from: 0, to})
+        }
+        pending = fetchActive()
+        for (const slice of slices) await queue.push(slice)
+      }
+      queue.close()
+    }
+
+    try {
+      try {
+        await fetcher.connect(target_.topics)
+      } catch (err) {
+        throw mapKafkaError(err, where(target_.topics.join(',')))
+      }
+      pump().catch((err) => queue.close(mapKafkaError(err, where(target_.topics.join(',')))))
       for await (const slice of queue) {
         if (signal.aborted) return
         yield deliveries(slice)
       }
-    } catch (err) {
-      throw mapKafkaError(err, where(target_.topics.join(',')))
     } finally {
       signal.removeEventListener('abort', onAbort)
       clearTimeout(timer)
       queue.close()
-      // Leave, then delete the throw-away group: it never committed, and now it is not even listed.
-      await consumer.disconnect().catch(() => {})
-      await a.deleteGroups([groupId]).catch(() => {})
+      await fetcher.disconnect().catch(() => {})
     }
   }
 
@@ -379,8 +376,8 @@ export function createKafkaAdapter(
   }
 
   /**
-   * The timestamp of the message at each (partition, offset), read with a throw-away group that
-   * never commits (and is deleted). Missing ones (deleted by retention, 5 s passed) are left out.
+   * The timestamp of the message at each (partition, offset), read with group-less fetches (no
+   * group is joined or created). Missing ones (deleted by retention, 5 s passed) are left out.
    */
   async function timestampsAt(
     topic: string,
@@ -388,38 +385,37 @@ export function createKafkaAdapter(
   ): Promise<Map<number, string>> {
     const found = new Map<number, string>()
     if (wanted.length === 0) return found
-    const groupId = `${TAIL_GROUP_PREFIX}${randomUUID()}`
-    const consumer = kafka.consumer(groupId, {
-      maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 64 * 1024,
-      maxBytes: 1024 * 1024,
-    })
-    const want = new Map(wanted.map((w) => [w.partition, w.offset]))
+    const fetcher = kafka.fetcher()
+    // Where to fetch next, per partition still looked for.
+    const at = new Map(wanted.map((w) => [w.partition, w.offset]))
+    const want = new Map(at)
+    const deadline = Date.now() + 5_000
     try {
-      await consumer.connect()
-      await consumer.subscribe({topics: [topic], fromBeginning: true})
-      let done: () => void = () => {}
-      const all = new Promise<void>((resolve) => {
-        done = resolve
-      })
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: true,
-        eachBatch: async ({batch}) => {
-          const offset = want.get(batch.partition)
-          if (offset === undefined || found.has(batch.partition)) return
-          const m = batch.messages.find((x) => BigInt(x.offset) >= offset)
-          if (m) found.set(batch.partition, new Date(Number(m.timestamp)).toISOString())
-          if (found.size === want.size) done()
-        },
-      })
-      for (const [partition, offset] of want) consumer.seek({topic, partition, offset: String(offset)})
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, 5_000)))])
-      clearTimeout(timer)
+      await fetcher.connect([topic])
+      while (at.size > 0 && Date.now() < deadline) {
+        let fetched: KafkaFetchedPartition[]
+        try {
+          fetched = await fetcher.fetch(
+            [...at].map(([partition, offset]) => ({topic, partition, offset: String(offset)})),
+            {maxWaitMs: 100, maxBytes: 1024 * 1024, maxBytesPerPartition: 64 * 1024},
+          )
+        } catch (err) {
+          // Retention deleted a message meanwhile: leave out what was not found.
+          if ((err as {type?: string}).type === 'OFFSET_OUT_OF_RANGE') break
+          throw err
+        }
+        for (const f of fetched) {
+          const m = f.messages.find((x) => BigInt(x.offset) >= want.get(f.partition)!)
+          const next = BigInt(f.nextOffset)
+          if (m) {
+            found.set(f.partition, new Date(Number(m.timestamp)).toISOString())
+            at.delete(f.partition)
+          } else if (next > at.get(f.partition)!) at.set(f.partition, next)
+          else at.delete(f.partition) // nothing there (any more)
+        }
+      }
     } finally {
-      await consumer.disconnect().catch(() => {})
-      await (await getAdmin()).deleteGroups([groupId]).catch(() => {})
+      await fetcher.disconnect().catch(() => {})
     }
     return found
   }

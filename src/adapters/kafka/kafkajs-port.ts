@@ -1,8 +1,11 @@
 import {readFileSync} from 'node:fs'
 import {CompressionTypes, Kafka, type KafkaConfig, logLevel, Partitioners} from 'kafkajs'
+import Batch from 'kafkajs/src/consumer/batch.js'
 import type {
   KafkaAdminPort,
-  KafkaConsumerPort,
+  KafkaFetchedPartition,
+  KafkaFetcherPort,
+  KafkaMessageIn,
   KafkaMessageOut,
   KafkaPort,
   KafkaProducerPort,
@@ -35,18 +38,7 @@ export function createKafkajsPort(conn: KafkaConnection): KafkaPort {
   const kafka = new Kafka(config)
   return {
     admin: () => kafka.admin() as unknown as KafkaAdminPort,
-    consumer: (groupId, opts) =>
-      kafka.consumer({
-        groupId,
-        // kafkajs defaults allowAutoTopicCreation to true; a typo would create a topic.
-        allowAutoTopicCreation: false,
-        maxWaitTimeInMs: opts.maxWaitTimeInMs,
-        maxBytesPerPartition: opts.maxBytesPerPartition,
-        maxBytes: opts.maxBytes,
-        sessionTimeout: 10_000,
-        heartbeatInterval: 1_000,
-        rebalanceTimeout: 10_000,
-      }) as unknown as KafkaConsumerPort,
+    fetcher: () => createFetcher(kafka),
     producer: (opts) => {
       const producer = kafka.producer({
         allowAutoTopicCreation: false,
@@ -68,6 +60,148 @@ export function createKafkajsPort(conn: KafkaConnection): KafkaPort {
           })
         },
       } satisfies KafkaProducerPort
+    },
+  }
+}
+
+/** kafkajs internals the fetcher uses (kafkajs 2.2.4, pinned; it is no longer developed). */
+interface KafkajsCluster {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  addMultipleTargetTopics(topics: string[]): Promise<void>
+  refreshMetadata(): Promise<void>
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>
+  findBroker(opts: {nodeId: string}): Promise<{
+    fetch(request: {
+      maxWaitTime: number
+      minBytes: number
+      maxBytes: number
+      isolationLevel: number
+      topics: Array<{
+        topic: string
+        partitions: Array<{partition: number; fetchOffset: string; maxBytes: number}>
+      }>
+    }): Promise<{responses: Array<{topicName: string; partitions: Array<{partition: number}>}>}>
+  }>
+}
+interface KafkajsBatch {
+  partition: number
+  highWatermark: string
+  messages: KafkaMessageIn[]
+  isEmptyIncludingFiltered(): boolean
+  lastOffset(): string
+}
+
+const READ_COMMITTED = 1
+/** Errors after which kafkajs's own consumer reloads metadata and fetches again. */
+const STALE_METADATA = new Set([
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+])
+
+/**
+ * Fetch requests without a consumer group, on kafkajs's cluster and broker objects (its consumer
+ * has no manual assignment, tulios/kafkajs#373). The cluster comes from the Kafka object's own
+ * factory, so it shares its connection settings (TLS, SASL, time-outs).
+ */
+function createFetcher(kafka: Kafka): KafkaFetcherPort {
+  const factory = Object.getOwnPropertySymbols(kafka).find(
+    (s) => s.description === 'private:Kafka:createCluster',
+  )
+  if (!factory) throw new Error('kafkajs internals changed: no cluster factory (kafkajs 2.2.4 expected)')
+  const cluster = (kafka as unknown as Record<symbol, (o: object) => KafkajsCluster>)[factory]!({
+    allowAutoTopicCreation: false,
+    isolationLevel: READ_COMMITTED,
+    metadataMaxAge: 300_000,
+  })
+
+  async function fetchOnce(
+    positions: Array<{topic: string; partition: number; offset: string}>,
+    opts: {maxWaitMs: number; maxBytes: number; maxBytesPerPartition: number},
+  ): Promise<KafkaFetchedPartition[]> {
+    // Group by leader: {nodeId → {topic → [{partition, fetchOffset}]}}.
+    const byLeader = new Map<
+      string,
+      Map<string, Array<{partition: number; fetchOffset: string; maxBytes: number}>>
+    >()
+    const byTopic = new Map<string, Map<number, string>>()
+    for (const p of positions) {
+      let t = byTopic.get(p.topic)
+      if (!t) byTopic.set(p.topic, (t = new Map()))
+      t.set(p.partition, p.offset)
+    }
+    for (const [topic, offsets] of byTopic) {
+      const leaders = cluster.findLeaderForPartitions(topic, [...offsets.keys()])
+      for (const [nodeId, partitions] of Object.entries(leaders)) {
+        let topics = byLeader.get(nodeId)
+        if (!topics) byLeader.set(nodeId, (topics = new Map()))
+        topics.set(
+          topic,
+          partitions.map((partition) => ({
+            partition,
+            fetchOffset: offsets.get(partition)!,
+            maxBytes: opts.maxBytesPerPartition,
+          })),
+        )
+      }
+    }
+    const results = await Promise.all(
+      [...byLeader].map(async ([nodeId, topics]) => {
+        const broker = await cluster.findBroker({nodeId})
+        const {responses} = await broker.fetch({
+          maxWaitTime: opts.maxWaitMs,
+          minBytes: 1,
+          maxBytes: opts.maxBytes,
+          isolationLevel: READ_COMMITTED,
+          topics: [...topics].map(([topic, partitions]) => ({topic, partitions})),
+        })
+        const out: KafkaFetchedPartition[] = []
+        for (const {topicName, partitions} of responses) {
+          for (const data of partitions) {
+            const fetchOffset = byTopic.get(topicName)!.get(data.partition)!
+            // kafkajs's Batch drops control records, aborted transactions and records before
+            // the fetch offset, the way its consumer does.
+            const batch = new (Batch as unknown as new (t: string, o: string, d: object) => KafkajsBatch)(
+              topicName,
+              fetchOffset,
+              data,
+            )
+            const raw = (data as {messages?: unknown[]}).messages?.length ?? 0
+            // Nothing at all: stay. Otherwise past the last record seen, delivered or not
+            // (its lastOffset() is the fetch offset when compaction left nothing at or after it).
+            const nextOffset = raw === 0 ? fetchOffset : String(BigInt(batch.lastOffset()) + 1n)
+            out.push({
+              topic: topicName,
+              partition: data.partition,
+              messages: batch.messages,
+              nextOffset,
+              highWatermark: batch.highWatermark,
+            })
+          }
+        }
+        return out
+      }),
+    )
+    return results.flat()
+  }
+
+  return {
+    connect: async (topics) => {
+      await cluster.connect()
+      await cluster.addMultipleTargetTopics(topics)
+    },
+    disconnect: () => cluster.disconnect(),
+    fetch: async (positions, opts) => {
+      try {
+        return await fetchOnce(positions, opts)
+      } catch (err) {
+        // A leader moved: reload metadata and try once more, as kafkajs's consumer would.
+        if (!STALE_METADATA.has((err as {type?: string}).type ?? '')) throw err
+        await cluster.refreshMetadata()
+        return await fetchOnce(positions, opts)
+      }
     },
   }
 }

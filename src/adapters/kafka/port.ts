@@ -17,14 +17,6 @@ export interface KafkaMessageIn {
   batchContext?: {timestampType?: number}
 }
 
-export interface KafkaBatch {
-  topic: string
-  partition: number
-  highWatermark: string
-  messages: KafkaMessageIn[]
-  lastOffset(): string
-}
-
 export interface KafkaMessageOut {
   key?: Buffer | null
   value: Buffer | null
@@ -61,25 +53,39 @@ export interface KafkaAdminPort {
     topics: string[]
   }): Promise<Array<{topic: string; partitions: Array<{partition: number; offset: string}>}>>
   listGroups(): Promise<{groups: Array<{groupId: string; protocolType: string}>}>
-  /** Deletes empty groups (tail's own throw-away group, after it left). */
-  deleteGroups(groupIds: string[]): Promise<unknown>
 }
 
-export interface KafkaConsumerPort {
-  connect(): Promise<void>
+/** What one fetch brought for one partition. */
+export interface KafkaFetchedPartition {
+  topic: string
+  partition: number
+  /**
+   * Records to deliver, in offset order: control records, records of aborted transactions and
+   * records before the requested offset are left out (read_committed, as a Java consumer).
+   */
+  messages: KafkaMessageIn[]
+  /** Where the next fetch of this partition starts (past gaps, markers and aborted records). */
+  nextOffset: string
+  highWatermark: string
+}
+
+/**
+ * Reads partitions at offsets the adapter chooses, with Fetch requests to their leaders: no
+ * consumer group, so nothing to join (no rebalance wait), nothing to commit, nothing left behind,
+ * and no group ACL needed — what kcat does with assign().
+ */
+export interface KafkaFetcherPort {
+  /** Connects and loads metadata for `topics`. */
+  connect(topics: string[]): Promise<void>
   disconnect(): Promise<void>
-  subscribe(opts: {topics: string[]; fromBeginning: boolean}): Promise<void>
-  run(opts: {
-    autoCommit: false
-    eachBatchAutoResolve: boolean
-    partitionsConsumedConcurrently?: number
-    eachBatch: (payload: {batch: KafkaBatch; isRunning(): boolean; isStale(): boolean}) => Promise<void>
-  }): Promise<void>
-  seek(opts: {topic: string; partition: number; offset: string}): void
-  pause(topics: Array<{topic: string; partitions?: number[]}>): void
-  stop(): Promise<void>
-  on(event: string, listener: (e: {payload: Record<string, unknown>}) => void): () => void
-  readonly events: Record<string, string>
+  /**
+   * One Fetch per leader broker for these positions (in parallel), waiting at most `maxWaitMs`
+   * for data. Partitions with nothing new come back with no messages.
+   */
+  fetch(
+    positions: Array<{topic: string; partition: number; offset: string}>,
+    opts: {maxWaitMs: number; maxBytes: number; maxBytesPerPartition: number},
+  ): Promise<KafkaFetchedPartition[]>
 }
 
 export interface KafkaProducerPort {
@@ -100,10 +106,6 @@ export interface KafkaProducerPort {
 
 export interface KafkaPort {
   admin(): KafkaAdminPort
-  /** A consumer in `groupId`; the adapter never lets it commit. */
-  consumer(
-    groupId: string,
-    opts: {maxWaitTimeInMs: number; maxBytesPerPartition: number; maxBytes: number},
-  ): KafkaConsumerPort
+  fetcher(): KafkaFetcherPort
   producer(opts: {idempotent: boolean}): KafkaProducerPort
 }
