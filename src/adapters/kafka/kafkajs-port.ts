@@ -128,15 +128,15 @@ function createFetcher(kafka: Kafka): KafkaFetcherPort {
     >()
     const byTopic = new Map<string, Map<number, string>>()
     for (const p of positions) {
-      let t = byTopic.get(p.topic)
-      if (!t) byTopic.set(p.topic, (t = new Map()))
+      const t = byTopic.get(p.topic) ?? new Map<number, string>()
+      byTopic.set(p.topic, t)
       t.set(p.partition, p.offset)
     }
     for (const [topic, offsets] of byTopic) {
       const leaders = cluster.findLeaderForPartitions(topic, [...offsets.keys()])
       for (const [nodeId, partitions] of Object.entries(leaders)) {
-        let topics = byLeader.get(nodeId)
-        if (!topics) byLeader.set(nodeId, (topics = new Map()))
+        const topics = byLeader.get(nodeId) ?? new Map()
+        byLeader.set(nodeId, topics)
         topics.set(
           topic,
           partitions.map((partition) => ({
