@@ -5,6 +5,10 @@ export interface BrokerEnv {
   KAFKA_SASL_BROKERS?: string
   KAFKA_SASL_USERNAME?: string
   KAFKA_SASL_PASSWORD?: string
+  /** An SSL listener that requires a client certificate. */
+  KAFKA_TLS_BROKERS?: string
+  /** ca.pem, client.pem and client.key for it. */
+  KAFKA_TLS_DIR?: string
   SQS_ENDPOINT?: string
   SQS_REGION?: string
   PUBSUB_EMULATOR_HOST?: string

@@ -33,7 +33,10 @@ export const VERSIONS = {
 }
 const READY_TIMEOUT_MS = Number(process.env.EVTCTL_BROKER_TIMEOUT_MS || 60_000)
 const HEAP = '-Xmx512m'
-/** A SASL/PLAIN listener for auth tests; a local test credential, not a secret. */
+/**
+ * Auth listeners for tests: SASL (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER with Kafka's unsecured
+ * test tokens) and TLS with client certificates. A local test credential, not a secret.
+ */
 const SASL_USER = 'evtctl'
 const SASL_PASSWORD = 'evtctl-local-secret'
 const PUBSUB_EMULATOR = '/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator'
@@ -67,6 +70,11 @@ export function envOf(state) {
       env.KAFKA_SASL_BROKERS = `127.0.0.1:${state.kafka.saslPort}`
       env.KAFKA_SASL_USERNAME = SASL_USER
       env.KAFKA_SASL_PASSWORD = SASL_PASSWORD
+    }
+    if (state.kafka.tlsPort) {
+      // Needs a client certificate (tls/client.pem + client.key) signed by tls/ca.pem.
+      env.KAFKA_TLS_BROKERS = `127.0.0.1:${state.kafka.tlsPort}`
+      env.KAFKA_TLS_DIR = join(state.kafka.dir, 'tls')
     }
   }
   if (state.sqs) {
@@ -234,20 +242,34 @@ export class BrokerStartError extends Error {
 
 async function startKafka() {
   const libs = kafkaLibs()
-  const [port, cport, saslPort] = [await freePort(), await freePort(), await freePort()]
+  const [port, cport, saslPort, tlsPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ]
   const dir = join(STATE_DIR, 'kafka')
   rmSync(dir, {recursive: true, force: true})
   mkdirSync(join(dir, 'data'), {recursive: true})
+  const tls = makeTlsFiles(join(dir, 'tls'))
   const props = `process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${cport}
-listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${cport},SASL_PLAINTEXT://127.0.0.1:${saslPort}
-advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort}
+listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${cport},SASL_PLAINTEXT://127.0.0.1:${saslPort},SSL://127.0.0.1:${tlsPort}
+advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SSL://127.0.0.1:${tlsPort}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
-sasl.enabled.mechanisms=PLAIN
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${SASL_USER}="${SASL_PASSWORD}";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";
+listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.location=${tls.keystore}
+listener.name.ssl.ssl.truststore.type=PEM
+listener.name.ssl.ssl.truststore.location=${tls.ca}
+listener.name.ssl.ssl.client.auth=required
 log.dirs=${join(dir, 'data')}
 num.partitions=1
 offsets.topic.replication.factor=1
@@ -287,6 +309,11 @@ log4j.logger.kafka.server.KafkaRaftServer=INFO
       '-c',
       join(dir, 'server.properties'),
       '--ignore-formatted',
+      // SCRAM users live in the cluster metadata; KRaft takes them at format time.
+      '--add-scram',
+      `SCRAM-SHA-256=[name=${SASL_USER},password=${SASL_PASSWORD}]`,
+      '--add-scram',
+      `SCRAM-SHA-512=[name=${SASL_USER},password=${SASL_PASSWORD}]`,
     ],
     {stdio: ['ignore', 'ignore', 'inherit']},
   )
@@ -300,7 +327,74 @@ log4j.logger.kafka.server.KafkaRaftServer=INFO
     },
   )
   await waitReady('kafka', pid, logFile, /Kafka Server started|KafkaRaftServer.*started/, port)
-  return {pid, port, controllerPort: cport, saslPort, dir, libs, logFile}
+  return {pid, port, controllerPort: cport, saslPort, tlsPort, dir, libs, logFile}
+}
+
+/**
+ * A test CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl:
+ * tls/ca.pem, tls/server.pem (key + chain, the broker's PEM keystore), tls/client.pem + client.key.
+ */
+function makeTlsFiles(dir) {
+  mkdirSync(dir, {recursive: true})
+  const f = (name) => join(dir, name)
+  const ssl = (...args) => execFileSync('openssl', args, {stdio: ['ignore', 'ignore', 'pipe']})
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=evtctl test CA',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+  )
+  for (const [who, ext] of [
+    ['server', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+    ['client', 'extendedKeyUsage=clientAuth'],
+  ]) {
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=evtctl-${who}`,
+      '-keyout',
+      f(`${who}.key`),
+      '-out',
+      f(`${who}.csr`),
+    )
+    writeFileSync(f(`${who}.ext`), `${ext}\n`)
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${who}.csr`),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      f(`${who}.ext`),
+      '-out',
+      f(`${who}.pem`),
+    )
+  }
+  // The broker's PEM keystore: an unencrypted PKCS#8 key, then the certificate.
+  ssl('pkcs8', '-topk8', '-nocrypt', '-in', f('server.key'), '-out', f('server.pk8'))
+  writeFileSync(
+    f('server-keystore.pem'),
+    readFileSync(f('server.pk8'), 'utf8') + readFileSync(f('server.pem'), 'utf8'),
+  )
+  return {keystore: f('server-keystore.pem'), ca: f('ca.pem')}
 }
 
 async function startSqs() {

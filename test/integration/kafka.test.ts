@@ -1,6 +1,7 @@
 import {spawn} from 'node:child_process'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {createServer, type Server, type Socket} from 'node:net'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {createKafkaAdapter, TAIL_GROUP_PREFIX} from '../../src/adapters/kafka/kafka-adapter.js'
@@ -531,6 +532,113 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
     expect(bad.stderr + bad.stdout.toString()).not.toContain('wrong-password-xyz')
     const view = await run(['config', 'view'], {env: senv})
     expect(view.stdout.toString()).not.toContain('wrong-password-xyz')
+  })
+
+  /** A sandbox whose current context is `secure`, with `settings` (YAML lines under the context). */
+  function secureContext(brokers: string, settings: string) {
+    const senv = sandboxEnv()
+    mkdirSync(join(senv.XDG_CONFIG_HOME!, 'evtctl'), {recursive: true, mode: 0o700})
+    writeFileSync(
+      join(senv.XDG_CONFIG_HOME!, 'evtctl', 'config.yaml'),
+      `current-context: secure\ncontexts:\n  secure:\n    broker: kafka\n    brokers: [${brokers}]\n${settings}`,
+      {mode: 0o600},
+    )
+    return senv
+  }
+  /** An unsigned token as Kafka's unsecured OAUTHBEARER validator (test setups) accepts it. */
+  function unsecuredJwt(sub: string) {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+    const now = Math.floor(Date.now() / 1000)
+    return `${b64({alg: 'none'})}.${b64({sub, iat: now, exp: now + 3600})}.`
+  }
+
+  test('SASL SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER (token file and command): publish and tail work; a wrong secret is exit 3 and never printed', async () => {
+    if (!env.KAFKA_SASL_BROKERS) throw new Error('the harness has no SASL listener')
+    const topic = await createTopic('sasl-more', 1)
+    const dir = mkdtempSync(join(tmpdir(), 'evtctl-token-'))
+    const tokenFile = join(dir, 'token')
+    writeFileSync(tokenFile, `${unsecuredJwt('alice')}\n`, {mode: 0o600})
+    const cases: Array<[string, string, string]> = [
+      [
+        'scram-sha-256',
+        `      username: ${env.KAFKA_SASL_USERNAME}\n      password: ${env.KAFKA_SASL_PASSWORD}\n`,
+        `      username: ${env.KAFKA_SASL_USERNAME}\n      password: wrong-scram-secret\n`,
+      ],
+      [
+        'scram-sha-512',
+        `      username: ${env.KAFKA_SASL_USERNAME}\n      password: ${env.KAFKA_SASL_PASSWORD}\n`,
+        `      username: ${env.KAFKA_SASL_USERNAME}\n      password: wrong-scram-secret\n`,
+      ],
+      [
+        'oauthbearer',
+        `      token-file: ${tokenFile}\n`,
+        '      token-command: echo not-a-jwt-wrong-token\n',
+      ],
+      [
+        'oauthbearer',
+        `      token-command: cat ${tokenFile}\n`,
+        '      token-command: echo not-a-jwt-wrong-token\n',
+      ],
+    ]
+    for (const [mechanism, good, bad] of cases) {
+      const ok = secureContext(env.KAFKA_SASL_BROKERS, `    sasl:\n      mechanism: ${mechanism}\n${good}`)
+      const pub = await run(['publish', topic, `via-${mechanism}`], {env: ok})
+      expect(pub.code, pub.stderr).toBe(0)
+      const t = await run(['tail', topic, '--from', '-1', '--until', 'end', '-o', 'raw'], {env: ok})
+      expect(t.code, t.stderr).toBe(0)
+      expect(t.stdout.toString()).toBe(`via-${mechanism}\n`)
+      const wrong = secureContext(env.KAFKA_SASL_BROKERS, `    sasl:\n      mechanism: ${mechanism}\n${bad}`)
+      for (const args of [
+        ['tail', topic, '--until', 'end', '--debug'],
+        ['publish', topic, 'x', '--debug'],
+      ]) {
+        const r = await run(args, {env: wrong})
+        expect(r.code, `${mechanism} ${args[0]}: ${r.stderr}`).toBe(3)
+        expect(r.stderr + r.stdout.toString()).not.toMatch(/wrong-scram-secret|not-a-jwt-wrong-token/)
+      }
+    }
+  })
+
+  test('TLS with a client certificate: verified against the context CA; no CA or no client certificate is exit 3; --insecure warns', async () => {
+    if (!env.KAFKA_TLS_BROKERS) throw new Error('the harness has no TLS listener')
+    const topic = await createTopic('tls', 1)
+    const d = env.KAFKA_TLS_DIR!
+    const full = `    tls:\n      ca-file: ${d}/ca.pem\n      cert-file: ${d}/client.pem\n      key-file: ${d}/client.key\n`
+    const ok = secureContext(env.KAFKA_TLS_BROKERS, full)
+    expect((await run(['publish', topic, 'over-tls'], {env: ok})).code).toBe(0)
+    const t = await run(['tail', topic, '--from', 'beginning', '--until', 'end', '-o', 'raw'], {env: ok})
+    expect(t.code, t.stderr).toBe(0)
+    expect(t.stdout.toString()).toBe('over-tls\n')
+    expect(t.stderr).not.toMatch(/NOT verified/)
+
+    const noCa = secureContext(
+      env.KAFKA_TLS_BROKERS,
+      `    tls:\n      cert-file: ${d}/client.pem\n      key-file: ${d}/client.key\n`,
+    )
+    for (const args of [
+      ['tail', topic, '--until', 'end'],
+      ['publish', topic, 'x'],
+    ]) {
+      const r = await run(args, {env: noCa})
+      expect(r.code, r.stderr).toBe(3)
+      expect(r.stderr).toMatch(/could not be verified.*\n.*tls\.ca-file/)
+    }
+    const noCert = secureContext(env.KAFKA_TLS_BROKERS, `    tls:\n      ca-file: ${d}/ca.pem\n`)
+    for (const args of [
+      ['tail', topic, '--until', 'end'],
+      ['publish', topic, 'x'],
+    ]) {
+      const r = await run(args, {env: noCert})
+      expect(r.code, r.stderr).toBe(3)
+      expect(r.stderr).toMatch(/refused the TLS handshake.*\n.*tls\.cert-file/)
+    }
+    const insecure = await run(
+      ['tail', topic, '--from', 'beginning', '--until', 'end', '-o', 'raw', '--insecure'],
+      {env: noCa},
+    )
+    expect(insecure.code, insecure.stderr).toBe(0)
+    expect(insecure.stdout.toString()).toBe('over-tls\n')
+    expect(insecure.stderr).toMatch(/TLS certificates are NOT verified \(--insecure\)/)
   })
 
   test('tail | head ends cleanly and leaves no group behind', async () => {

@@ -61,10 +61,30 @@ export function mapKafkaError(err: unknown, where: {brokers: string[]; topic?: s
       },
     )
   }
+  // TLS: the broker's certificate failed our check, or the broker refused our client certificate.
+  // Both are configuration (exit 3), not an unreachable broker.
+  if (
+    /unable to verify|self[- ]signed|certificate has expired|UNABLE_TO_GET_ISSUER|altnames|CERT_HAS_EXPIRED|DEPTH_ZERO/i.test(
+      `${code} ${message}`,
+    )
+  ) {
+    return new AuthError(
+      `Kafka at ${brokers} presented a TLS certificate that could not be verified: ${message.replace(/^Connection error: /, '')}.`,
+      'Set tls.ca-file in the context to the CA that signed it (and use the host name the certificate names); --insecure skips the check, for testing only.',
+      {cause: err},
+    )
+  }
+  if (/alert (bad certificate|certificate required|unknown ca|handshake failure)/i.test(message)) {
+    return new AuthError(
+      `Kafka at ${brokers} refused the TLS handshake (${/alert ([a-z ]+)/i.exec(message)?.[1] ?? 'handshake failure'}): it wants a client certificate it trusts.`,
+      'Set tls.cert-file and tls.key-file in the context to a client certificate signed by a CA the broker trusts.',
+      {cause: err},
+    )
+  }
   if (/AUTHORIZATION_FAILED/.test(type)) {
     return new AuthError(
       `Not authorized on Kafka at ${brokers}: ${type}.`,
-      'Ask for read/describe ACLs on the topic and group.',
+      'Ask for Read and Describe ACLs on the topic (tail joins no group; lag needs Describe on the groups).',
       {
         cause: err,
       },
