@@ -104,6 +104,32 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
     expect(await leftovers()).toEqual([])
   })
 
+  test('a tail removes what crashed runs left (older than the 1-day expiry), and nothing younger', async () => {
+    const ps = testPubsub()
+    try {
+      const [topic] = await ps.createTopic(uniqueName('orphans'))
+      const [source] = await topic.createSubscription(uniqueName('orphans-src'))
+      const stamp = (agoSeconds: number) =>
+        `${Math.floor(Date.now() / 1000) - agoSeconds}-${uniqueName('x').slice(-8)}`
+      const oldSub = `evtctl-tail-${stamp(2 * 86_400)}`
+      const oldSnap = `evtctl-peek-${stamp(2 * 86_400)}`
+      const youngSub = `evtctl-tail-${stamp(60)}` // another tail, running now
+      await topic.createSubscription(oldSub)
+      await topic.createSubscription(youngSub)
+      await source.createSnapshot(oldSnap)
+      const r = await run(['tail', topicUrl(topic.name.split('/').pop()!), '--until', 'end'], {env: cli})
+      expect(r.code, r.stderr).toBe(0)
+      const left = await leftovers()
+      expect(left).not.toContain(oldSub)
+      expect(left).not.toContain(oldSnap)
+      expect(left).toContain(youngSub)
+      await ps.subscription(youngSub).delete()
+      expect(await leftovers()).toEqual([])
+    } finally {
+      await ps.close()
+    }
+  })
+
   test('binary data round-trips byte-exact through publish --input raw → tail', async () => {
     const topic = await createTopic('binary')
     const data = Buffer.from([0, 0xff, 0x0a, 0x80, 1])
