@@ -93,6 +93,8 @@ interface KafkajsBatch {
 }
 
 const READ_COMMITTED = 1
+/** kafkajs's broker sends Fetch requests on the second connection of its pool. */
+const FETCH_CONNECTION = 1
 /** Errors after which kafkajs's own consumer reloads metadata and fetches again. */
 const STALE_METADATA = new Set([
   'LEADER_NOT_AVAILABLE',
@@ -191,6 +193,22 @@ function createFetcher(kafka: Kafka): KafkaFetcherPort {
     connect: async (topics) => {
       await cluster.connect()
       await cluster.addMultipleTargetTopics(topics)
+      // Open each leader's fetch connection now, one at a time. kafkajs sends Fetch on a second
+      // connection that it opens on first use; concurrent first fetches each opened one, and
+      // only the last was closed on disconnect: the others kept the process alive after the
+      // read (seen with kafkajs 2.2.4).
+      const metadata = cluster as unknown as {
+        findTopicPartitionMetadata(t: string): Array<{partitionId: number}>
+      }
+      for (const topic of topics) {
+        const ids = metadata.findTopicPartitionMetadata(topic).map((p) => p.partitionId)
+        for (const nodeId of Object.keys(cluster.findLeaderForPartitions(topic, ids))) {
+          const broker = (await cluster.findBroker({nodeId})) as unknown as {
+            connectionPool?: {getConnection(index: number): Promise<unknown>}
+          }
+          await broker.connectionPool?.getConnection(FETCH_CONNECTION)
+        }
+      }
     },
     disconnect: () => cluster.disconnect(),
     fetch: async (positions, opts) => {
