@@ -13,7 +13,7 @@ function isoOf(ms: string): string {
   return lastIso
 }
 
-/** A Kafka record as an envelope. Header order: kafkajs groups repeated names (see README). */
+/** A Kafka record as an envelope, headers in wire order. */
 export function toEnvelope(url: string, partition: number, m: KafkaMessageIn): Envelope {
   const env: Envelope = {
     v: 1,
@@ -25,11 +25,21 @@ export function toEnvelope(url: string, partition: number, m: KafkaMessageIn): E
     key: m.key === null ? null : toPayload(m.key),
     value: m.value === null ? null : toPayload(m.value),
   }
-  const headers = toHeaders(m.headers)
+  const headers = m.headerList ? fromList(m.headerList) : toHeaders(m.headers)
   if (headers.length > 0) env.headers = headers
   return env
 }
 
+function fromList(list: Array<[string, Buffer | null]>): Header[] {
+  const out: Header[] = new Array(list.length)
+  for (let i = 0; i < list.length; i++) {
+    const [name, v] = list[i]!
+    out[i] = [name, v === null ? null : toPayload(v)]
+  }
+  return out
+}
+
+/** kafkajs's own header object (repeated names grouped): for records our decoder did not make. */
 function toHeaders(h: KafkaHeaders | undefined): Header[] {
   const out: Header[] = []
   if (!h) return out

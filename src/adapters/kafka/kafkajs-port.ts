@@ -1,6 +1,8 @@
 import {readFileSync} from 'node:fs'
-import {CompressionTypes, Kafka, type KafkaConfig, logLevel, Partitioners} from 'kafkajs'
-import Batch from 'kafkajs/src/consumer/batch.js'
+import {createRequire} from 'node:module'
+import type * as KafkajsModule from 'kafkajs'
+import type {Kafka, KafkaConfig} from 'kafkajs'
+import {installRecordDecoder} from './kafkajs-record-decoder.js'
 import type {
   KafkaAdminPort,
   KafkaFetchedPartition,
@@ -22,8 +24,20 @@ export interface KafkaConnection {
   requestTimeoutMs: number
 }
 
+/**
+ * kafkajs, loaded after our record decoder is in place (see kafkajs-record-decoder.ts): a static
+ * import would be hoisted above it by the bundler.
+ */
+function loadKafkajs(): {lib: typeof KafkajsModule; Batch: unknown} {
+  installRecordDecoder()
+  const req = createRequire(import.meta.url)
+  return {lib: req('kafkajs') as typeof KafkajsModule, Batch: req('kafkajs/src/consumer/batch.js')}
+}
+
 /** The kafkajs implementation of the port: the one file that knows kafkajs's API. */
 export function createKafkajsPort(conn: KafkaConnection): KafkaPort {
+  const {lib, Batch} = loadKafkajs()
+  const {CompressionTypes, Kafka, logLevel, Partitioners} = lib
   const config: KafkaConfig = {
     clientId: conn.clientId,
     brokers: conn.brokers,
@@ -38,7 +52,7 @@ export function createKafkajsPort(conn: KafkaConnection): KafkaPort {
   const kafka = new Kafka(config)
   return {
     admin: () => kafka.admin() as unknown as KafkaAdminPort,
-    fetcher: () => createFetcher(kafka),
+    fetcher: () => createFetcher(kafka, Batch),
     producer: (opts) => {
       const producer = kafka.producer({
         allowAutoTopicCreation: false,
@@ -108,7 +122,7 @@ const STALE_METADATA = new Set([
  * has no manual assignment, tulios/kafkajs#373). The cluster comes from the Kafka object's own
  * factory, so it shares its connection settings (TLS, SASL, time-outs).
  */
-function createFetcher(kafka: Kafka): KafkaFetcherPort {
+function createFetcher(kafka: Kafka, Batch: unknown): KafkaFetcherPort {
   const factory = Object.getOwnPropertySymbols(kafka).find(
     (s) => s.description === 'private:Kafka:createCluster',
   )

@@ -11,6 +11,8 @@ export interface KafkaMessageIn {
   key: Buffer | null
   value: Buffer | null
   headers?: KafkaHeaders
+  /** Headers in wire order, repeats and null values kept (our record decoder adds it). */
+  headerList?: Array<[string, Buffer | null]>
   timestamp: string
   offset: string
   /** kafkajs internals: timestampType 1 = LogAppendTime. */
