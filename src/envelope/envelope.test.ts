@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import {describe, expect, test} from 'vitest'
-import {decodeEnvelope, type Envelope, encodeEnvelope} from './envelope.js'
+import {decodeEnvelope} from './decode.js'
+import {type Envelope, encodeEnvelope} from './envelope.js'
 import {type Payload, payloadBytes, toPayload} from './payload.js'
 
 const bytesArb = fc.uint8Array({maxLength: 64})

@@ -1,5 +1,3 @@
-import {z} from 'zod'
-import {UsageError} from '../errors.js'
 import {knownJsonText, type Payload} from './payload.js'
 
 /**
@@ -9,54 +7,22 @@ import {knownJsonText, type Payload} from './payload.js'
  */
 export const ENVELOPE_VERSION = 1
 
-const payloadSchema = z.union([
-  z.strictObject({json: z.unknown()}),
-  z.strictObject({utf8: z.string()}),
-  z.strictObject({base64: z.base64()}),
-])
-
-const headerSchema = z.tuple([z.string(), payloadSchema.nullable()])
-
-const metaSchema = z
-  .object({
-    messageId: z.string().optional(),
-    orderingKey: z.string().optional(),
-    groupId: z.string().optional(),
-    dedupId: z.string().optional(),
-    sequenceNumber: z.string().optional(),
-    deliveryAttempt: z.number().int().optional(),
-    receiveCount: z.number().int().optional(),
-    /** Attribute data types where not plain String (SQS: Number, Binary, custom suffixes), by header name. */
-    attributeTypes: z.record(z.string(), z.string()).optional(),
-    /** Broker system fields we do not model one by one (SQS system attributes, …). */
-    system: z.record(z.string(), z.string()).optional(),
-    /** Where a stored envelope came from, when a file topic or capture holds a copy. */
-    origin: z
-      .strictObject({
-        source: z.string(),
-        partition: z.number().int().optional(),
-        offset: z.string().optional(),
-      })
-      .optional(),
-    dlq: z.record(z.string(), z.unknown()).optional(),
-  })
-  .catchall(z.unknown())
-
-export const envelopeSchema = z.strictObject({
-  v: z.literal(ENVELOPE_VERSION),
-  source: z.string().optional(),
-  partition: z.number().int().min(0).optional(),
-  offset: z.string().optional(),
-  timestamp: z.string().optional(),
-  timestampType: z.enum(['create', 'append']).optional(),
-  key: payloadSchema.nullable().optional(),
-  headers: z.array(headerSchema).optional(),
-  value: payloadSchema.nullable(),
-  meta: metaSchema.optional(),
-})
-
 export type Header = [name: string, value: Payload | null]
-export type EnvelopeMeta = z.infer<typeof metaSchema>
+/** Broker metadata; validated by envelopeSchema (./decode.ts), which lists and documents each field. */
+export interface EnvelopeMeta {
+  messageId?: string
+  orderingKey?: string
+  groupId?: string
+  dedupId?: string
+  sequenceNumber?: string
+  deliveryAttempt?: number
+  receiveCount?: number
+  attributeTypes?: Record<string, string>
+  system?: Record<string, string>
+  origin?: {source: string; partition?: number; offset?: string}
+  dlq?: Record<string, unknown>
+  [key: string]: unknown
+}
 export interface Envelope {
   v: typeof ENVELOPE_VERSION
   source?: string
@@ -131,33 +97,4 @@ function headersJson(headers: Header[]): string {
     out += `${i === 0 ? '' : ','}[${quote(name)},${payloadJson(value)}]`
   }
   return `${out}]`
-}
-
-/**
- * Parses and validates one line. `where` names the line in errors ("line 12 of orders.jsonl").
- * Throws UsageError (exit 2).
- */
-export function decodeEnvelope(line: string, where = 'input'): Envelope {
-  let raw: unknown
-  try {
-    raw = JSON.parse(line)
-  } catch (err) {
-    throw new UsageError(
-      `${where} is not valid JSON: ${(err as Error).message}.`,
-      'Each line must be one envelope as written by "evtctl tail -o jsonl". Use "--input lines" to send plain text lines.',
-      'BAD_ENVELOPE',
-    )
-  }
-  const parsed = envelopeSchema.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const path = issue.path.length > 0 ? ` at "${issue.path.join('.')}"` : ''
-    throw new UsageError(
-      `${where} is not a valid envelope${path}: ${issue.message}.`,
-      'An envelope needs "v":1 and "value" ({"json":…}, {"utf8":"…"}, {"base64":"…"} or null). See "Event envelope" in the README.',
-      'BAD_ENVELOPE',
-    )
-  }
-  // Return the input object, not zod's copy: key order inside meta and json stays as written.
-  return raw as Envelope
 }

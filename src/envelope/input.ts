@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
 import {splitLineBatches, splitLines} from '../util/lines.js'
-import {decodeEnvelope, type Envelope, type Header} from './envelope.js'
+import type {Envelope, Header} from './envelope.js'
 import {type Payload, toPayload} from './payload.js'
 
 /** What --key and --header add to every message read from input. */
@@ -61,6 +61,7 @@ export async function jsonlInput(
   label: string,
   d: Decoration,
 ): Promise<{count: number; events: () => AsyncGenerator<Envelope>}> {
+  const {decodeEnvelope} = await import('./decode.js')
   let count = 0
   let lineNo = 0
   for await (const line of splitLines(createReadStream(path))) {

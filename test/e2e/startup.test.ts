@@ -51,4 +51,20 @@ describe('start-up module graph', () => {
     const heavy = [...packages].filter((p) => HEAVY.some((h) => h.test(p)))
     expect(heavy).toEqual([])
   })
+
+  test('writing envelopes (tail) and reading plain lines (publish) load no zod or YAML: only decoding and a config file do', () => {
+    for (const entry of [
+      'output/render.ts',
+      'envelope/input.ts',
+      'services/tail.ts',
+      'services/publish.ts',
+    ]) {
+      const {packages} = startupGraph(resolve(SRC, entry))
+      expect(
+        [...packages].filter((p) => /^(zod|yaml)/.test(p)),
+        entry,
+      ).toEqual([])
+    }
+    expect(startupGraph(resolve(SRC, 'envelope/decode.ts')).packages).toContain('zod')
+  })
 })
