@@ -616,22 +616,20 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
       env.KAFKA_TLS_BROKERS,
       `    tls:\n      cert-file: ${d}/client.pem\n      key-file: ${d}/client.key\n`,
     )
-    for (const args of [
-      ['tail', topic, '--until', 'end'],
-      ['publish', topic, 'x'],
-    ]) {
-      const r = await run(args, {env: noCa})
-      expect(r.code, r.stderr).toBe(3)
-      expect(r.stderr).toMatch(/could not be verified.*\n.*tls\.ca-file/)
-    }
     const noCert = secureContext(env.KAFKA_TLS_BROKERS, `    tls:\n      ca-file: ${d}/ca.pem\n`)
-    for (const args of [
-      ['tail', topic, '--until', 'end'],
-      ['publish', topic, 'x'],
-    ]) {
-      const r = await run(args, {env: noCert})
-      expect(r.code, r.stderr).toBe(3)
-      expect(r.stderr).toMatch(/refused the TLS handshake.*\n.*tls\.cert-file/)
+    const refused: Array<[typeof noCa, RegExp]> = [
+      [noCa, /could not be verified.*\n.*tls\.ca-file/],
+      [noCert, /refused the TLS handshake.*\n.*tls\.cert-file/],
+    ]
+    for (const [senv, why] of refused) {
+      for (const args of [
+        ['tail', topic, '--until', 'end'],
+        ['publish', topic, 'x'],
+      ]) {
+        const r = await run(args, {env: senv})
+        expect(r.code, r.stderr).toBe(3)
+        expect(r.stderr).toMatch(why)
+      }
     }
     const insecure = await run(
       ['tail', topic, '--from', 'beginning', '--until', 'end', '-o', 'raw', '--insecure'],
