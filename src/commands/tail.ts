@@ -9,7 +9,7 @@ import {dataWriter} from '../output/stdout.js'
 export default class Tail extends BaseCommand {
   static override summary = 'Print messages from a topic, subscription or queue, live or over a window.'
   static override description =
-    `Never commits offsets, acks or deletes (unless --consume on SQS). Kafka: a throw-away consumer group that never commits. Pub/Sub: a temporary subscription (a subscription is peeked through a snapshot). SQS has no side-effect-free read: every receive counts toward maxReceiveCount, so a queue with a redrive policy needs --allow-receive-count, and each message is hidden while listed, then released.
+    `Never commits offsets, acks or deletes (unless --consume on SQS). Kafka: fetches partitions directly and joins no consumer group. Pub/Sub: a temporary subscription (a subscription is peeked through a snapshot). SQS has no side-effect-free read: every receive counts toward maxReceiveCount, so a queue with a redrive policy needs --allow-receive-count, and each message is hidden while listed, then released.
 
 Where it starts: --from (default end, i.e. only new messages). Where it stops: --until end stops at the end as it was when tail started; --until <time>/<duration> stops then; --max N stops after N printed messages. Without --until, tail follows live until Ctrl-C or --max.
 

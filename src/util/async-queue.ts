@@ -1,5 +1,5 @@
 /**
- * Bridges a push-style source (kafkajs eachBatch, Pub/Sub streaming pull) to a pull-style async
+ * Bridges a push-style source (the Kafka fetch loop, Pub/Sub streaming pull) to a pull-style async
  * iterator with back-pressure: push() resolves only once the queue is below `highWater` items, so
  * the producer (and the broker fetch behind it) waits for a slow consumer.
  */

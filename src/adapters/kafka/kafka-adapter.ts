@@ -72,8 +72,8 @@ function* deliveries(s: Slice): Generator<Delivery> {
 
 /**
  * Kafka on kafkajs, behind ./port.ts.
- * - Reads never commit: a unique throw-away group (`evtctl-tail-<uuid>`), autoCommit off, no
- *   commitOffsets call; kafkajs has no manual assignment (tulios/kafkajs#373), so a group it is.
+ * - Reads join no consumer group and commit nothing: Fetch requests go straight to the partition
+ *   leaders (port.fetcher(), as kcat's assign), from offsets the adapter works out itself.
  * - Topics are never created: allowAutoTopicCreation is off and the topic is looked up first.
  * - Publishing uses the Java client's murmur2 partitioner.
  */
