@@ -24,13 +24,18 @@ export async function createTopic(prefix: string, retainSeconds?: number): Promi
   }
 }
 
-/** Names of evtctl's temporary subscriptions and snapshots that exist now. */
-export async function leftovers(): Promise<string[]> {
+/**
+ * Names of evtctl's temporary subscriptions and snapshots that exist now; with `topic` (short
+ * name), only those on that topic, so that tests running at the same time do not see each other's.
+ */
+export async function leftovers(topic?: string): Promise<string[]> {
   const ps = testPubsub()
   try {
     const [subs] = await ps.getSubscriptions()
     const [snaps] = await ps.getSnapshots()
+    const onTopic = (t: unknown) => topic === undefined || String(t ?? '').endsWith(`/topics/${topic}`)
     return [...subs, ...snaps]
+      .filter((x) => onTopic((x.metadata as {topic?: unknown} | undefined)?.topic))
       .map((x) => x.name.slice(x.name.lastIndexOf('/') + 1))
       .filter((n) => n.startsWith('evtctl-'))
   } finally {

@@ -59,7 +59,7 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
       const seq = envs.filter((e) => e.meta.orderingKey === k).map((e) => e.value.json.i)
       expect(seq).toEqual([...seq].sort((a, b) => a - b))
     }
-    expect(await leftovers()).toEqual([])
+    expect(await leftovers(topic)).toEqual([])
   })
 
   test.each(['SIGINT', 'SIGTERM'] as const)(
@@ -67,10 +67,10 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
     async (sig) => {
       const topic = await createTopic('signal')
       const tail = await startTail([topicUrl(topic)])
-      expect((await leftovers()).some((n) => n.startsWith('evtctl-tail-'))).toBe(true)
+      expect((await leftovers(topic)).some((n) => n.startsWith('evtctl-tail-'))).toBe(true)
       tail.child.kill(sig)
       expect(await tail.done).toBe(130)
-      expect(await leftovers()).toEqual([])
+      expect(await leftovers(topic)).toEqual([])
     },
   )
 
@@ -80,7 +80,7 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
     const r = await run(['tail', topicUrl(topic), '--until', 'end'], {env: cli})
     expect(r.code, r.stderr).toBe(0)
     expect(Date.now() - t0).toBeLessThan(15_000)
-    expect(await leftovers()).toEqual([])
+    expect(await leftovers(topic)).toEqual([])
   })
 
   test('--until <time>: a time to come follows until then and finishes what came before; a past one ends by itself', async () => {
@@ -101,7 +101,7 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
       {env: cli},
     )
     expect(past.code, past.stderr).toBe(0)
-    expect(await leftovers()).toEqual([])
+    expect(await leftovers(topic)).toEqual([])
   })
 
   test('a tail removes what crashed runs left (older than the 1-day expiry), and nothing younger', async () => {
@@ -119,12 +119,13 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
       await source.createSnapshot(oldSnap)
       const r = await run(['tail', topicUrl(topic.name.split('/').pop()!), '--until', 'end'], {env: cli})
       expect(r.code, r.stderr).toBe(0)
-      const left = await leftovers()
+      const short = topic.name.split('/').pop()!
+      const left = await leftovers(short)
       expect(left).not.toContain(oldSub)
       expect(left).not.toContain(oldSnap)
       expect(left).toContain(youngSub)
       await ps.subscription(youngSub).delete()
-      expect(await leftovers()).toEqual([])
+      expect(await leftovers(short)).toEqual([])
     } finally {
       await ps.close()
     }
@@ -182,7 +183,7 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
         expect(r.stderr).toMatch(/the subscription itself is not read/)
         expect(lines(r.stdout).sort()).toEqual(Array.from({length: 30}, (_, j) => `m${j}`).sort())
       }
-      expect(await leftovers()).toEqual([])
+      expect(await leftovers(topic.name.split('/').pop())).toEqual([])
       const seen = new Map<string, number>()
       const sub = ps.subscription(subName)
       await new Promise<void>((resolve) => {
