@@ -76,7 +76,7 @@ export interface PublishOptions {
   keepPartitions?: boolean
   /** Kafka: acks (-1 = all). */
   acks?: -1 | 0 | 1
-  compression?: 'none' | 'gzip'
+  compression?: 'none' | 'gzip' | 'snappy' | 'lz4'
   /** SQS FIFO: message group and deduplication ids for every message (else kept from envelopes). */
   groupId?: string
   dedupId?: string

@@ -67,8 +67,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     })(),
     compression: Flags.option({
       default: 'none',
-      options: ['none', 'gzip'] as const,
-      summary: 'Kafka: compress batches.',
+      options: ['none', 'gzip', 'snappy', 'lz4'] as const,
+      summary: 'Kafka: compress batches (zstd needs Node 22.15+, so not offered on Node 20).',
     })(),
     'dedup-id': Flags.string({
       summary: 'SQS FIFO: deduplication id for every message (else kept from envelopes).',

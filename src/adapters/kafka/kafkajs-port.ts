@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import type * as KafkajsModule from 'kafkajs'
 import type {Kafka, KafkaConfig} from 'kafkajs'
+import {registerCodecs} from './kafkajs-codecs.js'
 import {installRecordDecoder} from './kafkajs-record-decoder.js'
 import type {
   KafkaAdminPort,
@@ -31,7 +32,9 @@ export interface KafkaConnection {
 function loadKafkajs(): {lib: typeof KafkajsModule; Batch: unknown} {
   installRecordDecoder()
   const req = createRequire(import.meta.url)
-  return {lib: req('kafkajs') as typeof KafkajsModule, Batch: req('kafkajs/src/consumer/batch.js')}
+  const lib = req('kafkajs') as typeof KafkajsModule
+  registerCodecs(lib as unknown as Parameters<typeof registerCodecs>[0])
+  return {lib, Batch: req('kafkajs/src/consumer/batch.js')}
 }
 
 /** The kafkajs implementation of the port: the one file that knows kafkajs's API. */
@@ -68,7 +71,12 @@ export function createKafkajsPort(conn: KafkaConnection): KafkaPort {
           await producer.send({
             topic,
             acks,
-            compression: compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+            compression:
+              compression === 'gzip'
+                ? CompressionTypes.GZIP
+                : compression === 'none'
+                  ? CompressionTypes.None
+                  : unsupported(compression),
             timeout: 30_000,
             messages: messages.map(toKafkajsMessage),
           })
@@ -270,4 +278,10 @@ function toSasl(s: NonNullable<KafkaConnection['sasl']>): NonNullable<KafkaConfi
 
 export function readPem(path: string): string {
   return readFileSync(path, 'utf8')
+}
+
+function unsupported(compression: string): never {
+  throw new Error(
+    `the kafkajs producer (EVTCTL_KAFKA_PRODUCER=kafkajs) cannot compress with ${compression}; use the default producer`,
+  )
 }

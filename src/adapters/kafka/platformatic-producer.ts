@@ -41,7 +41,7 @@ export function createPlatformaticProducer(
       if (!producer || !lib) throw new Error('producer not connected')
       await producer.send({
         acks,
-        compression: compression === 'gzip' ? lib.CompressionAlgorithms.GZIP : lib.CompressionAlgorithms.NONE,
+        compression: lib.CompressionAlgorithms[compression.toUpperCase() as Uppercase<typeof compression>],
         // The Java client's murmur2 (masked to positive): keyed messages land where a Java producer
         // puts them. The library's own default uses the unmasked hash and would not.
         partitioner: lib.compatibilityPartitioner,

@@ -29,7 +29,7 @@ export interface KafkaMessageOut {
   timestamp?: bigint
 }
 
-export type Compression = 'none' | 'gzip'
+export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4'
 
 export interface PartitionOffsets {
   partition: number
