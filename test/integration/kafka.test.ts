@@ -354,6 +354,32 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
     ])
   })
 
+  test('a topic that starts with ^ is a pattern: tail reads every topic it matches; none matching is exit 5; publish refuses it', async () => {
+    const stem = uniqueName('rx').replace(/[^A-Za-z0-9]/g, '')
+    const a = await createTopic(`${stem}-a`)
+    const b = await createTopic(`${stem}-b`)
+    const other = await createTopic(`x${stem}-c`)
+    for (const t of [a, b, other]) {
+      const r = await run(['publish', url(t)], {env: cli, input: `${t}\n`})
+      expect(r.code, r.stderr).toBe(0)
+    }
+    const pattern = `^${stem}-.*`
+    const r = await run(['tail', url(pattern), '--from', 'beginning', '--until', 'end', '-o', 'jsonl'], {
+      env: cli,
+    })
+    expect(r.code, r.stderr).toBe(0)
+    const seen = lines(r.stdout).map((l) => JSON.parse(l) as {source: string; value: {utf8: string}})
+    expect(seen.map((e) => [e.source, e.value.utf8]).sort()).toEqual([
+      [url(a), a],
+      [url(b), b],
+    ])
+    const none = await run(['tail', url(`^${stem}-nothing`), '--until', 'end'], {env: cli})
+    expect(none.code).toBe(5)
+    expect(none.stderr).toMatch(/No topic .* matches/)
+    const pub = await run(['publish', url(pattern), 'x'], {env: cli})
+    expect(pub.code).toBe(2)
+  })
+
   test('--until end terminates over transaction markers and aborted messages (offset gaps)', async () => {
     const topic = await createTopic('txn', 1)
     const kafka = testKafka()

@@ -99,6 +99,46 @@ export function createKafkaAdapter(
     return a
   }
 
+  /**
+   * The topics a read names: as given, with each `^…` one (a regular expression, librdkafka's
+   * convention) replaced by the existing topics it matches, internal ones (`__…`) left out.
+   * NotFoundError (exit 5) when a pattern matches nothing.
+   */
+  async function expandTopics(topics: string[]): Promise<string[]> {
+    if (!topics.some((t) => t.startsWith('^'))) return topics
+    let existing: string[]
+    try {
+      existing = (await (await getAdmin()).listTopics()).filter((name) => !name.startsWith('__')).sort()
+    } catch (err) {
+      throw mapKafkaError(err, where())
+    }
+    const out = new Set<string>()
+    for (const topic of topics) {
+      if (!topic.startsWith('^')) {
+        out.add(topic)
+        continue
+      }
+      let re: RegExp
+      try {
+        re = new RegExp(topic)
+      } catch (err) {
+        throw new UsageError(
+          `"${topic}" is not a valid regular expression: ${(err as Error).message}.`,
+          'Topics that start with ^ are patterns, e.g. kafka://host:9092/^orders\\..*',
+        )
+      }
+      const matched = existing.filter((name) => re.test(name))
+      if (matched.length === 0) {
+        throw new NotFoundError(
+          `No topic on ${t.brokers.join(',')} matches ${topic}.`,
+          'Check the pattern; list topics with kafka-topics.sh --list.',
+        )
+      }
+      for (const m of matched) out.add(m)
+    }
+    return [...out]
+  }
+
   /** Partition ids per topic; NotFoundError (exit 5) for a missing topic, which is not created. */
   async function partitionsOf(topics: string[]): Promise<Map<string, number[]>> {
     const a = await getAdmin()
@@ -138,7 +178,8 @@ export function createKafkaAdapter(
     readOpts: ReadOptions,
     signal: AbortSignal,
   ): AsyncGenerator<Iterable<Delivery>> {
-    const parts = await partitionsOf(target_.topics)
+    const topics = await expandTopics(target_.topics)
+    const parts = await partitionsOf(topics)
     const a = await getAdmin()
     // Start and stop offsets per topic-partition, fixed before the first fetch.
     interface Cursor {
@@ -199,14 +240,16 @@ export function createKafkaAdapter(
     const queue = new AsyncQueue<Slice>(2)
     // One topic: the target's own URL; several: each envelope names its topic.
     const sourceOf = (topic: string) =>
-      target_.topics.length === 1 ? target_.url : `kafka://${target_.brokers.join(',')}/${topic}`
+      target_.topics.length === 1 && topics.length === 1 && topics[0] === target_.topics[0]
+        ? target_.url
+        : `kafka://${target_.brokers.join(',')}/${topic}`
     const fetcher = kafka.fetcher()
     const onAbort = () => queue.close()
     signal.addEventListener('abort', onAbort, {once: true})
     /** --until <time> has come: each partition ends at its end now (what comes later is later). */
     const untilCame = async () => {
       try {
-        for (const topic of target_.topics) {
+        for (const topic of topics) {
           for (const o of await a.fetchTopicOffsets(topic)) {
             const c = cursors.get(key(topic, o.partition))
             if (!c || c.done) continue
@@ -217,7 +260,7 @@ export function createKafkaAdapter(
           }
         }
       } catch (err) {
-        queue.close(mapKafkaError(err, where(target_.topics.join(','))))
+        queue.close(mapKafkaError(err, where(topics.join(','))))
       }
     }
     const timer =
@@ -276,11 +319,11 @@ export function createKafkaAdapter(
 
     try {
       try {
-        await fetcher.connect(target_.topics)
+        await fetcher.connect(topics)
       } catch (err) {
-        throw mapKafkaError(err, where(target_.topics.join(',')))
+        throw mapKafkaError(err, where(topics.join(',')))
       }
-      pump().catch((err) => queue.close(mapKafkaError(err, where(target_.topics.join(',')))))
+      pump().catch((err) => queue.close(mapKafkaError(err, where(topics.join(',')))))
       for await (const slice of queue) {
         if (signal.aborted) return
         yield deliveries(slice)
@@ -298,7 +341,7 @@ export function createKafkaAdapter(
     events: AsyncIterable<Envelope>,
     publishOpts: PublishOptions,
   ): Promise<PublishReport> {
-    if (target_.topics.length !== 1) {
+    if (target_.topics.length !== 1 || target_.topics[0]!.startsWith('^')) {
       throw new UsageError(
         `Publish to one topic at a time (got ${target_.topics.join(', ')}).`,
         'Give a single topic.',

@@ -42,6 +42,8 @@ export interface KafkaAdminPort {
   connect(): Promise<void>
   disconnect(): Promise<void>
   /** Throws for a missing topic (UNKNOWN_TOPIC_OR_PARTITION); never creates one. */
+  /** Names of all topics (internal ones included). */
+  listTopics(): Promise<string[]>
   fetchTopicMetadata(opts: {topics: string[]}): Promise<{
     topics: Array<{name: string; partitions: Array<{partitionId: number}>}>
   }>
