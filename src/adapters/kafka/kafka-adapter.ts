@@ -468,7 +468,7 @@ export function createKafkaAdapter(
    * only: never joins the group it measures (that would rebalance its consumers).
    */
   async function lag(target_: KafkaTarget, group?: string): Promise<GroupLag[]> {
-    const parts = await partitionsOf(target_.topics)
+    const parts = await partitionsOf(await expandTopics(target_.topics))
     const a = await getAdmin()
     try {
       const groups = group
