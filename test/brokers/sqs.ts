@@ -10,6 +10,8 @@ import {brokerEnv, uniqueName} from './env.js'
 /** Test-side SQS helpers on the raw SDK (set-up and the peers' view); the adapter never creates queues. */
 export function testSqs(): SQSClient {
   const env = brokerEnv()
+  // As the adapter does: the Node 22 notice is for the team (see README), not for every test run.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   return new SQSClient({
     endpoint: env.SQS_ENDPOINT,
     region: env.SQS_REGION,

@@ -7,6 +7,8 @@ const env = brokerEnv()
 describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('harness smoke: Pub/Sub emulator', () => {
   // The client reads PUBSUB_EMULATOR_HOST; pass it explicitly so tests never depend on the shell.
   const [host, port] = (env.PUBSUB_EMULATOR_HOST ?? ':').split(':')
+  // No GCE metadata server to ask on an emulator (else google-auth warns on stderr).
+  process.env.METADATA_SERVER_DETECTION ??= 'none'
   const pubsub = new PubSub({
     projectId: env.PUBSUB_PROJECT_ID,
     apiEndpoint: `${host}:${port}`,

@@ -11,6 +11,7 @@ import {brokerEnv, uniqueName} from '../brokers/env.js'
 const env = brokerEnv()
 
 describe.skipIf(!env.SQS_ENDPOINT)('harness smoke: ElasticMQ (SQS)', () => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const sqs = new SQSClient({
     endpoint: env.SQS_ENDPOINT,
     region: env.SQS_REGION,
