@@ -5,10 +5,6 @@ import type {Target} from './config/targets.js'
 import {EvtctlError, ExitCode, InterruptedError, isEvtctlError, UsageError} from './errors.js'
 import {BrokenPipe} from './output/stdout.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
-  (typeof BaseCommand)['baseFlags'] & T['flags']
->
-
 /**
  * Shared plumbing: global flags, target resolution through contexts, capability checks before
  * connecting, one AbortController for Ctrl-C / --max / broken pipes, and error rendering.

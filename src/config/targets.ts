@@ -26,7 +26,6 @@ export type Target =
     }
 
 export type BrokerKind = Target['kind']
-export const SCHEMES = ['kafka://', 'pubsub://', 'sqs://', 'file://'] as const
 
 const SCHEME_HINT =
   'Use kafka://HOST:PORT/TOPIC, pubsub://PROJECT/topics/NAME, pubsub://PROJECT/subscriptions/NAME, ' +

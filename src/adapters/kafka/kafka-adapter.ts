@@ -54,18 +54,17 @@ const noop = async () => {}
  */
 const FETCH = {maxWaitMs: 100, maxBytes: 384 * 1024, maxBytesPerPartition: 128 * 1024}
 
-/** Part of one fetched batch that the read wants: messages[from, to) of one partition. */
+/** What one fetch brought for one partition that the read wants: its first `count` messages. */
 interface Slice {
   source: string
   partition: number
   messages: KafkaMessageIn[]
-  from: number
-  to: number
+  count: number
 }
 
 /** Envelopes are made as the reader takes them, so they die young (cheap for the GC). */
 function* deliveries(s: Slice): Generator<Delivery> {
-  for (let i = s.from; i < s.to; i++) {
+  for (let i = 0; i < s.count; i++) {
     yield {envelope: toEnvelope(s.source, s.partition, s.messages[i]!), ack: noop, release: noop}
   }
 }
@@ -309,7 +308,7 @@ export function createKafkaAdapter(
           const next = BigInt(f.nextOffset)
           if (next > c.next) c.next = next
           if (c.stopAt !== undefined && c.next >= c.stopAt) c.done = true
-          if (to > 0) slices.push({source: sourceOf(f.topic), partition: f.partition, messages, from: 0, to})
+          if (to > 0) slices.push({source: sourceOf(f.topic), partition: f.partition, messages, count: to})
         }
         pending = fetchActive()
         for (const slice of slices) await queue.push(slice)
