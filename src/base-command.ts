@@ -1,4 +1,4 @@
-import {Command, Flags, type Interfaces} from '@oclif/core'
+import {Command, Flags} from '@oclif/core'
 import {openAdapter, requireCapabilities} from './adapters/registry.js'
 import type {BrokerAdapter, Capability} from './adapters/types.js'
 import type {Target} from './config/targets.js'
