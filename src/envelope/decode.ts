@@ -15,7 +15,7 @@ const payloadSchema = z.union([
 
 const headerSchema = z.tuple([z.string(), payloadSchema.nullable()])
 
-const metaSchema = z
+export const metaSchema = z
   .object({
     messageId: z.string().optional(),
     orderingKey: z.string().optional(),

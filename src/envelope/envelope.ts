@@ -1,3 +1,5 @@
+import type {z} from 'zod'
+import type {metaSchema} from './decode.js'
 import {knownJsonText, type Payload} from './payload.js'
 
 /**
@@ -8,21 +10,8 @@ import {knownJsonText, type Payload} from './payload.js'
 export const ENVELOPE_VERSION = 1
 
 export type Header = [name: string, value: Payload | null]
-/** Broker metadata; validated by envelopeSchema (./decode.ts), which lists and documents each field. */
-export interface EnvelopeMeta {
-  messageId?: string
-  orderingKey?: string
-  groupId?: string
-  dedupId?: string
-  sequenceNumber?: string
-  deliveryAttempt?: number
-  receiveCount?: number
-  attributeTypes?: Record<string, string>
-  system?: Record<string, string>
-  origin?: {source: string; partition?: number; offset?: string}
-  dlq?: Record<string, unknown>
-  [key: string]: unknown
-}
+/** Broker metadata, as the schema in ./decode.ts defines it (type-only import: no zod at run time). */
+export type EnvelopeMeta = z.infer<typeof metaSchema>
 export interface Envelope {
   v: typeof ENVELOPE_VERSION
   source?: string
