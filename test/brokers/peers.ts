@@ -38,3 +38,39 @@ export function kafkaTool(tool: string, args: string[], input?: string): Promise
 export function kcat(args: string[], input?: string | Buffer): Promise<PeerResult> {
   return runProcess('kcat', args, input)
 }
+
+/** What `kcatProduce` passes to kcat -P. */
+export interface KcatProduceOptions {
+  /** -p: this partition (else kcat's partitioner). */
+  partition?: number
+  /** -K: split each line into key and value at this delimiter. */
+  keyDelimiter?: string
+  /** -Z: an empty value is sent as NULL (a tombstone). */
+  emptyIsNull?: boolean
+  /** -k: this key for every message. */
+  key?: string
+  /** -H name=value, in this order (repeats allowed). */
+  headers?: string[]
+  /** -z: compression codec. */
+  compression?: string
+  /** Produce this file as one message (else lines from `input`). */
+  file?: string
+}
+
+/** Produces with kcat (librdkafka), as a peer writes them: lines from `input`, or one file. */
+export function kcatProduce(
+  brokers: string,
+  topic: string,
+  opts: KcatProduceOptions,
+  input?: string,
+): Promise<PeerResult> {
+  const args = ['-b', brokers, '-t', topic, '-P']
+  if (opts.partition !== undefined) args.push('-p', String(opts.partition))
+  if (opts.keyDelimiter !== undefined) args.push('-K', opts.keyDelimiter)
+  if (opts.emptyIsNull) args.push('-Z')
+  if (opts.key !== undefined) args.push('-k', opts.key)
+  for (const h of opts.headers ?? []) args.push('-H', h)
+  if (opts.compression !== undefined) args.push('-z', opts.compression)
+  if (opts.file !== undefined) args.push(opts.file)
+  return kcat(args, input)
+}

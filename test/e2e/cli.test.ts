@@ -1,8 +1,7 @@
-import {spawn} from 'node:child_process'
 import {existsSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
-import {BIN, lines, run, sandboxEnv} from './helpers.js'
+import {BIN, lines, run, sandboxEnv, start} from './helpers.js'
 
 const env = sandboxEnv()
 const topicFile = (name: string) => join(env.XDG_DATA_HOME!, 'evtctl', `${name}.jsonl`)
@@ -206,59 +205,38 @@ describe('evtctl (built binary, embedded file broker)', () => {
       env,
       input: Array.from({length: 5000}, (_, i) => `{"i":${i}}`).join('\n'),
     })
-    const out = await new Promise<{code: number | null; text: string; stderr: string}>((resolve) => {
-      const sh = spawn(
-        'sh',
-        ['-c', `node ${BIN} tail many --from beginning | head -n 3; echo "rc=\${PIPESTATUS:-$?}"`],
-        {env},
-      )
-      let text = ''
-      let stderr = ''
-      sh.stdout.on('data', (b) => {
-        text += b
-      })
-      sh.stderr.on('data', (b) => {
-        stderr += b
-      })
-      sh.on('close', (code) => resolve({code, text, stderr}))
-    })
-    expect(out.code).toBe(0)
-    expect(out.text.split('\n').filter((l) => l.startsWith('{'))).toHaveLength(3)
-    expect(out.stderr).not.toMatch(/EPIPE|Error/)
+    const sh = start(
+      {shell: `node ${BIN} tail many --from beginning | head -n 3; echo "rc=\${PIPESTATUS:-$?}"`},
+      env,
+    )
+    expect(await sh.done).toBe(0)
+    expect(
+      sh
+        .out()
+        .split('\n')
+        .filter((l) => l.startsWith('{')),
+    ).toHaveLength(3)
+    expect(sh.err()).not.toMatch(/EPIPE|Error/)
   }, 20_000)
 
   test('Ctrl-C (SIGINT) stops a following tail with exit 130', async () => {
     await run(['publish', 'live', 'x'], {env})
-    const child = spawn(process.execPath, [BIN, 'tail', 'live'], {env, stdio: ['ignore', 'pipe', 'pipe']})
-    let stderr = ''
-    child.stderr.on('data', (b) => {
-      stderr += b
-    })
+    const tail = start(['tail', 'live'], env)
     await new Promise((r) => setTimeout(r, 1500))
-    child.kill('SIGINT')
-    const code = await new Promise((r) => child.on('close', r))
-    expect(code).toBe(130)
-    expect(stderr).toMatch(/Interrupted/)
+    tail.child.kill('SIGINT')
+    expect(await tail.done).toBe(130)
+    expect(tail.err()).toMatch(/Interrupted/)
   })
 
   test('a following tail prints messages as they are published', async () => {
     await run(['publish', 'follow', 'first'], {env})
-    const child = spawn(process.execPath, [BIN, 'tail', 'follow', '--from', '1', '--max', '2', '-o', 'raw'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let out = ''
-    child.stdout.on('data', (b) => {
-      out += b
-    })
-    // Listen before publishing: under load the tail can print both and exit before we get here.
-    const closed = new Promise((r) => child.on('close', r))
+    // start() listens for the end at once: under load the tail can print both and exit early.
+    const tail = start(['tail', 'follow', '--from', '1', '--max', '2', '-o', 'raw'], env)
     await new Promise((r) => setTimeout(r, 1200))
     await run(['publish', 'follow', 'second'], {env})
     await run(['publish', 'follow', 'third'], {env})
-    const code = await closed
-    expect(code).toBe(0)
-    expect(out).toBe('second\nthird\n')
+    expect(await tail.done).toBe(0)
+    expect(tail.out()).toBe('second\nthird\n')
   })
 
   test('a production context needs --yes to publish when there is no terminal; --dry-run does not', async () => {

@@ -1,4 +1,4 @@
-import {type SpawnOptions, spawn} from 'node:child_process'
+import {type ChildProcess, type SpawnOptions, spawn} from 'node:child_process'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
@@ -53,3 +53,31 @@ export function run(
 }
 
 export const lines = (b: Buffer): string[] => b.toString().split('\n').filter(Boolean)
+
+export interface Started {
+  child: ChildProcess
+  /** Exit code (null after a signal); listened for from the start, so it is never missed. */
+  done: Promise<number | null>
+  out(): string
+  err(): string
+}
+
+/**
+ * Starts evtctl with `args` (or, with `{shell}`, a shell pipeline) and collects its output as it
+ * comes: for follows, signals and pipes, where `run` (which waits for the end) does not fit.
+ */
+export function start(what: string[] | {shell: string}, env: NodeJS.ProcessEnv): Started {
+  const child = Array.isArray(what)
+    ? spawn(process.execPath, [BIN, ...what], {env, stdio: ['ignore', 'pipe', 'pipe']})
+    : spawn('sh', ['-c', what.shell], {env, stdio: ['ignore', 'pipe', 'pipe']})
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (b) => {
+    stdout += b
+  })
+  child.stderr!.on('data', (b) => {
+    stderr += b
+  })
+  const done = new Promise<number | null>((resolve) => child.on('close', resolve))
+  return {child, done, out: () => stdout, err: () => stderr}
+}

@@ -1,7 +1,7 @@
 import {Kafka, logLevel} from 'kafkajs'
 import {describe, expect, test} from 'vitest'
 import {brokerEnv, uniqueName} from '../brokers/env.js'
-import {kafkaTool, kcat} from '../brokers/peers.js'
+import {kafkaTool, kcatProduce} from '../brokers/peers.js'
 
 const env = brokerEnv()
 
@@ -19,26 +19,11 @@ describe.skipIf(!env.KAFKA_BROKERS)('harness smoke: Kafka', () => {
     ])
     expect(created.code, created.stderr).toBe(0)
 
-    // -Z sends an empty value as NULL (a tombstone); -K: splits key from value; -H adds headers.
-    const produced = await kcat(
-      [
-        '-b',
-        env.KAFKA_BROKERS!,
-        '-t',
-        topic,
-        '-P',
-        '-p',
-        '0',
-        '-K',
-        ':',
-        '-Z',
-        '-H',
-        'trace-id=abc',
-        '-H',
-        'dup=1',
-        '-H',
-        'dup=2',
-      ],
+    // Keys split off at ":"; an empty value after it is sent as NULL (a tombstone).
+    const produced = await kcatProduce(
+      env.KAFKA_BROKERS!,
+      topic,
+      {partition: 0, keyDelimiter: ':', emptyIsNull: true, headers: ['trace-id=abc', 'dup=1', 'dup=2']},
       'k1:{"id":1}\nk2:\n',
     )
     expect(produced.code, produced.stderr).toBe(0)

@@ -1,4 +1,3 @@
-import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {createServer, type Server, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -8,8 +7,8 @@ import {createKafkaAdapter, TAIL_GROUP_PREFIX} from '../../src/adapters/kafka/ka
 import {parseTarget} from '../../src/config/targets.js'
 import {brokerEnv, uniqueName} from '../brokers/env.js'
 import {createTopic, listTopics, testKafka} from '../brokers/kafka.js'
-import {kafkaTool, kcat} from '../brokers/peers.js'
-import {BIN, lines, run, sandboxEnv} from '../e2e/helpers.js'
+import {kafkaTool, kcat, kcatProduce} from '../brokers/peers.js'
+import {BIN, lines, run, sandboxEnv, start} from '../e2e/helpers.js'
 
 const env = brokerEnv()
 const cli = sandboxEnv()
@@ -76,26 +75,11 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
 
   test('what kcat produced (keys, headers, binary and null values) is what tail -o jsonl shows, and a capture replays identically', async () => {
     const topic = await createTopic('kcat-src', 2)
-    const produced = await kcat(
-      [
-        '-b',
-        env.KAFKA_BROKERS!,
-        '-t',
-        topic,
-        '-P',
-        '-p',
-        '0',
-        '-K',
-        ':',
-        '-Z',
-        // Interleaved repeats: tail must show them in wire order, as kcat -J does.
-        '-H',
-        'dup=1',
-        '-H',
-        'trace-id=abc',
-        '-H',
-        'dup=2',
-      ],
+    const produced = await kcatProduce(
+      env.KAFKA_BROKERS!,
+      topic,
+      // Interleaved repeats: tail must show them in wire order, as kcat -J does.
+      {partition: 0, keyDelimiter: ':', emptyIsNull: true, headers: ['dup=1', 'trace-id=abc', 'dup=2']},
       'k1:{"id":1}\nk2:\nk3:plain text\n',
     )
     expect(produced.code, produced.stderr).toBe(0)
@@ -103,18 +87,11 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
     mkdirSync(cli.XDG_DATA_HOME!, {recursive: true})
     const binFile = join(cli.XDG_DATA_HOME!, `bin-${topic}`)
     writeFileSync(binFile, bin)
-    const producedBin = await kcat([
-      '-b',
-      env.KAFKA_BROKERS!,
-      '-t',
-      topic,
-      '-P',
-      '-p',
-      '1',
-      '-k',
-      'bin-key',
-      binFile,
-    ])
+    const producedBin = await kcatProduce(env.KAFKA_BROKERS!, topic, {
+      partition: 1,
+      key: 'bin-key',
+      file: binFile,
+    })
     expect(producedBin.code, producedBin.stderr).toBe(0)
 
     const tail = await run(['tail', url(topic), '--from', 'beginning', '--until', 'end', '-o', 'jsonl'], {
@@ -208,22 +185,13 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
     try {
       const before = new Set((await admin.listGroups()).groups.map((g) => g.groupId))
       // A following tail (no --until), looked at while it runs.
-      const child = spawn(process.execPath, [BIN, 'tail', url(topic), '--from', 'beginning', '-o', 'raw'], {
-        env: cli,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
-      let out = ''
-      await new Promise<void>((resolve) =>
-        child.stdout.on('data', (b) => {
-          out += b
-          if (out.split('\n').length > 3) resolve()
-        }),
-      )
+      const tail = start(['tail', url(topic), '--from', 'beginning', '-o', 'raw'], cli)
+      for (let i = 0; i < 100 && tail.out().split('\n').length <= 3; i++)
+        await new Promise((r) => setTimeout(r, 100))
       const during = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => !before.has(g))
-      child.kill('SIGINT')
-      expect(await closed).toBe(130)
-      expect(out.split('\n').filter(Boolean).sort()).toEqual(['a', 'b', 'c'])
+      tail.child.kill('SIGINT')
+      expect(await tail.done).toBe(130)
+      expect(tail.out().split('\n').filter(Boolean).sort()).toEqual(['a', 'b', 'c'])
       expect(during).toEqual([])
       const groups = (await admin.listGroups()).groups.map((g) => g.groupId)
       expect(groups.filter((g) => !before.has(g))).toEqual([])
@@ -446,7 +414,7 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
         `java-${codec}-1\njava-${codec}-2\n`,
       )
       expect(java.code, java.stderr).toBe(0)
-      const k = await kcat(['-b', env.KAFKA_BROKERS!, '-t', topic, '-P', '-z', codec], `kcat-${codec}\n`)
+      const k = await kcatProduce(env.KAFKA_BROKERS!, topic, {compression: codec}, `kcat-${codec}\n`)
       expect(k.code, k.stderr).toBe(0)
       const t = await run(['tail', url(topic), '--from', 'beginning', '--until', 'end', '-o', 'raw'], {
         env: cli,
@@ -701,21 +669,9 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
       env: cli,
       input: Array.from({length: 30_000}, (_, i) => `m${i}`).join('\n'),
     })
-    const {spawn} = await import('node:child_process')
-    const out = await new Promise<{code: number | null; text: string}>((resolve) => {
-      const sh = spawn(
-        'sh',
-        ['-c', `node bin/run.js tail ${url(topic)} --from beginning -o raw | head -n 2`],
-        {env: cli},
-      )
-      let text = ''
-      sh.stdout.on('data', (b) => {
-        text += b
-      })
-      sh.on('close', (code) => resolve({code, text}))
-    })
-    expect(out.code).toBe(0)
-    expect(out.text).toBe('m0\nm1\n')
+    const sh = start({shell: `node ${BIN} tail ${url(topic)} --from beginning -o raw | head -n 2`}, cli)
+    expect(await sh.done).toBe(0)
+    expect(sh.out()).toBe('m0\nm1\n')
     await new Promise((r) => setTimeout(r, 500))
     const admin = testKafka().admin()
     await admin.connect()

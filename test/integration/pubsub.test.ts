@@ -1,8 +1,7 @@
-import {spawn} from 'node:child_process'
 import {describe, expect, test} from 'vitest'
 import {brokerEnv, uniqueName} from '../brokers/env.js'
 import {createTopic, leftovers, testPubsub} from '../brokers/pubsub.js'
-import {BIN, lines, run, sandboxEnv} from '../e2e/helpers.js'
+import {lines, run, sandboxEnv, start} from '../e2e/helpers.js'
 
 const env = brokerEnv()
 const cli = {...sandboxEnv(), PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST}
@@ -11,20 +10,11 @@ const subUrl = (s: string) => `pubsub://${env.PUBSUB_PROJECT_ID}/subscriptions/$
 
 /** Starts `evtctl tail`, waits until it is reading (its notice on stderr), returns the process. */
 async function startTail(args: string[]) {
-  const child = spawn(process.execPath, [BIN, 'tail', ...args], {env: cli, stdio: ['ignore', 'pipe', 'pipe']})
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (b) => {
-    stdout += b
-  })
-  child.stderr.on('data', (b) => {
-    stderr += b
-  })
-  for (let i = 0; i < 100 && !/temporary subscription/.test(stderr); i++)
+  const tail = start(['tail', ...args], cli)
+  for (let i = 0; i < 100 && !/temporary subscription/.test(tail.err()); i++)
     await new Promise((r) => setTimeout(r, 100))
   await new Promise((r) => setTimeout(r, 500)) // the streaming pull is open
-  const done = new Promise<number | null>((resolve) => child.on('close', resolve))
-  return {child, done, out: () => stdout, err: () => stderr}
+  return tail
 }
 
 describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the emulator', () => {

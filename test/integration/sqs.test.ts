@@ -1,8 +1,7 @@
-import {spawn} from 'node:child_process'
 import {describe, expect, test} from 'vitest'
 import {brokerEnv, uniqueName} from '../brokers/env.js'
 import {counts, createQueue, fill, receiveAll} from '../brokers/sqs.js'
-import {BIN, lines, run, sandboxEnv} from '../e2e/helpers.js'
+import {lines, run, sandboxEnv, start} from '../e2e/helpers.js'
 
 const env = brokerEnv()
 const cli = sandboxEnv()
@@ -164,19 +163,12 @@ describe.skipIf(!env.SQS_ENDPOINT)('sqs: browse and publish against ElasticMQ', 
   test('Ctrl-C while following releases every held message at once', async () => {
     const q = await createQueue('sigint')
     await fill(q.url, ['a', 'b', 'c'])
-    const child = spawn(process.execPath, [BIN, 'tail', q.url, '-o', 'raw', '--hold', '5m'], {
-      env: cli,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let out = ''
-    child.stdout.on('data', (b) => {
-      out += b
-    })
-    for (let i = 0; i < 50 && out.split('\n').length < 4; i++) await new Promise((r) => setTimeout(r, 100))
+    const tail = start(['tail', q.url, '-o', 'raw', '--hold', '5m'], cli)
+    for (let i = 0; i < 50 && tail.out().split('\n').length < 4; i++)
+      await new Promise((r) => setTimeout(r, 100))
     expect((await counts(q.url)).inFlight).toBe(3)
-    child.kill('SIGINT')
-    const code = await new Promise((r) => child.on('close', r))
-    expect(code).toBe(130)
+    tail.child.kill('SIGINT')
+    expect(await tail.done).toBe(130)
     expect(await counts(q.url)).toEqual({visible: 3, inFlight: 0})
   }, 30_000)
 })
