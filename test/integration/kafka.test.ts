@@ -262,6 +262,7 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
     expect(
       (await run(['publish', url(topic), '--input', 'jsonl', '--keep-partitions'], {env: cli, input})).code,
     ).toBe(0)
+    const past = () => new Date(Date.now() - 60_000).toISOString()
     const ids = async (...args: string[]) => {
       const until = args.includes('--until') ? [] : ['--until', 'end']
       const r = await run(['tail', url(topic), ...until, '--format', '{value.i}', ...args], {env: cli})
@@ -279,11 +280,22 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
     expect(await ids('--from', 'end')).toEqual([])
     // A window in the past ends by itself: at the first later message, or at the partition's end.
     expect(await ids('--from', 'beginning', '--until', '2026-01-01T00:04:30Z')).toEqual([0, 1, 2, 3, 4])
+    // --until is exclusive: a message stamped exactly at the until time belongs to the next window,
+    // so consecutive windows neither miss nor double-count one at the boundary.
     expect(await ids('--from', '2026-01-01T00:02:00Z', '--until', '2026-01-01T00:06:00Z')).toEqual([
-      2, 3, 4, 5, 6,
+      2, 3, 4, 5,
     ])
-    const past = new Date(Date.now() - 60_000).toISOString()
-    expect(await ids('--from', 'beginning', '--until', past)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    const windows = [
+      await ids('--from', 'beginning', '--until', '2026-01-01T00:03:00Z'),
+      await ids('--from', '2026-01-01T00:03:00Z', '--until', '2026-01-01T00:07:00Z'),
+      await ids('--from', '2026-01-01T00:07:00Z', '--until', past()),
+    ]
+    expect(windows).toEqual([
+      [0, 1, 2],
+      [3, 4, 5, 6],
+      [7, 8, 9],
+    ])
+    expect(await ids('--from', 'beginning', '--until', past())).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     // A time to come: follows until then, then ends.
     const soon = new Date(Date.now() + 2_000).toISOString()
     expect(await ids('--from', '-1', '--until', soon)).toEqual([8, 9])

@@ -297,8 +297,9 @@ export function createKafkaAdapter(
             c.done = true
           }
           if (untilTime !== undefined) {
+            // --until is exclusive: a message stamped at the until time belongs to the next window.
             for (let i = 0; i < to; i++) {
-              if (Number(messages[i]!.timestamp) > untilTime) {
+              if (Number(messages[i]!.timestamp) >= untilTime) {
                 to = i
                 c.done = true
                 break
