@@ -31,6 +31,51 @@ describe('parseTarget', () => {
     })
   })
 
+  test.each([
+    ['kafka://h:notaport/t', /Bootstrap server "h:notaport" .* not HOST:PORT/],
+    ['kafka://h/t', /Bootstrap server "h" .* not HOST:PORT/],
+    ['kafka://h:9092,h2:0/t', /Bootstrap server "h2:0"/],
+    ['kafka://h:70000/t', /Bootstrap server "h:70000"/],
+    ['kafka://h:/t', /Bootstrap server "h:"/],
+  ])('kafka: %j is a usage error (exit 2), not an unreachable broker', (text, msg) => {
+    expect(() => parseTarget(text)).toThrow(msg)
+    expect(() => parseTarget(text)).toThrow(expect.objectContaining({exitCode: 2, code: 'BAD_TARGET'}))
+  })
+
+  test('kafka: IPv6 and host names with ports are accepted', () => {
+    expect(parseTarget('kafka://[::1]:9092,kafka-1.example.com:9093/t')).toMatchObject({
+      brokers: ['[::1]:9092', 'kafka-1.example.com:9093'],
+    })
+  })
+
+  test.each([
+    ['kafka://alice:s3cret@h:9092/t', 'kafka://alice:***@h:9092/t'],
+    ['kafka://alice:s3/cr@t@h:9092/t', 'kafka://alice:***@h:9092/t'],
+    ['kafka://alice:s3cret@h:notaport/t', 'kafka://alice:***@h:notaport/t'],
+    ['kafka://alice@h:9092/t', 'kafka://alice@h:9092/t'],
+  ])(
+    'kafka: credentials in %j are refused (exit 2) with a context hint; the password is never echoed',
+    (text, shown) => {
+      let err: unknown
+      try {
+        parseTarget(text)
+      } catch (e) {
+        err = e
+      }
+      expect(err).toMatchObject({
+        exitCode: 2,
+        code: 'BAD_TARGET',
+        hint: expect.stringMatching(/context.*sasl/),
+      })
+      const {message, hint} = err as {message: string; hint: string}
+      expect(message).toContain(`"${shown}" has credentials in the URL`)
+      for (const secret of ['s3cret', 's3/cr@t', 's3', 'cr@t']) {
+        expect(message + hint).not.toContain(secret)
+        expect(JSON.stringify(err)).not.toContain(secret)
+      }
+    },
+  )
+
   test('pubsub:// topics and subscriptions', () => {
     expect(parseTarget('pubsub://acme/topics/orders')).toMatchObject({
       project: 'acme',

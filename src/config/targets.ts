@@ -69,7 +69,22 @@ function fileTopic(dir: string, name: string, ctx?: NamedContext): Target {
   return {kind: 'file', url: `file://${path}`, path, name, ...(ctx ? {context: ctx} : {})}
 }
 
+/** HOST:PORT, a host name, an IPv4 address or a bracketed IPv6 address, and a port. */
+const KAFKA_BOOTSTRAP = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/
+
 function kafkaTarget(text: string, rest: string, ctx?: NamedContext): Target {
+  // Topic names cannot hold "@", so one anywhere means user info (a password may even hold "/").
+  const at = rest.lastIndexOf('@')
+  if (at !== -1) {
+    const userinfo = rest.slice(0, at)
+    const colon = userinfo.indexOf(':')
+    const shown = `kafka://${colon === -1 ? userinfo : `${userinfo.slice(0, colon)}:***`}@${rest.slice(at + 1)}`
+    throw new UsageError(
+      `"${shown}" has credentials in the URL; evtctl does not take them there (a URL ends up in shell history, process lists and logs).`,
+      'Put them in a context instead: evtctl config set-context NAME --broker kafka --brokers HOST:PORT, then add sasl: {mechanism, username, password-env} to it in the config file (see "Kafka" in the README); or set EVTCTL_KAFKA_SASL_MECHANISM, _USERNAME and _PASSWORD.',
+      'BAD_TARGET',
+    )
+  }
   const slash = rest.indexOf('/')
   const hosts = (slash === -1 ? rest : rest.slice(0, slash)).split(',').filter(Boolean)
   const topics = (slash === -1 ? '' : rest.slice(slash + 1)).split(',').filter(Boolean)
@@ -79,6 +94,16 @@ function kafkaTarget(text: string, rest: string, ctx?: NamedContext): Target {
       'Example: kafka://127.0.0.1:9092/orders',
       'BAD_TARGET',
     )
+  }
+  for (const host of hosts) {
+    const port = Number(KAFKA_BOOTSTRAP.exec(host)?.[2] ?? Number.NaN)
+    if (!(port >= 1 && port <= 65535)) {
+      throw new UsageError(
+        `Bootstrap server "${host}" in "${text}" is not HOST:PORT with a port from 1 to 65535.`,
+        'Example: kafka://127.0.0.1:9092/orders (several: kafka://h1:9092,h2:9092/orders).',
+        'BAD_TARGET',
+      )
+    }
   }
   return {
     kind: 'kafka',

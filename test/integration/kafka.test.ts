@@ -214,6 +214,23 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
     expect(await listTopics()).not.toContain(topic)
   })
 
+  test('a malformed Kafka URL is exit 2, and credentials in one are refused without echoing the password', async () => {
+    const host = env.KAFKA_BROKERS!
+    for (const [args, shown] of [
+      [['tail', `kafka://alice:s3cret@${host}/t`, '--until', 'end'], `kafka://alice:***@${host}/t`],
+      [['tail', `kafka://alice:s3cret@${host}/t`, '--debug'], `kafka://alice:***@${host}/t`],
+      [['publish', `kafka://alice:s3/cr@t@${host}/t`, 'x'], `kafka://alice:***@${host}/t`],
+      [['tail', 'kafka://h:notaport/t', '--until', 'end'], 'Bootstrap server "h:notaport"'],
+      [['publish', 'kafka://127.0.0.1/t', 'x'], 'Bootstrap server "127.0.0.1"'],
+    ] as const) {
+      const r = await run([...args], {env: cli})
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2)
+      expect(r.stderr).toContain(shown)
+      expect(r.stderr).not.toMatch(/s3cret|s3\/cr@t/)
+      expect(r.stdout.toString()).toBe('')
+    }
+  })
+
   describe('an unreachable broker is exit 4 within the time-out, naming the address', () => {
     let silent: Server
     let port = 0
