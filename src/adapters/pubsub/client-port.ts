@@ -1,4 +1,5 @@
 import {PubSub, type Topic} from '@google-cloud/pubsub'
+import {credentialsError} from './errors.js'
 import type {PubsubMessageIn, PubsubPort} from './port.js'
 
 export interface PubsubConnection {
@@ -9,13 +10,32 @@ export interface PubsubConnection {
 
 /** The @google-cloud/pubsub implementation of the port. */
 export function createClientPort(conn: PubsubConnection): PubsubPort {
-  // Against an emulator there is no GCE metadata server to ask for a project or credentials;
-  // without this, google-auth-library looks for one and prints a MetadataLookupWarning.
+  // Against an emulator there is no GCE metadata server to ask for a project or credentials:
+  // skip google-auth's probe for one.
   if (conn.emulatorHost) process.env.METADATA_SERVER_DETECTION ??= 'none'
+  quietMetadataLookupWarning()
   const client = new PubSub({
     projectId: conn.project,
     ...(conn.emulatorHost ? {apiEndpoint: conn.emulatorHost, emulatorMode: true} : {}),
   })
+  /**
+   * Credentials are looked up once, before the first call. Were the lookup left to the first
+   * call, a failure would also reach the process as an unhandled rejection: each gax method runs
+   * `this.initialize().catch(err => { throw err })` (@google-cloud/pubsub 5.3), which crashes
+   * Node with google-auth's stack trace. The emulator needs none.
+   */
+  let authed: Promise<void> | undefined
+  const ready = () => {
+    authed ??= conn.emulatorHost
+      ? Promise.resolve()
+      : client.auth.getClient().then(
+          () => {},
+          (err: unknown) => {
+            throw credentialsError(err)
+          },
+        )
+    return authed
+  }
   /** Look-ups fail fast (exit 4 in seconds), instead of gax's default of retrying for 60 s. */
   const quick = {timeout: 8_000}
   const topics = new Map<string, Topic>()
@@ -35,15 +55,18 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
   const short = (full: string) => full.slice(full.lastIndexOf('/') + 1)
   return {
     async topicRetention(topic) {
+      await ready()
       const [meta] = await client.topic(topic).getMetadata(quick)
       const secs = meta.messageRetentionDuration?.seconds
       return secs ? {retentionSeconds: Number(secs)} : {}
     },
     async subscriptionTopic(subscription) {
+      await ready()
       const [meta] = await client.subscription(subscription).getMetadata(quick)
       return meta.topic ?? ''
     },
     async createSubscription(topic, name, opts) {
+      await ready()
       await client.topic(topic).createSubscription(name, {
         ackDeadlineSeconds: opts.ackDeadlineSeconds,
         expirationPolicy: {ttl: {seconds: opts.ttlSeconds}},
@@ -51,23 +74,29 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
       })
     },
     async deleteSubscription(name) {
+      await ready()
       await client.subscription(name).delete()
     },
     async listSubscriptions(prefix) {
+      await ready()
       const [subs] = await client.getSubscriptions()
       return subs.map((s) => short(s.name)).filter((n) => n.startsWith(prefix))
     },
     async createSnapshot(subscription, name, labels) {
+      await ready()
       await client.subscription(subscription).createSnapshot(name, {labels} as never)
     },
     async deleteSnapshot(name) {
+      await ready()
       await client.snapshot(name).delete()
     },
     async listSnapshots(prefix) {
+      await ready()
       const [snaps] = await client.getSnapshots()
       return snaps.map((s) => short(s.name)).filter((n) => n.startsWith(prefix))
     },
     async seek(subscription, to) {
+      await ready()
       await client.subscription(subscription).seek('snapshot' in to ? to.snapshot : to.time)
     },
     stream(subscription, onMessage, onError) {
@@ -90,6 +119,7 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
       return {close: () => sub.close()}
     },
     async publish(topic, m) {
+      await ready()
       return topicFor(topic).publishMessage({
         data: m.data,
         ...(m.attributes ? {attributes: m.attributes} : {}),
@@ -104,4 +134,27 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
       await client.close()
     },
   }
+}
+
+let quieted = false
+
+/**
+ * gcp-metadata (under google-auth) reports a failed probe for a GCE metadata server with
+ * process.emitWarning('…', 'MetadataLookupWarning') when the error is not one it expects (seen:
+ * "All promises were rejected code = UNKNOWN" with GCE_METADATA_HOST on a closed port). Node
+ * prints it as "(node:PID) MetadataLookupWarning…" on stderr: noise to a user, who learns what
+ * matters (no credentials) from our own error. Dropped before the client can emit it; other
+ * warnings pass.
+ */
+function quietMetadataLookupWarning(): void {
+  if (quieted) return
+  quieted = true
+  const emit = process.emitWarning
+  process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]) {
+    const opt = rest[0]
+    const type =
+      typeof opt === 'string' ? opt : ((opt as {type?: string} | undefined)?.type ?? (warning as Error).name)
+    if (type === 'MetadataLookupWarning') return
+    return (emit as (...a: unknown[]) => void).call(process, warning, ...rest)
+  } as typeof process.emitWarning
 }

@@ -13,11 +13,7 @@ export function mapPubsubError(
     .split('\n')[0]!
     .trim()
   if (/default credentials|Could not refresh access token|invalid_grant/i.test(message)) {
-    return new AuthError(
-      `No usable Google credentials for Pub/Sub: ${message}`,
-      'Run "gcloud auth application-default login", set GOOGLE_APPLICATION_CREDENTIALS, or for the emulator set PUBSUB_EMULATOR_HOST (or emulator-host in the context).',
-      {cause: err},
-    )
+    return credentialsError(err)
   }
   switch (e.code) {
     case 5:
@@ -52,4 +48,18 @@ export function mapPubsubError(
         {cause: err},
       )
   }
+}
+
+/** What to do when Google credentials are missing or unusable. */
+export const CREDENTIALS_HINT =
+  'Set up Application Default Credentials: run "gcloud auth application-default login", or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file. For the emulator, set PUBSUB_EMULATOR_HOST=host:port or use a context made with --emulator-host.'
+
+/** google-auth found no credentials, or could not use the ones it found: exit 3 with the fix. */
+export function credentialsError(err: unknown): AuthError {
+  const message = (err instanceof Error ? err.message : String(err))
+    .split('\n')[0]!
+    // google-auth sends the reader to a web page; the hint says what to do.
+    .replace(/\s*Browse to https?:\S+ for more information\.?/, '')
+    .trim()
+  return new AuthError(`No usable Google credentials for Pub/Sub: ${message}`, CREDENTIALS_HINT, {cause: err})
 }
