@@ -8,6 +8,8 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0]
   const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`evtctl/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
-  const {execute} = await import('../dist/cli.js')
-  await execute({dir: import.meta.url})
+  const [{execute}, {fileURLToPath}] = await Promise.all([import('../dist/cli.js'), import('node:url')])
+  // No user plugins: evtctl has no plugin manager, and oclif would otherwise run code from a
+  // package.json in its data directory on every command.
+  await execute({loadOptions: {root: fileURLToPath(import.meta.url), userPlugins: false}})
 }

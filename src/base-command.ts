@@ -1,8 +1,8 @@
 import {Command, Flags} from '@oclif/core'
 import {openAdapter, requireCapabilities} from './adapters/registry.js'
-import type {BrokerAdapter, Capability} from './adapters/types.js'
+import type {AdapterOptions, BrokerAdapter, Capability} from './adapters/types.js'
 import type {Target} from './config/targets.js'
-import {EvtctlError, ExitCode, InterruptedError, isEvtctlError, UsageError} from './errors.js'
+import {ConfigError, EvtctlError, ExitCode, InterruptedError, isEvtctlError, UsageError} from './errors.js'
 import {BrokenPipe} from './output/stdout.js'
 
 /**
@@ -54,15 +54,37 @@ export abstract class BaseCommand extends Command {
     ])
     // No config file and no --context: nothing to read, so YAML and zod (~40 ms) stay unloaded.
     if (!contextName && !(await exists(configFile()))) return parseTarget(text, undefined)
-    const {currentContext, loadConfig} = await import('./config/config.js')
-    const config = await loadConfig()
-    return parseTarget(text, currentContext(config, contextName))
+    const {currentContext} = await import('./config/config.js')
+    const config = await this.loadConfig()
+    const ctx = currentContext(config, contextName)
+    const contexts = Object.keys(config.contexts)
+    if (!ctx && contexts.length > 0 && !/^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim())) {
+      // Contexts exist but none is current (the current one was deleted): a bare name going
+      // quietly to the embedded file broker would publish or read somewhere unexpected.
+      throw new ConfigError(
+        `No current context, so "${text}" names nothing: contexts exist (${contexts.join(', ')}) but none is in use.`,
+        `Choose one with "evtctl config use-context NAME" (or --context NAME), or give a URL such as file://./${text}.jsonl.`,
+        'NO_CURRENT_CONTEXT',
+      )
+    }
+    return parseTarget(text, ctx)
+  }
+
+  /** The config file, its warnings (0644, unknown settings) on stderr. */
+  protected async loadConfig(): Promise<import('./config/config.js').Config> {
+    const {loadConfig} = await import('./config/config.js')
+    return loadConfig(undefined, (m) => this.stderr(`Warning: ${m}`))
   }
 
   /** Checks capabilities (exit 6, nothing loaded or connected), then loads the adapter. */
-  protected async open(target: Target, needs: readonly Capability[] = []): Promise<BrokerAdapter> {
+  protected async open(
+    target: Target,
+    needs: readonly Capability[] = [],
+    extra: Pick<AdapterOptions, 'profile'> = {},
+  ): Promise<BrokerAdapter> {
     requireCapabilities(target, needs)
     const adapter = await openAdapter(target, {
+      ...extra,
       insecure: this.argv.includes('--insecure'),
       warn: (message) => this.stderr(`Warning: ${message}`),
     })
@@ -77,20 +99,31 @@ export abstract class BaseCommand extends Command {
   protected async confirmProduction(target: Target, action: string, yes: boolean): Promise<void> {
     const ctx = target.context
     if (!ctx?.production || yes) return
-    if (!process.stdin.isTTY || !process.stderr.isTTY) {
-      throw new UsageError(
+    const noTerminal = () =>
+      new UsageError(
         `Context "${ctx.name}" is marked production and there is no terminal to confirm: ${action} ${target.url}.`,
         'Add --yes to confirm, or use --dry-run to see what would happen.',
         'CONFIRMATION_REQUIRED',
       )
-    }
+    if (!process.stderr.isTTY) throw noTerminal()
+    // Data piped into stdin (`cat x | evtctl publish …`) on a terminal: ask on the terminal itself.
+    const input = process.stdin.isTTY ? process.stdin : await openTerminal()
+    if (!input) throw noTerminal()
     const {createInterface} = await import('node:readline/promises')
-    const rl = createInterface({input: process.stdin, output: process.stderr})
+    const rl = createInterface({input, output: process.stderr})
+    let answer: string
     try {
-      const answer = await rl.question(`Context "${ctx.name}" is production. ${action} ${target.url}? [y/N] `)
-      if (!/^y(es)?$/i.test(answer.trim())) throw new InterruptedError('Not confirmed; nothing was done.')
+      answer = await rl.question(`Context "${ctx.name}" is production. ${action} ${target.url}? [y/N] `)
     } finally {
       rl.close()
+      if (input !== process.stdin) input.destroy()
+    }
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      throw new UsageError(
+        'Not confirmed; nothing was done.',
+        'Answer y to go ahead, or pass --yes.',
+        'NOT_CONFIRMED',
+      )
     }
   }
 
@@ -169,6 +202,16 @@ function fromOclif(err: Error & {oclif?: {exit?: number}}): EvtctlError | undefi
     )
   }
   return undefined
+}
+
+/** The controlling terminal for reading, when there is one (stdin may be a pipe). */
+async function openTerminal(): Promise<import('node:tty').ReadStream | undefined> {
+  const [{openSync}, {ReadStream}] = await Promise.all([import('node:fs'), import('node:tty')])
+  try {
+    return new ReadStream(openSync('/dev/tty', 'r'))
+  } catch {
+    return undefined
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

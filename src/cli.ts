@@ -12,6 +12,7 @@ import Publish from './commands/publish.js'
 import Tail from './commands/tail.js'
 
 export {execute} from '@oclif/core'
+export {notFound as NOT_FOUND} from './hooks/not-found.js'
 
 export const COMMANDS = {
   'config:delete-context': ConfigDeleteContext,

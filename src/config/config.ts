@@ -1,4 +1,4 @@
-import {chmod, mkdir, readFile, rename, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, readFile, rename, stat, writeFile} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import {parse, stringify} from 'yaml'
 import {z} from 'zod'
@@ -36,10 +36,30 @@ export type Context = z.infer<typeof contextSchema>
 export type Config = z.infer<typeof configSchema>
 export type NamedContext = Context & {name: string}
 
-export async function loadConfig(file = configFile()): Promise<Config> {
+/** Every setting a context may hold (the Kafka adapter validates its own: sasl, tls, …). */
+const KNOWN_CONTEXT_KEYS = new Set([
+  ...Object.keys(contextSchema.shape),
+  'client-id',
+  'tls',
+  'sasl',
+  'connection-timeout-ms',
+  'request-timeout-ms',
+])
+
+/**
+ * Reads the config file. `warn` hears what is read but suspicious: a file others may read (it
+ * may hold secrets) and settings evtctl does not know (a typo would otherwise go unnoticed).
+ */
+export async function loadConfig(file = configFile(), warn?: (message: string) => void): Promise<Config> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
+    const mode = (await stat(file)).mode & 0o777
+    if (warn && mode & 0o077) {
+      warn(
+        `${file} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}) and may hold secrets. Run: chmod 600 ${file}`,
+      )
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {contexts: {}}
     throw new ConfigError(`Cannot read ${file}: ${(err as Error).message}.`, 'Check the file permissions.')
@@ -61,7 +81,27 @@ export async function loadConfig(file = configFile()): Promise<Config> {
       'See "Configuration" in the README for the format.',
     )
   }
+  if (warn) for (const message of unknownSettings(raw as Record<string, unknown>)) warn(message)
   return parsed.data
+}
+
+function unknownSettings(raw: Record<string, unknown>): string[] {
+  const out: string[] = []
+  for (const key of Object.keys(raw)) {
+    if (key !== 'current-context' && key !== 'contexts')
+      out.push(`Unknown setting "${key}" in the config file is ignored.`)
+  }
+  const contexts = (raw.contexts ?? {}) as Record<string, Record<string, unknown>>
+  for (const [name, ctx] of Object.entries(contexts)) {
+    for (const key of Object.keys(ctx ?? {})) {
+      if (!KNOWN_CONTEXT_KEYS.has(key)) {
+        out.push(
+          `Context "${name}" has an unknown setting "${key}"; it is ignored. Known: ${[...KNOWN_CONTEXT_KEYS].join(', ')}.`,
+        )
+      }
+    }
+  }
+  return out
 }
 
 /** Writes atomically with mode 0600 in a 0700 directory: the file may hold secrets. */

@@ -45,7 +45,11 @@ export const envelopeSchema = z.strictObject({
   source: z.string().optional(),
   partition: z.number().int().min(0).optional(),
   offset: z.string().optional(),
-  timestamp: z.string().optional(),
+  // ISO 8601 with a zone (what tail writes), so "yesterday" is refused rather than replaced by now.
+  timestamp: z.iso
+    .datetime({offset: true, error: 'expected an ISO 8601 time with a zone, e.g. 2026-11-23T10:04:05.123Z'})
+    .refine((t) => !Number.isNaN(Date.parse(t)), 'not a real date')
+    .optional(),
   timestampType: z.enum(['create', 'append']).optional(),
   key: payloadSchema.nullable().optional(),
   headers: z.array(headerSchema).optional(),

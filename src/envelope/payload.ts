@@ -118,11 +118,3 @@ export function payloadText(p: Payload): string {
   if ('json' in p) return Known.jsonTextOf(p) ?? JSON.stringify(p.json)
   return p.base64
 }
-
-/** The value a filter expression sees: parsed JSON, text, or {base64} for binary. */
-export function payloadData(p: Payload | null | undefined): unknown {
-  if (p == null) return null
-  if ('json' in p) return p.json
-  if ('utf8' in p) return p.utf8
-  return p
-}

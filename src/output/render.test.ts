@@ -1,6 +1,13 @@
 import {describe, expect, test} from 'vitest'
 import type {Envelope} from '../envelope/envelope.js'
-import {jsonlRenderer, prettyRenderer, rawRenderer, templateRenderer} from './render.js'
+import {
+  jsonlRenderer,
+  prettyRenderer,
+  rawRenderer,
+  rawTerminalRenderer,
+  safeText,
+  templateRenderer,
+} from './render.js'
 
 const env: Envelope = {
   v: 1,
@@ -54,5 +61,47 @@ describe('renderers', () => {
     expect(() => templateRenderer('{nope}')).toThrow(
       expect.objectContaining({exitCode: 2, hint: expect.stringContaining('{offset}')}),
     )
+  })
+
+  test('pretty and terminal output never pass control sequences from message data through', () => {
+    const evil = 'x\x1b[2J\x1b[Hcleared\x1b]0;pwned-title\x07\r\u009b31m\u202e'
+    const e: Envelope = {
+      v: 1,
+      offset: '1',
+      key: {utf8: `k${evil}`},
+      headers: [[`h${evil}`, {utf8: `v${evil}`}]],
+      value: {utf8: `line1\n${evil}`},
+      meta: {orderingKey: evil, groupId: evil},
+    }
+    const out = String(prettyRenderer({color: false})(e))
+    // Nothing a terminal would act on is left; newlines only between the parts (and inside the value).
+    expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/)
+    expect(out).toContain('x\\x1b[2J\\x1b[Hcleared\\x1b]0;pwned-title\\x07\\r\\x9b31m\\u202e')
+    expect(out).toContain('line1\n')
+    const raw = String(rawTerminalRenderer(e))
+    expect(raw).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
+    const t = String(templateRenderer('{key} {headers} {value}', {terminal: true})(e))
+    expect(t.slice(0, -1)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/)
+    // Into a pipe, templates and raw keep the bytes exactly.
+    expect(String(templateRenderer('{key}')(e))).toBe(`k${evil}\n`)
+    expect(Buffer.from(rawRenderer(e)).toString()).toBe(`line1\n${evil}\n`)
+    expect(safeText('plain text é ✓')).toBe('plain text é ✓')
+  })
+
+  test('JSON stored as text (spaces, pretty-printed) is JSON to templates and pretty output', () => {
+    const e: Envelope = {v: 1, offset: '3', value: {utf8: '{"id": 7, "items": [1, 2]}'}}
+    expect(templateRenderer('{value.id} {value.items}')(e)).toBe('7 [1,2]\n')
+    expect(String(prettyRenderer({color: false})(e))).toBe(
+      '#3\n{\n  "id": 7,\n  "items": [\n    1,\n    2\n  ]\n}\n',
+    )
+    // Text that is not JSON stays text; a path into it is empty.
+    expect(templateRenderer('{value.id}|{value}')({v: 1, value: {utf8: 'nope'}})).toBe('|nope\n')
+  })
+
+  test('pretty names the topic when a read spans several', () => {
+    const out = String(
+      prettyRenderer({color: false, showSource: true})({...env, source: 'kafka://h:9092/payments'}),
+    )
+    expect(out.split('\n')[0]).toMatch(/^payments {2}#12/)
   })
 })

@@ -1,4 +1,5 @@
 import {createColors} from 'picocolors'
+import {jsonOf, NOT_JSON} from '../codecs/json.js'
 import {type Envelope, encodeEnvelope} from '../envelope/envelope.js'
 import {type Payload, payloadBytes, payloadText} from '../envelope/payload.js'
 import {UsageError} from '../errors.js'
@@ -14,39 +15,82 @@ export const rawRenderer: Renderer = (env) =>
   env.value === null ? NEWLINE : Buffer.concat([payloadBytes(env.value), NEWLINE])
 
 /**
+ * -o raw on a terminal: the value as text with control characters shown, not obeyed. Message data
+ * must never drive the terminal (clear the screen, set the title, hide what follows).
+ */
+export const rawTerminalRenderer: Renderer = (env) =>
+  env.value === null ? '\n' : `${safeText(payloadBytes(env.value).toString('utf8'), true)}\n`
+
+/**
+ * Control characters that a terminal would act on: C0 (but newline and tab where text may span
+ * lines), DEL, C1 (U+009B is CSI on some terminals), and the bidirectional overrides and isolates
+ * that reorder what is shown ("Trojan Source").
+ */
+const CONTROL_MULTILINE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+const CONTROL_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+
+/** Text made safe for a terminal: each control character is shown escaped (\x1b, \u202e, \n). */
+export function safeText(text: string, multiline = false): string {
+  const re = multiline ? CONTROL_MULTILINE : CONTROL_LINE
+  re.lastIndex = 0
+  if (!re.test(text)) return text
+  return text.replace(re, escapeControl)
+}
+
+function escapeControl(ch: string): string {
+  const code = ch.charCodeAt(0)
+  if (ch === '\n') return '\\n'
+  if (ch === '\t') return '\\t'
+  if (ch === '\r') return '\\r'
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`
+}
+
+/**
  * Readable output for a terminal:
  *
  *   #12  2026-11-23T10:04:05.123Z  p0  key=order-17
  *     trace-id: abc
  *   {"id":17,"total":42.5}
  */
-export function prettyRenderer(opts: {color: boolean}): Renderer {
+export function prettyRenderer(opts: {color: boolean; showSource?: boolean}): Renderer {
   const c = createColors(opts.color)
   return (env) => {
     const head = [
-      c.bold(`#${env.offset ?? '?'}`),
-      env.timestamp ? c.dim(env.timestamp) : undefined,
+      opts.showSource && env.source ? c.green(safeText(sourceName(env.source))) : undefined,
+      c.bold(`#${safeText(env.offset ?? '?')}`),
+      env.timestamp ? c.dim(safeText(env.timestamp)) : undefined,
       env.partition !== undefined ? c.dim(`p${env.partition}`) : undefined,
       env.key != null ? c.cyan(`key=${showInline(env.key)}`) : undefined,
-      env.meta?.orderingKey ? c.cyan(`ordering-key=${env.meta.orderingKey}`) : undefined,
-      env.meta?.groupId ? c.cyan(`group=${env.meta.groupId}`) : undefined,
+      env.meta?.orderingKey ? c.cyan(`ordering-key=${safeText(env.meta.orderingKey)}`) : undefined,
+      env.meta?.groupId ? c.cyan(`group=${safeText(env.meta.groupId)}`) : undefined,
     ].filter(Boolean)
     const headers = (env.headers ?? []).map(
-      ([n, v]) => `  ${c.yellow(n)}: ${v === null ? c.dim('(null)') : showInline(v)}`,
+      ([n, v]) => `  ${c.yellow(safeText(n))}: ${v === null ? c.dim('(null)') : showInline(v)}`,
     )
     return `${[head.join('  '), ...headers, showValue(env.value, c)].join('\n')}\n`
   }
 }
 
+/** The topic/queue/subscription a source URL names (its last path segment). */
+function sourceName(source: string): string {
+  return source.replace(/\/+$/, '').replace(/^.*\//, '')
+}
+
+/** One line, safe for a terminal. */
 function showInline(p: Payload): string {
-  return 'base64' in p ? `base64:${p.base64}` : payloadText(p)
+  return 'base64' in p ? `base64:${p.base64}` : safeText(payloadText(p))
 }
 
 function showValue(p: Payload | null, c: ReturnType<typeof createColors>): string {
   if (p === null) return c.dim('(null value: tombstone)')
-  if ('json' in p) return JSON.stringify(p.json, null, 2)
-  if ('utf8' in p) return p.utf8
-  return c.magenta(`(binary, ${Buffer.from(p.base64, 'base64').length} bytes) base64:${p.base64}`)
+  if ('base64' in p)
+    return c.magenta(`(binary, ${Buffer.from(p.base64, 'base64').length} bytes) base64:${p.base64}`)
+  // JSON however stored (pretty-printed text too) is shown indented; JSON strings escape controls.
+  const json = jsonOf(p)
+  if (json !== NOT_JSON && typeof json === 'object' && json !== null) return JSON.stringify(json, null, 2)
+  return safeText(payloadText(p), true)
 }
 
 const FIELDS = ['offset', 'partition', 'timestamp', 'source', 'key', 'value', 'headers', 'meta'] as const
@@ -55,7 +99,7 @@ const FIELDS = ['offset', 'partition', 'timestamp', 'source', 'key', 'value', 'h
  * --format templates: {offset} {partition} {timestamp} {source} {key} {value} {headers},
  * {headers.NAME}, {value.a.b} (JSON values), {meta.messageId}. \n and \t are escapes.
  */
-export function templateRenderer(template: string): Renderer {
+export function templateRenderer(template: string, opts: {terminal?: boolean} = {}): Renderer {
   const parts: Array<string | string[]> = []
   const re = /\{([^{}]+)\}/g
   let last = 0
@@ -73,7 +117,14 @@ export function templateRenderer(template: string): Renderer {
     last = m.index + m[0].length
   }
   parts.push(`${unescapeTemplate(template.slice(last))}\n`)
-  return (env) => parts.map((p) => (typeof p === 'string' ? p : lookup(env, p))).join('')
+  // On a terminal the fields are made safe; into a pipe they stay as they are.
+  const field = opts.terminal ? (env: Envelope, p: string[]) => safeText(lookup(env, p)) : lookup
+  return (env) => parts.map((p) => (typeof p === 'string' ? p : field(env, p))).join('')
+}
+
+/** A field as it is (the caller makes it safe for a terminal). */
+function inline(p: Payload): string {
+  return 'base64' in p ? `base64:${p.base64}` : payloadText(p)
 }
 
 function unescapeTemplate(s: string): string {
@@ -85,24 +136,25 @@ function lookup(env: Envelope, path: string[]): string {
   let v: unknown
   switch (head) {
     case 'key':
-      v = env.key == null ? '' : showInline(env.key)
+      v = env.key == null ? '' : inline(env.key)
       if (rest.length === 0) return String(v)
-      v = env.key && 'json' in env.key ? env.key.json : undefined
+      v = jsonOf(env.key)
       break
     case 'value':
-      if (rest.length === 0) return env.value === null ? '' : showInline(env.value)
-      v = env.value && 'json' in env.value ? env.value.json : undefined
+      if (rest.length === 0) return env.value === null ? '' : inline(env.value)
+      v = jsonOf(env.value)
       break
     case 'headers': {
       const hs = env.headers ?? []
-      if (rest.length === 0) return hs.map(([n, h]) => `${n}=${h === null ? '' : showInline(h)}`).join(',')
+      if (rest.length === 0) return hs.map(([n, h]) => `${n}=${h === null ? '' : inline(h)}`).join(',')
       const name = rest.join('.')
       const found = hs.find(([n]) => n === name)
-      return found?.[1] ? showInline(found[1]) : ''
+      return found?.[1] ? inline(found[1]) : ''
     }
     default:
       v = (env as unknown as Record<string, unknown>)[head!]
   }
+  if (v === NOT_JSON) return ''
   for (const k of rest) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined
   if (v === undefined || v === null) return ''
   return typeof v === 'object' ? JSON.stringify(v) : String(v)

@@ -1,4 +1,5 @@
 import type {Writable} from 'node:stream'
+import {watchPipeReaders} from './pipe-watch.js'
 
 /** Why a read stopped when the reader of stdout went away (`evtctl tail | head`). */
 export class BrokenPipe extends Error {
@@ -29,10 +30,20 @@ const utf8Write: Utf8Write =
  *   encoded straight into a 64 KiB slab (one copy; joining strings first and encoding the result
  *   was two, and measurably slower at a million lines).
  * - Waits for `drain`, so a slow reader slows the broker read and memory stays flat.
- * - Turns EPIPE (the reader went away: `| head`) into an abort of the read, not a crash.
+ * - Turns EPIPE (the reader went away: `| head`) into an abort of the read, not a crash; with
+ *   `watchFd`, also a reader that went away while nothing was written (see pipe-watch.ts).
  */
-export function dataWriter(stream: Writable, controller: AbortController) {
+export function dataWriter(stream: Writable, controller: AbortController, opts: {watchFd?: number} = {}) {
   let broken = false
+  // A quiet read (`tail | head -n 1` on a quiet topic) learns of a gone reader without a write.
+  const unwatch =
+    opts.watchFd === undefined
+      ? () => {}
+      : watchPipeReaders(opts.watchFd, () => {
+          broken = true
+          controller.abort(new BrokenPipe())
+        })
+  controller.signal.addEventListener('abort', unwatch, {once: true})
   let slab = Buffer.allocUnsafe(SLAB_BYTES)
   let used = 0
   let scheduled = false
@@ -105,8 +116,23 @@ export function dataWriter(stream: Writable, controller: AbortController) {
       }
       return waiting ?? draining
     },
+    /**
+     * Hands what is pending to the stream now and resolves once the stream wrote it out (to the
+     * pipe, file or terminal): true, or false when the output is gone (EPIPE: `| head` exited).
+     * For `tail --consume`, which deletes a message only after its line got this far.
+     */
+    flushed(): Promise<boolean> {
+      flush()
+      if (broken) return Promise.resolve(false)
+      // Writes complete in order: an empty write's callback runs once everything before it was
+      // written, and gets the error of a write that failed (the stream then fails every write).
+      return new Promise((resolve) => {
+        stream.write(Buffer.alloc(0), (err) => resolve(!err && !broken))
+      })
+    },
     /** Writes what is pending and waits until the stream took it. */
     async end(): Promise<void> {
+      unwatch()
       await flush()
     },
   }

@@ -61,3 +61,22 @@ describe('buildFilter', () => {
     )
   })
 })
+
+describe('filters on what users see', () => {
+  test('an empty glob matches an empty key or header value, and nothing else', async () => {
+    const f = buildFilter({key: ''})!
+    expect(await f(env({key: {utf8: ''}}))).toBe(true)
+    expect(await f(env())).toBe(false)
+    expect(await f(env({key: null}))).toBe(false)
+    const h = buildFilter({headers: [['a', '']]})!
+    expect(await h(env({headers: [['a', {utf8: ''}]]}))).toBe(true)
+    expect(await h(env({headers: [['a', {utf8: 'x'}]]}))).toBe(false)
+  })
+
+  test('JSON stored as text (Python json.dumps, pretty-printed) is parsed for --where', async () => {
+    const f = buildFilter({where: 'value.total > 40'})!
+    expect(await f(env({value: {utf8: '{"id": 1, "total": 42.5}'}}))).toBe(true)
+    expect(await f(env({value: {utf8: '{\n  "total": 3\n}'}}))).toBe(false)
+    expect(filterView(env({value: {utf8: 'not {json'}})).value).toBe('not {json')
+  })
+})

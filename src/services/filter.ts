@@ -1,7 +1,8 @@
 import jsonata from 'jsonata'
 import picomatch from 'picomatch'
+import {jsonOf, NOT_JSON} from '../codecs/json.js'
 import type {Envelope} from '../envelope/envelope.js'
-import {payloadData, payloadText} from '../envelope/payload.js'
+import {type Payload, payloadText} from '../envelope/payload.js'
 import {UsageError} from '../errors.js'
 
 export interface FilterSpec {
@@ -25,13 +26,21 @@ export function filterView(env: Envelope): Record<string, unknown> {
   }
   return {
     key: env.key == null ? null : payloadText(env.key),
-    value: payloadData(env.value),
+    value: valueData(env.value),
     headers,
     timestamp: env.timestamp,
     partition: env.partition,
     offset: env.offset,
     meta: env.meta ?? {},
   }
+}
+
+/** The value a filter sees: parsed JSON (whatever its storage class), else text, or {base64}. */
+function valueData(p: Payload | null): unknown {
+  if (p === null) return null
+  const json = jsonOf(p)
+  if (json !== NOT_JSON) return json
+  return 'utf8' in p ? p.utf8 : p
 }
 
 /**
@@ -41,11 +50,11 @@ export function filterView(env: Envelope): Record<string, unknown> {
 export function buildFilter(spec: FilterSpec): EventFilter | undefined {
   const checks: Array<(env: Envelope) => boolean> = []
   if (spec.key !== undefined) {
-    const match = picomatch(spec.key, {dot: true})
+    const match = glob(spec.key)
     checks.push((env) => env.key != null && match(payloadText(env.key)))
   }
-  for (const [name, glob] of spec.headers ?? []) {
-    const match = picomatch(glob, {dot: true})
+  for (const [name, pattern] of spec.headers ?? []) {
+    const match = glob(pattern)
     checks.push((env) =>
       (env.headers ?? []).some(([n, v]) => n === name && v !== null && match(payloadText(v))),
     )
@@ -78,6 +87,12 @@ export function buildFilter(spec: FilterSpec): EventFilter | undefined {
       )
     }
   }
+}
+
+/** A glob matcher; the empty glob matches the empty text (picomatch refuses an empty pattern). */
+function glob(pattern: string): (text: string) => boolean {
+  if (pattern === '') return (text) => text === ''
+  return picomatch(pattern, {dot: true})
 }
 
 function truthy(v: unknown): boolean {

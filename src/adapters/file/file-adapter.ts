@@ -126,9 +126,26 @@ async function countLines(fh: FileHandle, limit: number): Promise<{pos: number; 
   return {pos, count: index}
 }
 
-function toDelivery(target: FileTarget, line: Line): Delivery | undefined {
+/**
+ * The delivery on a line, or undefined for a blank line and for a damaged one: a writer that died
+ * mid-line damages only its own line, so a reader skips it (telling `skipped`) and goes on.
+ */
+function toDelivery(
+  target: FileTarget,
+  line: Line,
+  skipped?: (message: string) => void,
+): Delivery | undefined {
   if (line.bytes.length === 0 || (line.bytes.length === 1 && line.bytes[0] === 13)) return undefined
-  const stored = decodeEnvelope(line.bytes.toString('utf8'), `Line ${line.index + 1} of ${target.path}`)
+  let stored: Envelope
+  try {
+    stored = decodeEnvelope(line.bytes.toString('utf8'), `line ${line.index + 1} (offset ${line.index})`)
+  } catch (err) {
+    skipped?.(
+      `Skipped a damaged line in ${target.path}: ${(err as Error).message.replace(/\.$/, '')}. ` +
+        'A writer that stopped mid-line leaves such a line; the messages around it are intact.',
+    )
+    return undefined
+  }
   const envelope: Envelope = {...stored, source: target.url, partition: 0, offset: String(line.index)}
   if (stored.source !== undefined && stored.source !== target.url) {
     envelope.meta = {
@@ -175,18 +192,19 @@ async function* readTopic(
         if (signal.aborted) return
         pos = line.end
         index = line.index + 1
-        const delivery = toDelivery(target, line)
+        const delivery = toDelivery(target, line, (m) => opts.notice?.(`Warning: ${m}`))
         if (!delivery) continue
         const ts = delivery.envelope.timestamp ? Date.parse(delivery.envelope.timestamp) : Number.NaN
         if (skipBefore !== undefined) {
           if (!(ts >= skipBefore)) continue
           skipBefore = undefined
         }
-        if (untilTime !== undefined && ts > untilTime) return
+        // --until <time> is exclusive: consecutive windows never both hold a message.
+        if (untilTime !== undefined && ts >= untilTime) return
         yield delivery
       }
       if (pos >= limit) return
-      if (untilTime !== undefined && Date.now() > untilTime) return
+      if (untilTime !== undefined && Date.now() >= untilTime) return
       await waitForGrowth(target.path, signal, untilTime)
     }
   } finally {
@@ -224,7 +242,8 @@ async function appendTopic(
   await mkdir(dirname(target.path), {recursive: true})
   // Create the topic file if needed without truncating: a local file is the one broker where
   // publishing creates the topic (like `>> file`). Other brokers never create implicitly.
-  await (await open(target.path, 'a')).close()
+  // 0600 like captures and the config: events are often private data.
+  await (await open(target.path, 'a', 0o600)).close()
   let sent = 0
   for await (const batch of batches(events, {maxItems: 1000, maxWaitMs: 20})) {
     if (opts.signal.aborted) break

@@ -13,8 +13,8 @@ export default class ConfigDeleteContext extends BaseCommand {
 
   async run(): Promise<ConfigDeleteContextResult> {
     const {args} = await this.parse(ConfigDeleteContext)
-    const {currentContext, loadConfig, saveConfig} = await import('../../config/config.js')
-    const config = await loadConfig()
+    const {currentContext, saveConfig} = await import('../../config/config.js')
+    const config = await this.loadConfig()
     currentContext(config, args.name)
     delete config.contexts[args.name]
     if (config['current-context'] === args.name) delete config['current-context']

@@ -22,8 +22,7 @@ export default class ConfigGetContexts extends BaseCommand {
 
   async run(): Promise<ConfigGetContextsResult> {
     await this.parse(ConfigGetContexts)
-    const {loadConfig} = await import('../../config/config.js')
-    const config = await loadConfig()
+    const config = await this.loadConfig()
     const current = config['current-context']
     const contexts = Object.entries(config.contexts).map(([name, c]) => ({
       name,

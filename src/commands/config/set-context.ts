@@ -52,8 +52,8 @@ export default class ConfigSetContext extends BaseCommand {
 
   async run(): Promise<ConfigSetContextResult> {
     const {args, flags} = await this.parse(ConfigSetContext)
-    const {loadConfig, redact, saveConfig} = await import('../../config/config.js')
-    const config = await loadConfig()
+    const {redact, saveConfig} = await import('../../config/config.js')
+    const config = await this.loadConfig()
     const existing = config.contexts[args.name]
     const broker = flags.broker ?? existing?.broker
     if (!broker) {
@@ -62,8 +62,38 @@ export default class ConfigSetContext extends BaseCommand {
         `Example: evtctl config set-context ${args.name} --broker kafka --brokers 127.0.0.1:9092`,
       )
     }
+    // Each broker's own settings; a context moved to another broker keeps none of the old one's.
+    const own: Record<Context['broker'], readonly string[]> = {
+      kafka: ['brokers'],
+      sqs: ['region', 'endpoint', 'profile'],
+      pubsub: ['project', 'emulator-host'],
+      file: ['dir'],
+    }
+    for (const [other, names] of Object.entries(own)) {
+      if (other === broker) continue
+      const given = names.filter((n) => flags[n as keyof typeof flags] !== undefined)
+      if (given.length > 0) {
+        throw new UsageError(
+          `--${given.join(', --')} is a setting of the ${other} broker, not of ${broker}.`,
+          `Drop it, or give --broker ${other}.`,
+          'FLAG_NOT_FOR_BROKER',
+        )
+      }
+    }
+    const switched = existing !== undefined && existing.broker !== broker
+    const base = switched
+      ? {...(existing.production !== undefined ? {production: existing.production} : {})}
+      : existing
+    if (switched) {
+      const dropped = Object.keys(existing).filter((k) => k !== 'broker' && k !== 'production')
+      if (dropped.length > 0) {
+        this.stderr(
+          `Context "${args.name}" moves from ${existing.broker} to ${broker}: its ${existing.broker} settings (${dropped.join(', ')}) were removed.`,
+        )
+      }
+    }
     const context: Context = {
-      ...existing,
+      ...base,
       broker,
       ...(flags.brokers !== undefined
         ? {

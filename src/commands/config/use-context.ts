@@ -14,8 +14,8 @@ export default class ConfigUseContext extends BaseCommand {
 
   async run(): Promise<ConfigUseContextResult> {
     const {args} = await this.parse(ConfigUseContext)
-    const {currentContext, loadConfig, saveConfig} = await import('../../config/config.js')
-    const config = await loadConfig()
+    const {currentContext, saveConfig} = await import('../../config/config.js')
+    const config = await this.loadConfig()
     currentContext(config, args.name) // exit 3 with the known names when it does not exist
     config['current-context'] = args.name
     await saveConfig(config)

@@ -17,8 +17,8 @@ export default class ConfigView extends BaseCommand {
 
   async run(): Promise<ConfigViewResult> {
     await this.parse(ConfigView)
-    const {formatConfig, loadConfig, redact} = await import('../../config/config.js')
-    const config = redact(await loadConfig())
+    const {formatConfig, redact} = await import('../../config/config.js')
+    const config = redact(await this.loadConfig())
     if (!this.jsonEnabled()) {
       this.stderr(`# ${configFile()}`)
       process.stdout.write(formatConfig(config))

@@ -1,0 +1,286 @@
+import {appendFileSync, chmodSync, mkdirSync, statSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, test} from 'vitest'
+import {brokerEnv} from '../brokers/env.js'
+import {createTopic} from '../brokers/kafka.js'
+import {kcatProduce} from '../brokers/peers.js'
+import {BIN, lines, run, sandboxEnv, start} from '../e2e/helpers.js'
+
+/**
+ * Issue #10, the items that are not one broker's: what a user sees in output, filters, flags,
+ * contexts and the file broker — each against a real broker (Kafka through kcat as the peer that
+ * writes what users' producers write, or the embedded file broker where the item is about it).
+ */
+const env = brokerEnv()
+const K = () => `kafka://${env.KAFKA_BROKERS}`
+
+describe('fidelity: output, filters and flags (real Kafka)', () => {
+  test('pretty output shows control sequences from payloads, keys and headers escaped, never obeyed (#13)', async () => {
+    const cli = sandboxEnv()
+    const topic = await createTopic('esc')
+    const evil = 'x\x1b[2J\x1b[Hcleared\x1b]0;pwned-title\x07'
+    const p = await kcatProduce(
+      env.KAFKA_BROKERS!,
+      topic,
+      {key: `k${evil}`, headers: [`h=${evil}`]},
+      `${evil}\n`,
+    )
+    expect(p.code, p.stderr).toBe(0)
+    const t = await run(
+      ['tail', `${K()}/${topic}`, '--from', 'beginning', '--until', 'end', '-o', 'pretty'],
+      {
+        env: cli,
+      },
+    )
+    expect(t.code, t.stderr).toBe(0)
+    const out = t.stdout.toString()
+    expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
+    expect(out).toContain('x\\x1b[2J\\x1b[Hcleared\\x1b]0;pwned-title\\x07')
+    // -o raw into a pipe stays byte-exact.
+    const raw = await run(['tail', `${K()}/${topic}`, '--from', 'beginning', '--until', 'end', '-o', 'raw'], {
+      env: cli,
+    })
+    expect(raw.stdout.toString()).toBe(`${evil}\n`)
+  })
+
+  test('JSON with spaces (Python json.dumps, pretty JSON) is seen by --where and --format (#9)', async () => {
+    const cli = sandboxEnv()
+    const topic = await createTopic('spaces')
+    const p = await kcatProduce(
+      env.KAFKA_BROKERS!,
+      topic,
+      {},
+      '{"id": 1, "total": 42.5}\n{"id": 2, "total": 7}\n{"id": 3, "total": 99}\n',
+    )
+    expect(p.code, p.stderr).toBe(0)
+    const t = await run(
+      [
+        'tail',
+        `${K()}/${topic}`,
+        '--from',
+        'beginning',
+        '--until',
+        'end',
+        '--where',
+        'value.total > 40',
+        '--format',
+        '{value.id}',
+      ],
+      {env: cli},
+    )
+    expect(t.code, t.stderr).toBe(0)
+    expect(lines(t.stdout)).toEqual(['1', '3'])
+    // The envelope still stores the bytes as they were: a capture replays byte-exact.
+    const j = await run(['tail', `${K()}/${topic}`, '--from', 'beginning', '--until', 'end', '--max', '1'], {
+      env: cli,
+    })
+    expect(JSON.parse(lines(j.stdout)[0]!).value).toEqual({utf8: '{"id": 1, "total": 42.5}'})
+  })
+
+  test('repeatable flags take one value each: -H a=b VALUE, --header=a=b VALUE, --partition 0 TOPIC (#15)', async () => {
+    const cli = sandboxEnv()
+    const topic = await createTopic('rep', 2)
+    for (const args of [
+      ['publish', `${K()}/${topic}`, '-H', 'a=b', 'first', '--partition', '0'],
+      ['publish', `${K()}/${topic}`, '--header=a=c', 'second', '--partition', '0'],
+    ]) {
+      const p = await run(args, {env: cli})
+      expect(p.code, p.stderr).toBe(0)
+    }
+    const t = await run(
+      [
+        'tail',
+        '--partition',
+        '0',
+        `${K()}/${topic}`,
+        '--from',
+        'beginning',
+        '--until',
+        'end',
+        '--format',
+        '{headers.a} {value}',
+      ],
+      {env: cli},
+    )
+    expect(t.code, t.stderr).toBe(0)
+    expect(lines(t.stdout)).toEqual(['b first', 'c second'])
+  })
+
+  test('empty globs match empty keys and header values instead of crashing (#16)', async () => {
+    const cli = sandboxEnv()
+    const topic = await createTopic('empty')
+    const file = join(cli.XDG_DATA_HOME!, 'in.jsonl')
+    mkdirSync(cli.XDG_DATA_HOME!, {recursive: true})
+    writeFileSync(
+      file,
+      [
+        '{"v":1,"key":{"utf8":""},"headers":[["a",{"utf8":""}]],"value":{"utf8":"empty"}}',
+        '{"v":1,"key":{"utf8":"k"},"headers":[["a",{"utf8":"x"}]],"value":{"utf8":"full"}}',
+        '',
+      ].join('\n'),
+    )
+    const p = await run(['publish', `${K()}/${topic}`, '--input', 'jsonl', '--file', file], {env: cli})
+    expect(p.code, p.stderr).toBe(0)
+    for (const filter of [
+      ['--key', ''],
+      ['--header', 'a='],
+    ]) {
+      const t = await run(
+        ['tail', `${K()}/${topic}`, '--from', 'beginning', '--until', 'end', '-o', 'raw', ...filter],
+        {
+          env: cli,
+        },
+      )
+      expect(t.code, t.stderr).toBe(0)
+      expect(t.stdout.toString()).toBe('empty\n')
+    }
+  })
+
+  test('multi-topic pretty output names each message’s topic (#19)', async () => {
+    const cli = sandboxEnv()
+    const [a, b] = [await createTopic('mta'), await createTopic('mtb')]
+    await kcatProduce(env.KAFKA_BROKERS!, a, {}, 'in-a\n')
+    await kcatProduce(env.KAFKA_BROKERS!, b, {}, 'in-b\n')
+    const t = await run(
+      ['tail', `${K()}/${a},${b}`, '--from', 'beginning', '--until', 'end', '-o', 'pretty'],
+      {
+        env: cli,
+      },
+    )
+    expect(t.code, t.stderr).toBe(0)
+    const heads = lines(t.stdout).filter((l) => l.includes('#0'))
+    expect(heads.map((h) => h.split(' ')[0]).sort()).toEqual([a, b].sort())
+  })
+})
+
+describe('fidelity: envelopes, windows, contexts (embedded file broker)', () => {
+  test('an envelope timestamp that is not an ISO time is exit 2 naming the line; nothing is sent (#10)', async () => {
+    const cli = sandboxEnv()
+    const topic = await createTopic('badts')
+    for (const target of ['badts', `${K()}/${topic}`]) {
+      const p = await run(['publish', target, '--input', 'jsonl'], {
+        env: cli,
+        input: '{"v":1,"value":{"utf8":"ok"}}\n{"v":1,"timestamp":"yesterday","value":{"utf8":"a"}}\n',
+      })
+      expect(p.code).toBe(2)
+      expect(p.stderr).toMatch(/line 2.*timestamp.*ISO 8601/)
+    }
+    const t = await run(['tail', `${K()}/${topic}`, '--from', 'beginning', '--until', 'end'], {env: cli})
+    expect(t.stdout.length).toBe(0)
+  })
+
+  test('one damaged line in a file topic is skipped with a warning naming it; later messages are read (#8)', async () => {
+    const cli = sandboxEnv()
+    expect((await run(['publish', 'dmg', 'one'], {env: cli})).code).toBe(0)
+    const path = join(cli.XDG_DATA_HOME!, 'evtctl', 'dmg.jsonl')
+    appendFileSync(path, '{"v":1,"value":{"utf8":"trunc')
+    expect((await run(['publish', 'dmg', 'two'], {env: cli})).code).toBe(0)
+    const t = await run(['tail', 'dmg', '--from', 'beginning', '--until', 'end', '-o', 'raw'], {env: cli})
+    expect(t.code, t.stderr).toBe(0)
+    expect(t.stdout.toString()).toBe('one\ntwo\n')
+    expect(t.stderr).toMatch(/Warning: Skipped a damaged line in .*dmg\.jsonl: line 2 \(offset 1\)/)
+    expect(t.stderr).not.toMatch(/--input lines|publish/)
+    // Topic files are private, like captures and the config.
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+  })
+
+  test('--until <time> is exclusive: consecutive windows never both hold a message (#11)', async () => {
+    const cli = sandboxEnv()
+    const at = (t: string) => `{"v":1,"timestamp":"${t}","value":{"utf8":"${t}"}}`
+    const input = `${['2026-01-01T09:59:59.999Z', '2026-01-01T10:00:00.000Z', '2026-01-01T10:30:00.000Z', '2026-01-01T11:00:00.000Z'].map(at).join('\n')}\n`
+    const p = await run(['publish', 'win', '--input', 'jsonl'], {env: cli, input})
+    expect(p.code, p.stderr).toBe(0)
+    const window = async (from: string, until: string) =>
+      lines((await run(['tail', 'win', '--from', from, '--until', until, '-o', 'raw'], {env: cli})).stdout)
+    const first = await window('2026-01-01T09:00:00Z', '2026-01-01T10:00:00Z')
+    const second = await window('2026-01-01T10:00:00Z', '2026-01-01T11:00:00Z')
+    expect(first).toEqual(['2026-01-01T09:59:59.999Z'])
+    expect(second).toEqual(['2026-01-01T10:00:00.000Z', '2026-01-01T10:30:00.000Z'])
+  })
+
+  test('with contexts but none current (the current one was deleted), a bare name is exit 3 naming use-context (#12)', async () => {
+    const cli = sandboxEnv()
+    const dir = join(cli.XDG_DATA_HOME!, 'scratch')
+    expect(
+      (await run(['config', 'set-context', 'a', '--broker', 'file', '--dir', dir, '--use'], {env: cli})).code,
+    ).toBe(0)
+    expect(
+      (await run(['config', 'set-context', 'b', '--broker', 'file', '--dir', dir], {env: cli})).code,
+    ).toBe(0)
+    expect((await run(['config', 'delete-context', 'a'], {env: cli})).code).toBe(0)
+    const p = await run(['publish', 'orders', 'x'], {env: cli})
+    expect(p.code).toBe(3)
+    expect(p.stderr).toMatch(/No current context/)
+    expect(p.stderr).toMatch(/config use-context/)
+    // A URL needs no context.
+    expect((await run(['publish', `file://${dir}/orders.jsonl`, 'x'], {env: cli})).code).toBe(0)
+  })
+
+  test('set-context to another broker drops the old broker’s settings; a flag of another broker is refused (#19)', async () => {
+    const cli = sandboxEnv()
+    expect(
+      (await run(['config', 'set-context', 'lf', '--broker', 'file', '--dir', '/tmp/x'], {env: cli})).code,
+    ).toBe(0)
+    const moved = await run(
+      ['config', 'set-context', 'lf', '--broker', 'kafka', '--brokers', '127.0.0.1:9', '--json'],
+      {
+        env: cli,
+      },
+    )
+    expect(moved.code, moved.stderr).toBe(0)
+    expect(JSON.parse(moved.stdout.toString()).context).toEqual({broker: 'kafka', brokers: ['127.0.0.1:9']})
+    expect(moved.stderr).toMatch(/removed/)
+    const wrong = await run(['config', 'set-context', 'lf', '--dir', '/tmp/y'], {env: cli})
+    expect(wrong.code).toBe(2)
+    expect(wrong.stderr).toMatch(/--dir is a setting of the file broker/)
+  })
+
+  test('a config file others can read, or with unknown settings, is warned about (#19)', async () => {
+    const cli = sandboxEnv()
+    const dir = join(cli.XDG_CONFIG_HOME!, 'evtctl')
+    mkdirSync(dir, {recursive: true})
+    const file = join(dir, 'config.yaml')
+    writeFileSync(file, 'contexts:\n  l:\n    broker: file\n    drr: /tmp/x\ncurrent-context: l\n')
+    chmodSync(file, 0o644)
+    const r = await run(['config', 'get-contexts', '--json'], {env: cli})
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/can be read by other users \(mode 0644\).*chmod 600/)
+    expect(r.stderr).toMatch(/unknown setting "drr"/)
+  })
+
+  test('a mistyped command suggests the right one, exit 2 (#19)', async () => {
+    const r = await run(['tial', 'orders'], {env: sandboxEnv()})
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/"tial" is not an evtctl command/)
+    expect(r.stderr).toMatch(/Try: evtctl tail/)
+  })
+
+  test('oclif loads no user plugins from the data directory', async () => {
+    const cli = sandboxEnv()
+    const data = join(cli.XDG_DATA_HOME!, 'evtctl')
+    mkdirSync(join(data, 'node_modules', 'x'), {recursive: true})
+    writeFileSync(join(data, 'package.json'), JSON.stringify({oclif: {plugins: [{name: 'x', type: 'user'}]}}))
+    writeFileSync(
+      join(data, 'node_modules', 'x', 'package.json'),
+      JSON.stringify({name: 'x', version: '1.0.0', main: 'index.js', oclif: {hooks: {init: './hook.js'}}}),
+    )
+    writeFileSync(
+      join(data, 'node_modules', 'x', 'hook.js'),
+      'process.stderr.write("PWNED\\n"); module.exports = async () => {}\n',
+    )
+    const r = await run(['publish', 'safe', 'x'], {env: cli})
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).not.toMatch(/PWNED/)
+  })
+
+  test('tail | head -n 1 on a quiet topic exits as soon as head does, without a next message (#5)', async () => {
+    const cli = sandboxEnv()
+    expect((await run(['publish', 'quiet', 'only'], {env: cli})).code).toBe(0)
+    const t0 = Date.now()
+    const sh = start({shell: `node ${BIN} tail quiet --from beginning | head -n 1`}, cli)
+    expect(await sh.done).toBe(0)
+    expect(sh.out()).toContain('"only"')
+    expect(Date.now() - t0).toBeLessThan(8_000)
+    // The tail itself is gone too (the shell waits for both sides of the pipe).
+  }, 20_000)
+})
