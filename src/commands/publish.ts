@@ -81,6 +81,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     header: headerFlag({
       char: 'H',
       multiple: true,
+      // `-H a=b VALUE`: one value per flag, so the argument after it stays an argument.
+      multipleNonGreedy: true,
       summary: 'Add a header name=value to every message (repeatable).',
     }),
     input: Flags.option({

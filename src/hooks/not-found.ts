@@ -9,22 +9,23 @@ export const notFound: Hook.CommandNotFound = async (opts) => {
   const ids = opts.config.commandIDs
   const typed = opts.id.split(':')
   // oclif joins every word it was given ("tial:orders"); the command is in the first one or two.
-  const candidates = [typed.slice(0, 2).join(':'), typed[0]!]
-  let best: {id: string; distance: number} | undefined
+  const candidates = [typed.slice(0, 2), typed.slice(0, 1)]
+  let best: {id: string; distance: number; words: number} | undefined
   for (const tried of candidates) {
     for (const id of ids) {
-      const d = distance(tried, id)
-      if (!best || d < best.distance) best = {id, distance: d}
+      const d = distance(tried.join(':'), id)
+      if (!best || d < best.distance) best = {id, distance: d, words: tried.length}
     }
   }
-  const name = typed[0]!
+  const name = typed.slice(0, best?.words ?? 1).join(' ')
+  const rest = [...typed.slice(best?.words ?? 1), ...(opts.argv ?? [])].join(' ')
   const shown = (id: string) => id.replaceAll(':', ' ')
   const suggestion =
     best && best.distance <= Math.max(2, Math.floor(best.id.length / 3)) ? best.id : undefined
   process.stderr.write(
     `Error: "${name}" is not an evtctl command.\n` +
       (suggestion
-        ? `Try: evtctl ${shown(suggestion)} ${opts.argv?.join(' ') ?? ''}`.trimEnd() + '\n'
+        ? `${`Try: evtctl ${shown(suggestion)} ${rest}`.trimEnd()}\n`
         : `Try: evtctl --help lists the commands (${ids.map(shown).join(', ')}).\n`),
   )
   process.exit(ExitCode.Usage)
