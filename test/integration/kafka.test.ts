@@ -177,6 +177,28 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
     expect(await placement(topic)).toEqual(await placement(javaTopic))
   }, 60_000)
 
+  test('keyless messages spread over every partition, and single-message publishes do not all land on partition 0', async () => {
+    const topic = await createTopic('rr', 3)
+    const seq = Array.from({length: 1200}, (_, i) => `${i + 1}\n`).join('')
+    const pub = await run(['publish', url(topic)], {env: cli, input: seq})
+    expect(pub.code, pub.stderr).toBe(0)
+    const perPartition = (records: KcatRecord[]) =>
+      [0, 1, 2].map((p) => records.filter((r) => r.partition === p).length)
+    const counts = perPartition(await kcatDump(topic))
+    expect(counts.reduce((a, b) => a + b)).toBe(1200)
+    // Round-robin: each of the three partitions holds a third (400), give or take.
+    for (const c of counts) expect(c).toBeGreaterThanOrEqual(300)
+
+    const single = await createTopic('rr-single', 3)
+    for (let i = 0; i < 10; i++) {
+      const r = await run(['publish', url(single), `m${i}`], {env: cli})
+      expect(r.code, r.stderr).toBe(0)
+    }
+    // Each run starts at a random partition: all 10 on one partition would be a 1-in-3^9 chance.
+    const used = perPartition(await kcatDump(single)).filter((c) => c > 0)
+    expect(used.length).toBeGreaterThan(1)
+  }, 60_000)
+
   test('tail joins no consumer group: none appears while it follows, none holds offsets after', async () => {
     const topic = await createTopic('nocommit', 3)
     await run(['publish', url(topic)], {env: cli, input: 'a\nb\nc\n'})

@@ -1,3 +1,4 @@
+import {randomInt} from 'node:crypto'
 import type {Target} from '../../config/targets.js'
 import type {Envelope} from '../../envelope/envelope.js'
 import {NotFoundError, UsageError} from '../../errors.js'
@@ -28,6 +29,7 @@ import type {
   KafkaPort,
   PartitionOffsets,
 } from './port.js'
+import {TimestampSpan} from './timestamp-span.js'
 
 type KafkaTarget = Extract<Target, {kind: 'kafka'}>
 
@@ -74,7 +76,8 @@ function* deliveries(s: Slice): Generator<Delivery> {
  * - Reads join no consumer group and commit nothing: Fetch requests go straight to the partition
  *   leaders (port.fetcher(), as kcat's assign), from offsets the adapter works out itself.
  * - Topics are never created: allowAutoTopicCreation is off and the topic is looked up first.
- * - Publishing uses the Java client's murmur2 partitioner.
+ * - Publishing uses the Java client's murmur2 partitioner for keyed messages, and round-robin from
+ *   a random partition for keyless ones.
  */
 export function createKafkaAdapter(
   target: Target,
@@ -364,6 +367,9 @@ export function createKafkaAdapter(
     const failed: PublishFailure[] = []
     let sent = 0
     let index = 0
+    // Keyless messages go round-robin over the partitions, from a random start per run: spread
+    // evenly within a publish, and runs of one message each do not all pile onto partition 0.
+    let roundRobin = randomInt(parts.length)
     let inFlight: Promise<void> | undefined
     try {
       const sendChunk = async (messages: KafkaMessageOut[], indexes: number[]) => {
@@ -381,34 +387,44 @@ export function createKafkaAdapter(
           for (const i of indexes) failed.push({index: i, error: mapped.message})
         }
       }
-      for await (const batch of batches(events, {maxItems: CHUNK, maxWaitMs: 20})) {
-        if (publishOpts.signal.aborted) break
-        const messages: KafkaMessageOut[] = []
-        const indexes: number[] = []
-        for (const env of batch) {
-          const i = index++
-          {
-            const message = toKafkaMessage(env)
-            if (publishOpts.partition !== undefined) message.partition = publishOpts.partition
-            else if (publishOpts.keepPartitions && env.partition !== undefined) {
-              if (!parts.includes(env.partition)) {
-                failed.push({
-                  index: i,
-                  error: `partition ${env.partition} does not exist in "${topic}" (${parts.length} partitions)`,
-                })
-                continue
-              }
-              message.partition = env.partition
-            }
-            messages.push(message)
-            indexes.push(i)
-          }
-        }
-        if (messages.length === 0) continue
+      let messages: KafkaMessageOut[] = []
+      let indexes: number[] = []
+      const span = new TimestampSpan()
+      const flush = async () => {
+        if (messages.length === 0) return
         // One request in flight (order within a partition, also on retries), but the next
         // chunk is read and encoded while this one travels.
         await inFlight
         inFlight = sendChunk(messages, indexes)
+        messages = []
+        indexes = []
+        span.reset()
+      }
+      for await (const batch of batches(events, {maxItems: CHUNK, maxWaitMs: 20})) {
+        if (publishOpts.signal.aborted) break
+        for (const env of batch) {
+          const i = index++
+          const message = toKafkaMessage(env)
+          if (publishOpts.partition !== undefined) message.partition = publishOpts.partition
+          else if (publishOpts.keepPartitions && env.partition !== undefined) {
+            if (!parts.includes(env.partition)) {
+              failed.push({
+                index: i,
+                error: `partition ${env.partition} does not exist in "${topic}" (${parts.length} partitions)`,
+              })
+              continue
+            }
+            message.partition = env.partition
+          } else if (message.key == null) message.partition = parts[roundRobin++ % parts.length]!
+          // A request spans at most ~24.8 days of timestamps (see timestamp-span.ts): the
+          // producer's encoder corrupts wider ones. Messages without one are stamped now, here.
+          message.timestamp ??= BigInt(Date.now())
+          if (!span.fits(message.timestamp)) await flush()
+          span.add(message.timestamp)
+          messages.push(message)
+          indexes.push(i)
+        }
+        await flush()
       }
     } finally {
       // Also when the input failed: what is on its way is confirmed (and counted) before leaving.
