@@ -9,20 +9,39 @@
  *   npm run brokers -- kafka-tool TopicCommand --bootstrap-server … --list   Kafka's own tools
  *
  * Jars are fetched from Maven Central with a pinned maven-dependency-plugin into .cache/brokers/
- * (git-ignored). State lives in .brokers/ (state.json, env, one log per broker).
+ * (git-ignored). State lives in .brokers/ (state.json, env, started.json, one log per broker), or
+ * in $EVTCTL_BROKER_STATE (a second, separate set of brokers, e.g. for the harness's own tests).
+ * `up`, `down` and `status` are serialized by a lock in the state directory, so test runs that
+ * start at the same time do not each start (and orphan) brokers.
  * Also used as a module by the vitest global setup (test/brokers/global-setup.ts).
  */
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import {createServer, Socket} from 'node:net'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import lockfile from 'proper-lockfile'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-export const STATE_DIR = join(ROOT, '.brokers')
+export const STATE_DIR = process.env.EVTCTL_BROKER_STATE
+  ? resolve(ROOT, process.env.EVTCTL_BROKER_STATE)
+  : join(ROOT, '.brokers')
 const CACHE_DIR = process.env.EVTCTL_BROKER_CACHE || join(ROOT, '.cache', 'brokers')
 const STATE_FILE = join(STATE_DIR, 'state.json')
+/** Every process group `up` ever started here, so `down` can stop them all, whatever state.json says. */
+const STARTED_FILE = join(STATE_DIR, 'started.json')
+const LOCK_FILE = join(STATE_DIR, '.lock')
 export const ENV_FILE = join(STATE_DIR, 'env')
 
 export const VERSIONS = {
@@ -46,18 +65,66 @@ const log = (msg) => process.stderr.write(`[brokers] ${msg}\n`)
 
 // ---------- state ----------
 
-function readState() {
+function readJson(file, empty) {
+  let text
   try {
-    return JSON.parse(readFileSync(STATE_FILE, 'utf8'))
+    text = readFileSync(file, 'utf8')
   } catch {
-    return {}
+    return empty
+  }
+  try {
+    return JSON.parse(text)
+  } catch {
+    // Written atomically, so this is damage from outside: say so, and let the process scan find
+    // what runs (never start a second set of brokers silently).
+    log(`${file} is not valid JSON; ignoring it`)
+    return empty
   }
 }
 
+/** Replaces `file` in one step (a reader never sees it half-written). */
+function writeAtomic(file, text) {
+  mkdirSync(dirname(file), {recursive: true})
+  const tmp = `${file}.${process.pid}.tmp`
+  writeFileSync(tmp, text)
+  renameSync(tmp, file)
+}
+
+function readState() {
+  return readJson(STATE_FILE, {})
+}
+
 function writeState(state) {
+  writeAtomic(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`)
+  writeAtomic(ENV_FILE, envLines(state))
+}
+
+/** Records a process group started for `name` (before waiting for it, so a failed start is recorded too). */
+function recordStarted(name, pid, dir) {
+  const started = readJson(STARTED_FILE, [])
+  started.push({name, pid, dir, startedAt: new Date().toISOString()})
+  writeAtomic(STARTED_FILE, `${JSON.stringify(started, null, 2)}\n`)
+}
+
+/**
+ * Runs `fn` holding the state directory's lock. Waits (up to ~5 min) for another `up`/`down`;
+ * a lock left by a killed process is taken over after 2 min.
+ */
+async function withLock(fn) {
   mkdirSync(STATE_DIR, {recursive: true})
-  writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`)
-  writeFileSync(ENV_FILE, envLines(state))
+  const release = await lockfile.lock(STATE_DIR, {
+    lockfilePath: LOCK_FILE,
+    realpath: false,
+    // Generous: a first-time Maven fetch blocks the event loop, so the lock's mtime is not refreshed.
+    stale: 120_000,
+    retries: {retries: 600, factor: 1, minTimeout: 500, maxTimeout: 500},
+    onCompromised: (err) => log(`lock ${LOCK_FILE} was taken over: ${err.message}`),
+  })
+  try {
+    return await fn()
+  } finally {
+    await release().catch(() => {})
+  }
 }
 
 /** Connection settings as a plain object (also what the test setup hands to tests). */
@@ -103,10 +170,10 @@ function alive(pid) {
   }
 }
 
-function portOpen(port) {
+function portOpen(port, timeoutMs = 1000) {
   return new Promise((res) => {
     const s = new Socket()
-    s.setTimeout(1000)
+    s.setTimeout(timeoutMs)
     s.once('connect', () => {
       s.destroy()
       res(true)
@@ -120,16 +187,75 @@ function portOpen(port) {
   })
 }
 
-async function running(entry) {
-  return Boolean(entry && alive(entry.pid) && (await portOpen(entry.port)))
+/** The command line of a process ('' if it is gone). */
+function cmdline(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')
+  } catch {
+    return ''
+  }
 }
 
-function freePort() {
+/** `pid` is alive and is the broker that uses `dir` (not another process that got its pid). */
+function ours(pid, dir) {
+  return Boolean(pid && dir && alive(pid) && cmdline(pid).includes(`${dir}/`))
+}
+
+/**
+ * A broker is healthy when its process is ours and its port answers. A busy machine (a JVM in a
+ * long GC, other test runs) can leave a connect unanswered for a while: try for ~15 s before
+ * calling a live broker dead, as restarting it would pull it from under running tests.
+ */
+async function running(entry, {patient = true} = {}) {
+  if (!entry || !ours(entry.pid, entry.dir)) return false
+  const tries = patient ? 5 : 1
+  for (let i = 0; i < tries; i++) {
+    if (await portOpen(entry.port, patient ? 3000 : 1000)) return true
+    if (!ours(entry.pid, entry.dir)) return false
+  }
+  return false
+}
+
+/**
+ * Processes (pids) that are brokers of this state directory: a recorded group leader still
+ * alive and ours, or any process whose command line names the broker's directory (strays from
+ * runs whose state was lost). `names`: which brokers.
+ */
+function brokerProcesses(names) {
+  const found = new Set()
+  const dirs = names.map((n) => join(STATE_DIR, n))
+  for (const rec of readJson(STARTED_FILE, [])) {
+    if (names.includes(rec.name) && ours(rec.pid, rec.dir)) found.add(rec.pid)
+  }
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue
+    const cmd = cmdline(p)
+    // The JVMs carry their broker's directory on the command line (config file, data dir).
+    if (/^(\S*\/)?java /.test(cmd) && dirs.some((d) => cmd.includes(`${d}/`))) found.add(Number(p))
+  }
+  return [...found]
+}
+
+/** Stops processes and their groups: SIGTERM, then SIGKILL after `graceMs`. */
+async function stopAll(pids, graceMs = 10_000) {
+  for (const pid of pids) killGroup(pid, 'SIGTERM')
+  const deadline = Date.now() + graceMs
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  for (const pid of pids.filter(alive)) killGroup(pid, 'SIGKILL')
+  const hard = Date.now() + 5_000
+  while (pids.some(alive) && Date.now() < hard) await new Promise((r) => setTimeout(r, 100))
+}
+
+/** A free port: `preferred` (a dead broker's old one, so its address stays the same) if it is free. */
+function freePort(preferred) {
   return new Promise((res, rej) => {
     const srv = createServer()
     srv.unref()
-    srv.once('error', rej)
-    srv.listen(0, '127.0.0.1', () => {
+    srv.once('error', (err) => {
+      if (preferred) freePort().then(res, rej)
+      else rej(err)
+    })
+    srv.listen(preferred ?? 0, '127.0.0.1', () => {
       const {port} = srv.address()
       srv.close(() => res(port))
     })
@@ -199,7 +325,7 @@ function elasticmqLibs() {
 
 // ---------- starting ----------
 
-function spawnLogged(cmd, args, {cwd, logFile, env}) {
+function spawnLogged(name, cmd, args, {cwd, logFile, env}) {
   const fd = openLog(logFile)
   // detached: the broker gets its own process group, so `down` can stop it and its children.
   const child = spawn(cmd, args, {
@@ -209,6 +335,7 @@ function spawnLogged(cmd, args, {cwd, logFile, env}) {
     stdio: ['ignore', fd, fd],
   })
   child.unref()
+  recordStarted(name, child.pid, cwd)
   return child.pid
 }
 
@@ -226,7 +353,7 @@ async function waitReady(name, pid, logFile, pattern, port) {
     if (!alive(pid)) throw new BrokerStartError(name, `exited during start-up`, logFile)
     await new Promise((r) => setTimeout(r, 250))
   }
-  killGroup(pid)
+  await stopAll([pid])
   throw new BrokerStartError(name, `not ready within ${READY_TIMEOUT_MS / 1000} s`, logFile)
 }
 
@@ -240,13 +367,13 @@ export class BrokerStartError extends Error {
   }
 }
 
-async function startKafka() {
+async function startKafka(prev = {}) {
   const libs = kafkaLibs()
   const [port, cport, saslPort, tlsPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
+    await freePort(prev.port),
+    await freePort(prev.controllerPort),
+    await freePort(prev.saslPort),
+    await freePort(prev.tlsPort),
   ]
   const dir = join(STATE_DIR, 'kafka')
   rmSync(dir, {recursive: true, force: true})
@@ -319,6 +446,7 @@ log4j.logger.kafka.server.KafkaRaftServer=INFO
   )
   const logFile = join(dir, 'kafka.log')
   const pid = spawnLogged(
+    'kafka',
     'java',
     [HEAP, '-XX:+UseSerialGC', log4j, '-cp', `${libs}/*`, 'kafka.Kafka', join(dir, 'server.properties')],
     {
@@ -397,9 +525,9 @@ function makeTlsFiles(dir) {
   return {keystore: f('server-keystore.pem'), ca: f('ca.pem')}
 }
 
-async function startSqs() {
+async function startSqs(prev = {}) {
   const libs = elasticmqLibs()
-  const port = await freePort()
+  const port = await freePort(prev.port)
   const dir = join(STATE_DIR, 'sqs')
   rmSync(dir, {recursive: true, force: true})
   mkdirSync(dir, {recursive: true})
@@ -415,6 +543,7 @@ aws { region = us-east-1, accountId = 000000000000 }
   )
   const logFile = join(dir, 'elasticmq.log')
   const pid = spawnLogged(
+    'sqs',
     'java',
     [
       HEAP,
@@ -430,18 +559,19 @@ aws { region = us-east-1, accountId = 000000000000 }
   return {pid, port, dir, libs, logFile}
 }
 
-async function startPubsub() {
+async function startPubsub(prev = {}) {
   if (!existsSync(PUBSUB_EMULATOR)) {
     throw new Error(
       `The Pub/Sub emulator is not installed (${PUBSUB_EMULATOR}). Install the Debian package google-cloud-cli-pubsub-emulator.`,
     )
   }
-  const port = await freePort()
+  const port = await freePort(prev.port)
   const dir = join(STATE_DIR, 'pubsub')
   rmSync(dir, {recursive: true, force: true})
   mkdirSync(join(dir, 'data'), {recursive: true})
   const logFile = join(dir, 'pubsub.log')
   const pid = spawnLogged(
+    'pubsub',
     PUBSUB_EMULATOR,
     ['--host=127.0.0.1', `--port=${port}`, `--data-dir=${join(dir, 'data')}`],
     {
@@ -473,86 +603,101 @@ export function ensureKcat() {
 }
 
 /**
- * Starts the named brokers (reusing any that already run), writes .brokers/env, and returns
- * {env, started: names started now, failed: {name: message}}.
+ * Starts the named brokers that do not run, keeps those that do (same ports), writes .brokers/env,
+ * and returns {env, started: names started now, failed: {name: message}}. A dead broker is
+ * restarted on its old ports when they are free, after whatever is left of it (a hung JVM, strays
+ * from lost state) is stopped: one broker per directory, never an orphan.
  */
 export async function up(names = ALL) {
-  const state = readState()
-  const started = []
-  const failed = {}
-  // Fetch jars one at a time (Maven's local repository does not like parallel writers), then start in parallel.
-  for (const name of names) {
-    if (await running(state[name])) continue
-    try {
-      if (name === 'kafka') kafkaLibs()
-      if (name === 'sqs') elasticmqLibs()
-    } catch (err) {
-      failed[name] = err.message
-    }
-  }
-  await Promise.all(
-    names.map(async (name) => {
-      if (failed[name]) return
-      if (await running(state[name])) {
-        log(`${name} already running on 127.0.0.1:${state[name].port} (pid ${state[name].pid})`)
-        return
-      }
-      const t0 = Date.now()
+  return withLock(async () => {
+    const state = readState()
+    const started = []
+    const failed = {}
+    const healthy = new Set()
+    for (const name of names) if (await running(state[name])) healthy.add(name)
+    // Fetch jars one at a time (Maven's local repository does not like parallel writers), then start in parallel.
+    for (const name of names) {
+      if (healthy.has(name)) continue
       try {
-        state[name] = {...(await STARTERS[name]()), startedAt: new Date().toISOString()}
-        started.push(name)
-        log(
-          `${name} ready on 127.0.0.1:${state[name].port} in ${((Date.now() - t0) / 1000).toFixed(1)} s (pid ${state[name].pid})`,
-        )
+        if (name === 'kafka') kafkaLibs()
+        if (name === 'sqs') elasticmqLibs()
       } catch (err) {
-        delete state[name]
         failed[name] = err.message
       }
-    }),
-  )
-  if (names.includes('kafka')) ensureKcat()
-  writeState(state)
-  return {env: envOf(state), started, failed}
+    }
+    await Promise.all(
+      names.map(async (name) => {
+        if (failed[name]) return
+        if (healthy.has(name)) {
+          log(`${name} already running on 127.0.0.1:${state[name].port} (pid ${state[name].pid})`)
+          return
+        }
+        const leftovers = brokerProcesses([name])
+        if (leftovers.length) {
+          log(`${name}: stopping what is left of an earlier start (pid ${leftovers.join(', ')})`)
+          await stopAll(leftovers, 5_000)
+        }
+        if (state[name]) log(`${name} is not running (was pid ${state[name].pid}); restarting it`)
+        const t0 = Date.now()
+        try {
+          state[name] = {...(await STARTERS[name](state[name])), startedAt: new Date().toISOString()}
+          started.push(name)
+          log(
+            `${name} ready on 127.0.0.1:${state[name].port} in ${((Date.now() - t0) / 1000).toFixed(1)} s (pid ${state[name].pid})`,
+          )
+        } catch (err) {
+          delete state[name]
+          failed[name] = err.message
+        }
+      }),
+    )
+    if (names.includes('kafka')) ensureKcat()
+    writeState(state)
+    return {env: envOf(state), started, failed}
+  })
 }
 
-function killGroup(pid) {
+function killGroup(pid, signal = 'SIGTERM') {
   try {
-    process.kill(-pid, 'SIGTERM')
+    process.kill(-pid, signal)
   } catch {
     try {
-      process.kill(pid, 'SIGTERM')
+      process.kill(pid, signal)
     } catch {
       // already gone
     }
   }
 }
 
-/** Stops the named brokers (SIGTERM, then SIGKILL after 10 s) and removes their data. */
+/**
+ * Stops the named brokers (SIGTERM, then SIGKILL after 10 s) and removes their data: every process
+ * group `up` ever started for them, and any JVM still running from their directories.
+ */
 export async function down(names = ALL) {
-  const state = readState()
-  await Promise.all(
-    names.map(async (name) => {
+  if (names.length === 0) return
+  await withLock(async () => {
+    const state = readState()
+    const pids = brokerProcesses(names)
+    await stopAll(pids)
+    for (const pid of pids) if (alive(pid)) log(`pid ${pid} did not stop`)
+    for (const name of names) {
       const entry = state[name]
-      if (!entry) return
-      if (alive(entry.pid)) {
-        killGroup(entry.pid)
-        const deadline = Date.now() + 10_000
-        while (alive(entry.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-        if (alive(entry.pid)) {
-          try {
-            process.kill(-entry.pid, 'SIGKILL')
-          } catch {
-            // gone meanwhile
-          }
-        }
-        log(`${name} stopped (pid ${entry.pid})`)
-      }
-      rmSync(entry.dir, {recursive: true, force: true})
+      if (entry || pids.length) log(`${name} stopped${entry ? ` (pid ${entry.pid})` : ''}`)
+      rmSync(join(STATE_DIR, name), {recursive: true, force: true})
       delete state[name]
-    }),
-  )
-  writeState(state)
-  if (Object.keys(state).length === 0) rmSync(STATE_DIR, {recursive: true, force: true})
+    }
+    writeState(state)
+    const rest = readJson(STARTED_FILE, []).filter((r) => !names.includes(r.name) && alive(r.pid))
+    writeAtomic(STARTED_FILE, `${JSON.stringify(rest, null, 2)}\n`)
+    if (Object.keys(state).length === 0) {
+      for (const f of [STATE_FILE, ENV_FILE, STARTED_FILE]) rmSync(f, {force: true})
+    }
+  })
+  try {
+    rmdirSync(STATE_DIR) // only if empty (the lock is released by now)
+  } catch {
+    // not empty, or gone
+  }
 }
 
 export async function status() {
@@ -562,7 +707,7 @@ export async function status() {
     const e = state[name]
     rows.push({
       name,
-      running: await running(e),
+      running: await running(e, {patient: false}),
       port: e?.port,
       pid: e?.pid,
       rssMb: e ? rssMb(e.pid) : undefined,
