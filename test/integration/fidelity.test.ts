@@ -1,3 +1,4 @@
+import {spawn} from 'node:child_process'
 import {appendFileSync, chmodSync, mkdirSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
@@ -283,4 +284,42 @@ describe('fidelity: envelopes, windows, contexts (embedded file broker)', () => 
     expect(Date.now() - t0).toBeLessThan(8_000)
     // The tail itself is gone too (the shell waits for both sides of the pipe).
   }, 20_000)
+
+  test('the production prompt asks on the terminal when stdin is piped; no is exit 2 with nothing sent (#19)', async () => {
+    const cli = sandboxEnv()
+    const dir = join(cli.XDG_DATA_HOME!, 'prod')
+    expect(
+      (
+        await run(
+          ['config', 'set-context', 'prod', '--broker', 'file', '--dir', dir, '--production', '--use'],
+          {env: cli},
+        )
+      ).code,
+    ).toBe(0)
+    // script(1) gives the command a terminal (stderr and /dev/tty); its stdin is what we type.
+    const answer = (reply: string) =>
+      new Promise<{code: number | null; out: string}>((resolve) => {
+        const child = spawn('script', ['-qec', `echo data | node ${BIN} publish orders`, '/dev/null'], {
+          env: cli,
+        })
+        let out = ''
+        let answered = false
+        child.stdout.on('data', (b) => {
+          out += b
+          if (!answered && out.includes('[y/N]')) {
+            answered = true
+            child.stdin.write(`${reply}\n`)
+          }
+        })
+        child.on('close', (code) => resolve({code, out}))
+      })
+    const no = await answer('n')
+    expect(no.code, no.out).toBe(2)
+    expect(no.out).toMatch(/Not confirmed; nothing was done/)
+    const t = await run(['tail', 'orders', '--from', 'beginning', '--until', 'end'], {env: cli})
+    expect(t.code).toBe(5) // nothing was published: the topic does not exist
+    const yes = await answer('y')
+    expect(yes.code, yes.out).toBe(0)
+    expect(yes.out).toMatch(/Published 1 message/)
+  }, 30_000)
 })
