@@ -94,6 +94,49 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
     expect(await leftovers(topic)).toEqual([])
   })
 
+  test('--until is exclusive: a message published exactly at the --until time is not printed', async () => {
+    const ps = testPubsub()
+    try {
+      const [topic] = await ps.createTopic({
+        name: uniqueName('until-excl'),
+        messageRetentionDuration: {seconds: 3_600},
+      })
+      const [probe] = await topic.createSubscription(uniqueName('until-excl-probe'))
+      await topic.publishMessage({data: Buffer.from('before')})
+      await new Promise((r) => setTimeout(r, 50))
+      await topic.publishMessage({data: Buffer.from('at')})
+      // The publish times as Pub/Sub stamped them (evtctl's times have millisecond precision).
+      const times = new Map<string, Date>()
+      await new Promise<void>((resolve) => {
+        probe.on('message', (m) => {
+          times.set(m.data.toString(), new Date(m.publishTime.getTime()))
+          m.ack()
+          if (times.size === 2) resolve()
+        })
+      })
+      await probe.close()
+      const at = times.get('at')!
+      expect(at.getTime()).toBeGreaterThan(times.get('before')!.getTime())
+      const r = await run(
+        [
+          'tail',
+          topicUrl(topic.name.split('/').pop()!),
+          '--from',
+          new Date(at.getTime() - 60_000).toISOString(),
+          '--until',
+          at.toISOString(),
+          '-o',
+          'raw',
+        ],
+        {env: cli},
+      )
+      expect(r.code, r.stderr).toBe(0)
+      expect(lines(r.stdout)).toEqual(['before'])
+    } finally {
+      await ps.close()
+    }
+  })
+
   test('a tail removes what crashed runs left (older than the 1-day expiry), and nothing younger', async () => {
     const ps = testPubsub()
     try {

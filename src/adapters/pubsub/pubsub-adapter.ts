@@ -183,7 +183,7 @@ export function createPubsubAdapter(
       try {
         for await (const m of queue) {
           if (signal.aborted) break
-          if (untilTime !== undefined && m.publishTime.getTime() > untilTime) break
+          if (untilTime !== undefined && m.publishTime.getTime() >= untilTime) break
           armQuiet()
           yield {envelope: toEnvelope(target_.url, m), ack: async () => {}, release: async () => {}}
           // Written: ack it on our own temporary subscription, so it is not redelivered to us.
