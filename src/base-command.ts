@@ -67,7 +67,7 @@ export abstract class BaseCommand extends Command {
         'NO_CURRENT_CONTEXT',
       )
     }
-    return parseTarget(text, ctx)
+    return parseTarget(text, ctx, process.env, {chosen: Boolean(contextName)})
   }
 
   /** The config file, its warnings (0644, unknown settings) on stderr. */

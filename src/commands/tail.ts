@@ -1,10 +1,33 @@
 import {Args, Flags} from '@oclif/core'
 import type {Capability} from '../adapters/types.js'
 import {BaseCommand} from '../base-command.js'
-import {exitCodeHelp, UnsupportedError} from '../errors.js'
-import {durationFlag, fromFlag, headerFlag, untilFlag} from '../flags.js'
+import {exitCodeHelp, UnsupportedError, UsageError} from '../errors.js'
+import {fromFlag, headerFlag, parseDuration, untilFlag} from '../flags.js'
 import type {Renderer} from '../output/render.js'
 import {dataWriter} from '../output/stdout.js'
+
+/** SQS visibility timeouts are whole seconds from 0 to 12 h; 0 would make a browse receive the same messages over and over. In seconds. */
+const holdFlag = Flags.custom<number>({
+  parse: async (input) => {
+    const range = 'Use a hold from 1s to 12h (default 60s; 30s on FIFO queues).'
+    if (/^0+(\.0*)?\s*(ms|s|m|h|d|w)?$/i.test(input.trim())) {
+      throw new UsageError(
+        `--hold ${input} would make each message visible again at once, so the browse would receive the same messages over and over (raising their receive counts) and never list the others reliably.`,
+        range,
+        'BAD_DURATION',
+      )
+    }
+    const seconds = Math.round(parseDuration(input, '--hold') / 1000)
+    if (seconds < 1 || seconds > 12 * 60 * 60) {
+      throw new UsageError(
+        `--hold ${input} is out of range: SQS hides a received message for at most 12 h, in whole seconds.`,
+        range,
+        'BAD_DURATION',
+      )
+    }
+    return seconds
+  },
+})
 
 export default class Tail extends BaseCommand {
   static override summary = 'Print messages from a topic, subscription or queue, live or over a window.'
@@ -67,8 +90,9 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
         'Start: beginning, end, an offset, -N (last N), an ISO time, or -15m (time ago) [default: end].',
     }),
     header: headerFlag({multiple: true, summary: 'Only messages with a header name=<glob> (repeatable).'}),
-    hold: durationFlag({
-      summary: 'SQS: how long each message stays hidden while the queue is listed [default: 60s; FIFO 30s].',
+    hold: holdFlag({
+      summary:
+        'SQS: how long each message stays hidden while the queue is listed, 1s to 12h [default: 60s; FIFO 30s].',
     }),
     key: Flags.string({summary: 'Only messages whose key matches this glob.'}),
     max: Flags.integer({env: 'EVTCTL_MAX', min: 1, summary: 'Stop after printing this many messages.'}),
@@ -78,6 +102,9 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
       options: ['pretty', 'jsonl', 'raw'] as const,
       summary: 'Output format [default: pretty on a terminal, jsonl otherwise].',
     })(),
+    profile: Flags.string({
+      summary: "SQS: the AWS profile to use (else the context's profile, else AWS_PROFILE).",
+    }),
     partition: Flags.integer({multiple: true, min: 0, summary: 'Read only this partition (repeatable).'}),
     until: untilFlag({
       summary: 'Stop: end (as it was at start), an ISO time, or a duration (30s). Default: follow.',
@@ -117,8 +144,15 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
         'Drop --consume.',
       )
     }
+    if (flags.profile !== undefined && target.kind !== 'sqs') {
+      throw new UsageError('--profile names an AWS profile, for SQS targets only.', 'Drop --profile.')
+    }
     if (flags.consume) await this.confirmProduction(target, 'Delete messages from', flags.yes)
-    const adapter = await this.open(target, needs)
+    const adapter = await this.open(
+      target,
+      needs,
+      flags.profile !== undefined ? {profile: flags.profile} : {},
+    )
 
     const out = dataWriter(process.stdout, this.controller)
     await tailEvents(adapter, target, {
@@ -127,7 +161,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
         until: flags.until,
         partitions: flags.partition,
         allowReceiveCount: flags['allow-receive-count'],
-        ...(flags.hold !== undefined ? {holdSeconds: Math.max(1, Math.round(flags.hold / 1000))} : {}),
+        ...(flags.hold !== undefined ? {holdSeconds: flags.hold} : {}),
         notice: (m) => this.stderr(m),
       },
       ackAfterWrite: flags.consume,
@@ -135,6 +169,9 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
       filter,
       signal: this.signal,
       write: (env) => out.write(render(env)),
+      // --consume deletes a message only once its line left the process, and none after the
+      // reader went away.
+      flushed: () => out.flushed(),
     })
     await out.end()
     this.throwIfInterrupted()

@@ -33,7 +33,17 @@ const SCHEME_HINT =
 
 const BARE_NAME = /^[A-Za-z0-9._-]+$/
 
-export function parseTarget(input: string, ctx?: NamedContext, env: NodeJS.ProcessEnv = process.env): Target {
+/**
+ * `ctx` is the context in use. Its credentials (SASL, TLS client certificates, token commands, an
+ * AWS profile) belong to the endpoints it names: a URL naming other hosts gets no context, unless
+ * the user chose the context for this run (`chosen`: --context or EVTCTL_CONTEXT).
+ */
+export function parseTarget(
+  input: string,
+  ctx?: NamedContext,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: {chosen?: boolean} = {},
+): Target {
   const text = input.trim()
   if (text === '') throw new UsageError('The target is empty.', SCHEME_HINT, 'BAD_TARGET')
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase()
@@ -43,14 +53,14 @@ export function parseTarget(input: string, ctx?: NamedContext, env: NodeJS.Proce
     case 'file':
       return fileTarget(rest)
     case 'kafka':
-      return kafkaTarget(text, rest, ctx)
+      return kafkaTarget(text, rest, ctx, opts.chosen === true)
     case 'pubsub':
       return pubsubTarget(text, rest, ctx)
     case 'sqs':
       return sqsTarget(text, rest, ctx)
     case 'http':
     case 'https':
-      return sqsQueueUrl(text, ctx)
+      return sqsQueueUrl(text, ctx, opts.chosen === true)
     default:
       throw new UsageError(`Unknown target scheme "${scheme}://" in "${input}".`, SCHEME_HINT, 'BAD_TARGET')
   }
@@ -72,7 +82,7 @@ function fileTopic(dir: string, name: string, ctx?: NamedContext): Target {
 /** HOST:PORT, a host name, an IPv4 address or a bracketed IPv6 address, and a port. */
 const KAFKA_BOOTSTRAP = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/
 
-function kafkaTarget(text: string, rest: string, ctx?: NamedContext): Target {
+function kafkaTarget(text: string, rest: string, ctx: NamedContext | undefined, chosen: boolean): Target {
   // Topic names cannot hold "@", so one anywhere means user info (a password may even hold "/").
   const at = rest.lastIndexOf('@')
   if (at !== -1) {
@@ -110,7 +120,7 @@ function kafkaTarget(text: string, rest: string, ctx?: NamedContext): Target {
     url: text,
     brokers: hosts,
     topics,
-    context: ctx?.broker === 'kafka' ? ctx : undefined,
+    context: ctx?.broker === 'kafka' && (chosen || sameHosts(hosts, ctx.brokers ?? [])) ? ctx : undefined,
   }
 }
 
@@ -153,7 +163,7 @@ function sqsTarget(text: string, rest: string, ctx?: NamedContext): Target {
 }
 
 /** A queue URL as SQS or a compatible server (ElasticMQ, LocalStack) returns it: .../ACCOUNT/NAME. */
-function sqsQueueUrl(text: string, ctx?: NamedContext): Target {
+function sqsQueueUrl(text: string, ctx: NamedContext | undefined, chosen: boolean): Target {
   let url: URL
   try {
     url = new URL(text)
@@ -169,7 +179,9 @@ function sqsQueueUrl(text: string, ctx?: NamedContext): Target {
     )
   }
   const region = /^sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(url.hostname)?.[1]
-  const sqsCtx = ctx?.broker === 'sqs' ? ctx : undefined
+  // The context's profile goes only to AWS itself or to the context's own endpoint.
+  const ownEndpoint = ctx?.endpoint !== undefined && originOf(ctx.endpoint) === url.origin
+  const sqsCtx = ctx?.broker === 'sqs' && (chosen || region !== undefined || ownEndpoint) ? ctx : undefined
   return {
     kind: 'sqs',
     url: text,
@@ -239,4 +251,18 @@ function contextMissing(ctx: NamedContext, field: string, example: string): Usag
     `Run "evtctl config set-context ${ctx.name} ${example}", or give a full URL.`,
     'BAD_CONTEXT',
   )
+}
+
+/** Every host of the URL is one of the context's bootstrap servers (case-insensitive). */
+function sameHosts(hosts: string[], brokers: string[]): boolean {
+  const known = new Set(brokers.map((b) => b.trim().toLowerCase()))
+  return hosts.every((h) => known.has(h.toLowerCase()))
+}
+
+function originOf(endpoint: string): string | undefined {
+  try {
+    return new URL(endpoint).origin
+  } catch {
+    return undefined
+  }
 }
