@@ -48,6 +48,10 @@ export interface ReadOptions {
   allowReceiveCount?: boolean
   /** SQS: how long each received message stays hidden while the queue is listed. */
   holdSeconds?: number
+  /** The reader stops after this many messages (`--max`): SQS receives no more than still needed. */
+  max?: number
+  /** SQS: the reader deletes each message once printed (`tail --consume`): receive one at a time. */
+  consume?: boolean
   /** Information for the user (stderr): what the read is doing, what it found. */
   notice?: (message: string) => void
 }
@@ -58,6 +62,8 @@ export interface AdapterOptions {
   insecure?: boolean
   /** A warning for the user (stderr); adapters never print. */
   warn?: (message: string) => void
+  /** SQS: the AWS profile to use (`--profile`), before the context's and AWS_PROFILE. */
+  profile?: string
 }
 
 export interface Delivery {
@@ -101,6 +107,8 @@ export interface PublishFailure {
 export interface PublishReport {
   sent: number
   failed: PublishFailure[]
+  /** SQS FIFO: accepted by the broker but dropped as duplicates (not counted in `sent`). */
+  deduplicated?: Array<{index: number; messageId: string}>
 }
 
 export interface BrokerAdapter {

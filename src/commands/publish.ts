@@ -71,7 +71,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       summary: 'Kafka: compress batches (zstd needs Node 22.15+, so not offered on Node 20).',
     })(),
     'dedup-id': Flags.string({
-      summary: 'SQS FIFO: deduplication id for every message (else kept from envelopes).',
+      summary:
+        'SQS FIFO: deduplication id (else kept from envelopes); several messages get ID-1, ID-2, … in input order.',
     }),
     delay: durationFlag({summary: 'SQS: delay delivery by this long (up to 15m).'}),
     'dry-run': Flags.boolean({
@@ -107,6 +108,9 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       summary: 'Pub/Sub: ordering key for every message (else kept from envelopes).',
     }),
     partition: Flags.integer({min: 0, summary: 'Kafka: send every message to this partition.'}),
+    profile: Flags.string({
+      summary: "SQS: the AWS profile to use (else the context's profile, else AWS_PROFILE).",
+    }),
     rate: Flags.integer({env: 'EVTCTL_RATE', min: 1, summary: 'At most this many messages per second.'}),
     // No env twin on purpose: a stray variable must never approve a write to production.
     yes: Flags.boolean({char: 'y', summary: 'Confirm publishing to a context marked production.'}),
@@ -174,7 +178,12 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         events = flags.input === 'raw' ? rawInput(chunks, decoration) : linesInput(chunks, decoration)
       }
 
-      const adapter = flags['dry-run'] ? undefined : await this.open(target)
+      if (flags.profile !== undefined && target.kind !== 'sqs') {
+        throw new UsageError('--profile names an AWS profile, for SQS targets only.', 'Drop --profile.')
+      }
+      const adapter = flags['dry-run']
+        ? undefined
+        : await this.open(target, [], flags.profile !== undefined ? {profile: flags.profile} : {})
       const out = dataWriter(process.stdout, this.controller)
       const report = await publishEvents(adapter, target, events, {
         dryRun: flags['dry-run'],

@@ -12,6 +12,12 @@ export interface TailOptions {
   ackAfterWrite?: boolean
   /** Writes one event; its promise resolves when the output can take more (back-pressure). */
   write: (env: Envelope) => Promise<void> | void
+  /**
+   * With ackAfterWrite: resolves once everything written so far left the process (to the pipe,
+   * file or terminal), false when the output is gone (its reader exited). Without it, a message is
+   * acked once write() returned, which may be before its line went anywhere.
+   */
+  flushed?: () => Promise<boolean>
 }
 
 export interface TailReport {
@@ -31,9 +37,11 @@ export async function tailEvents(
   let read = 0
   let written = 0
   if (opts.max === 0) return {read, written, stoppedBy: 'max'}
+  // The reader may fetch no more than it will be asked for (SQS: each receive has a cost).
+  const readOpts = {...opts.read, max: opts.max, consume: opts.ackAfterWrite}
   const batches = adapter.readBatches
-    ? adapter.readBatches(target, opts.read, opts.signal)
-    : oneByOne(adapter.read(target, opts.read, opts.signal))
+    ? adapter.readBatches(target, readOpts, opts.signal)
+    : oneByOne(adapter.read(target, readOpts, opts.signal))
   for await (const batch of batches) {
     for (const delivery of batch) {
       read++
@@ -41,8 +49,12 @@ export async function tailEvents(
       // Await only back-pressure: most writes are buffered and return nothing.
       const wrote = opts.write(delivery.envelope)
       if (wrote) await wrote
-      // Only after the copy is out: nothing is deleted before it was written.
-      if (opts.ackAfterWrite) await delivery.ack()
+      if (opts.ackAfterWrite) {
+        // One at a time, and only once its line left the process: when the reader has gone
+        // (`| head -n 2` exited), this message and everything after it stay in the queue.
+        if (opts.flushed && !(await opts.flushed())) break
+        await delivery.ack()
+      }
       written++
       if (opts.max !== undefined && written >= opts.max) return {read, written, stoppedBy: 'max'}
       if (opts.signal.aborted) break

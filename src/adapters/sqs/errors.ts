@@ -24,15 +24,28 @@ export function mapSqsError(
       {cause: err},
     )
   }
+  // The SDK's chain found nothing to sign with (no request was sent), or a named profile is missing.
   if (
-    /CredentialsProviderError|InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|AccessDenied|ExpiredToken|InvalidSecurity|MissingAuthenticationToken/.test(
+    /CredentialsProviderError/.test(name) ||
+    /Could not load credentials|Could not resolve credentials|Unable to find .*credentials|profile.*not found|could not find profile/i.test(
+      message,
+    )
+  ) {
+    return new AuthError(
+      `No usable AWS credentials were found for SQS at ${at}: ${message.replace(/\.$/, '')}.`,
+      'Name a profile (--profile NAME or AWS_PROFILE, set up with "aws configure", or "aws sso login" for SSO), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
+      {cause: err},
+    )
+  }
+  if (
+    /InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|AccessDenied|ExpiredToken|InvalidSecurity|MissingAuthenticationToken/.test(
       name + code,
     ) ||
-    /Could not load credentials|credentials/i.test(message)
+    /security token|credentials/i.test(message)
   ) {
     return new AuthError(
       `SQS at ${at} refused the credentials: ${message}.`,
-      'Check AWS_PROFILE / --profile, AWS_ACCESS_KEY_ID, or run "aws sso login".',
+      'Check the credentials in use: --profile NAME or AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run "aws sso login" if the session expired.',
       {cause: err},
     )
   }

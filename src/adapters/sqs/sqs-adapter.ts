@@ -14,7 +14,7 @@ import type {
   PublishReport,
   ReadOptions,
 } from '../types.js'
-import {EntryError, toEntry, toEnvelope} from './codec.js'
+import {EntryError, type EntryOptions, maxMessageBytes, toEntry, toEnvelope} from './codec.js'
 import {mapSqsError} from './errors.js'
 import type {SqsPort} from './port.js'
 import {createSdkPort} from './sdk-port.js'
@@ -24,18 +24,41 @@ type SqsTarget = Extract<Target, {kind: 'sqs'}>
 const BATCH = 10 // SQS's limit for every *Batch call
 const DEFAULT_HOLD_SECONDS = 60
 const FIFO_HOLD_SECONDS = 30 // a held FIFO message blocks its whole group
+/** SQS's longest visibility timeout (12 h), counted from the receive; also the longest --hold. */
+export const MAX_HOLD_SECONDS = 12 * 60 * 60
 /** Long-poll wait while following; also the most a Ctrl-C waits (see browse). */
 const POLL_SECONDS = 2
+/**
+ * On a queue with a redrive policy, listed messages are kept hidden until tail stops: a hold is
+ * renewed when less than this is left of it (a poll, plus room for a slow request)…
+ */
+const RENEW_MARGIN_SECONDS = POLL_SECONDS + 5
+/** …and lasts at least this long, so that a short --hold does not mean a renewal every second. */
+const MIN_KEEP_HIDDEN_SECONDS = 10
 /** SendMessageBatch calls in flight at once on a standard queue (16 measured 0.85–1.13× a plain 8-in-flight SDK loop, start-up included; 8 gave 0.76–0.88×). */
 const PUBLISH_IN_FLIGHT = 16
+/** How long SQS remembers a FIFO deduplication id. */
+const DEDUP_WINDOW_MS = 5 * 60_000
 
 interface QueueInfo {
   url: string
   fifo: boolean
+  /** FIFO: deduplication ids derived from bodies (ContentBasedDeduplication). */
+  contentDedup: boolean
   maxReceiveCount?: number
+  /** MaximumMessageSize, body and attributes together. */
+  maxMessageBytes: number
   visible: number
   inFlight: number
   delayed: number
+}
+
+/** A message this read holds hidden (not yet released or deleted). */
+interface Held {
+  receipt: string
+  /** When it was (last) received: SQS's 12 h limit on hiding it counts from there. */
+  receivedAt: number
+  hiddenUntil: number
 }
 
 /**
@@ -43,15 +66,18 @@ interface QueueInfo {
  * ApproximateReceiveCount, and on a queue with a redrive policy that is what moves messages to
  * the dead-letter queue. So `tail` is a careful browse:
  * - a queue with a RedrivePolicy is read only with allowReceiveCount (else exit 2, nothing received);
- * - each message is hidden for `holdSeconds` so it is listed once, and everything still held is
- *   released (visibility 0) at the end, on Ctrl-C and on errors;
- * - a warning names each message whose receive count reached maxReceiveCount.
- * Deleting happens only through Delivery.ack (tail --consume).
+ *   there, listed messages stay hidden until the read ends (the hold is renewed), so a browse or
+ *   follow receives each message once, and a warning names each message whose count nears
+ *   maxReceiveCount;
+ * - elsewhere each message is hidden for `holdSeconds` so it is listed once;
+ * - everything still held is released (visibility 0) at the end, on Ctrl-C and on errors.
+ * Deleting happens only through Delivery.ack (tail --consume), one message at a time.
  */
-export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, port?: SqsPort): BrokerAdapter {
+export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port?: SqsPort): BrokerAdapter {
   const t = asSqs(target)
-  const sqs = port ?? createSdkPort(sqsClientConfig(t))
-  const where = {queue: t.queueName, endpoint: t.endpoint, region: t.region}
+  const config = sqsClientConfig(t, process.env, opts.profile)
+  const sqs = port ?? createSdkPort(config)
+  const where = {queue: t.queueName, endpoint: config.endpoint, region: config.region}
   const infos = new Map<string, QueueInfo>()
 
   async function info(target_: SqsTarget): Promise<QueueInfo> {
@@ -66,7 +92,9 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
       const result: QueueInfo = {
         url,
         fifo: a.FifoQueue === 'true',
+        contentDedup: a.ContentBasedDeduplication === 'true',
         ...(redrive?.maxReceiveCount !== undefined ? {maxReceiveCount: Number(redrive.maxReceiveCount)} : {}),
+        maxMessageBytes: maxMessageBytes(a),
         visible: Number(a.ApproximateNumberOfMessages ?? 0),
         inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
         delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
@@ -92,57 +120,132 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
     signal: AbortSignal,
   ): AsyncGenerator<Delivery> {
     const q = await info(target_)
-    if (q.maxReceiveCount !== undefined && !readOpts.allowReceiveCount) {
+    const maxCount = q.maxReceiveCount
+    if (maxCount !== undefined && !readOpts.allowReceiveCount) {
       throw new UsageError(
-        `Queue "${target_.queueName}" has a redrive policy (maxReceiveCount ${q.maxReceiveCount}): every receive, even a look, counts toward it, and messages that reach it are moved to the dead-letter queue.`,
-        'Add --allow-receive-count to browse anyway (you will be warned about each message near the limit), or browse its dead-letter queue instead.',
+        `Queue "${target_.queueName}" has a redrive policy (maxReceiveCount ${maxCount}): every receive, even a look, counts toward it, and messages that reach it are moved to the dead-letter queue.`,
+        'Add --allow-receive-count to browse anyway (each message is received once, and you are warned about each one near the limit), or browse its dead-letter queue instead.',
         'RECEIVE_COUNT_OPT_IN',
       )
     }
     const hold = readOpts.holdSeconds ?? (q.fifo ? FIFO_HOLD_SECONDS : DEFAULT_HOLD_SECONDS)
+    // With a redrive policy every receive spends one of the message's receives before it is
+    // dead-lettered: listed messages are kept hidden (renewed) until the read ends instead of
+    // coming back to our own polls, so one tail receives each message once.
+    const keepHidden = maxCount !== undefined
+    const visibility = keepHidden ? Math.min(MAX_HOLD_SECONDS, Math.max(hold, MIN_KEEP_HIDDEN_SECONDS)) : hold
+    const consume = readOpts.consume === true
     const untilTime = readOpts.until?.kind === 'time' ? readOpts.until.time.getTime() : undefined
     // A --until time already past lists the queue as --until end does, leaving out later messages.
     const pastWindow = untilTime !== undefined && untilTime <= Date.now()
     const untilEnd = readOpts.until?.kind === 'end' || pastWindow
-    readOpts.notice?.(
+    const notice = (m: string) => readOpts.notice?.(m)
+    notice(
       `Browsing ${q.fifo ? 'FIFO ' : ''}queue "${target_.queueName}": ~${q.visible} visible, ~${q.inFlight} in flight, ~${q.delayed} delayed. ` +
-        `Each received message stays hidden for ${hold}s while listed, then is released.` +
-        (q.maxReceiveCount !== undefined
-          ? ` Each receive counts toward maxReceiveCount ${q.maxReceiveCount}.`
-          : ''),
+        (consume
+          ? 'Messages are received one at a time, each deleted once its line was written.'
+          : keepHidden
+            ? 'Each listed message stays hidden until tail stops (so this tail receives it once), then is released.'
+            : `Each received message stays hidden for ${hold}s while listed, then is released.`) +
+        (maxCount !== undefined ? ` Each receive counts toward maxReceiveCount ${maxCount}.` : ''),
     )
-    if (!readOpts.until) {
-      readOpts.notice?.(
-        `Following: SQS has no way to wait for new messages only, so messages already listed come back every ${hold}s and are received again (not printed again; their receive count rises). Prefer --until end.`,
+    if (!readOpts.until && !consume) {
+      notice(
+        keepHidden
+          ? "Following: messages already listed stay hidden while tail runs (the queue's consumers get them only after it stops), so their receive counts rise once. Prefer --until end."
+          : `Following: SQS has no way to wait for new messages only, so messages already listed come back every ${hold}s and are received again (not printed again; their receive count rises). Prefer --until end.`,
       )
     }
-    /** MessageId → latest receipt handle of messages we hold (not yet released or deleted). */
-    const held = new Map<string, string>()
+    const held = new Map<string, Held>()
     const seen = new Set<string>()
-    const toDelete: Array<{id: string; receipt: string}> = []
+    /** MessageId → the receive count last warned about. */
+    const warned = new Map<string, number>()
     let listed = 0
+    let deleted = 0
+    let notDeleted = 0
     let empties = 0
+    /** The listing ended by itself: everything listed, or the queue handed out nothing more. */
+    let exhausted = false
+    /** Why a follow stopped before being asked to (SQS's 12 h limit on hiding a message). */
+    let stopped: string | undefined
     const started = Date.now()
     let warnedHold = false
 
-    const deletePending = async () => {
-      while (toDelete.length > 0) {
-        const chunk = toDelete.splice(0, BATCH)
-        const res = await sqs.deleteMessageBatch({
-          QueueUrl: q.url,
-          Entries: chunk.map((d, i) => ({Id: String(i), ReceiptHandle: d.receipt})),
-        })
-        for (const f of res.Failed ?? []) {
-          const d = chunk[Number(f.Id)]!
-          readOpts.notice?.(`Could not delete message ${d.id} (${f.Code}: ${f.Message}); it will reappear.`)
-        }
-        for (const d of chunk) held.delete(d.id)
-      }
+    const warnNearLimit = (id: string, count: number) => {
+      if (maxCount === undefined || count < maxCount - 1 || (warned.get(id) ?? 0) >= count) return
+      // A message about to be deleted (--consume) needs no warning until it reached the limit.
+      if (consume && count < maxCount) return
+      warned.set(id, count)
+      notice(
+        count >= maxCount
+          ? `Warning: message ${id} has now been received ${count} times (maxReceiveCount ${maxCount}): the next receive, by anyone, moves it to the dead-letter queue.`
+          : `Warning: message ${id} has now been received ${count} times (maxReceiveCount ${maxCount}): after one more receive, the next one moves it to the dead-letter queue.`,
+      )
     }
 
+    // Keeps listed messages hidden on a queue with a redrive policy. On a timer, not in the read
+    // loop: the loop waits while the reader is busy (a slow pipe), the hold must not.
+    let renewing: Promise<void> | undefined
+    const warnedRenew = new Set<string>()
+    const renew = async () => {
+      const now = Date.now()
+      const due: Array<[string, Held]> = []
+      for (const [id, h] of held) {
+        if (h.hiddenUntil - now >= RENEW_MARGIN_SECONDS * 1000) continue
+        if (now + visibility * 1000 - h.receivedAt > MAX_HOLD_SECONDS * 1000) {
+          stopped ??= `Stopped: message ${id} has been hidden for almost 12 h, the most SQS allows; going on would receive it again and raise its receive count.`
+          continue
+        }
+        due.push([id, h])
+      }
+      for (let i = 0; i < due.length; i += BATCH) {
+        const chunk = due.slice(i, i + BATCH)
+        try {
+          const res = await sqs.changeMessageVisibilityBatch({
+            QueueUrl: q.url,
+            Entries: chunk.map(([, h], j) => ({
+              Id: String(j),
+              ReceiptHandle: h.receipt,
+              VisibilityTimeout: visibility,
+            })),
+          })
+          for (const ok of res.Successful ?? [])
+            chunk[Number(ok.Id)]![1].hiddenUntil = now + visibility * 1000
+          for (const f of res.Failed ?? []) {
+            const [id] = chunk[Number(f.Id)]!
+            if (!held.has(id) || warnedRenew.has(id)) continue // deleted or released meanwhile
+            warnedRenew.add(id)
+            notice(
+              `Warning: could not keep message ${id} hidden (${f.Code}: ${f.Message}); it may be received again.`,
+            )
+          }
+        } catch (err) {
+          const id = chunk[0]![0]
+          if (!warnedRenew.has(id)) {
+            warnedRenew.add(id)
+            notice(
+              `Warning: could not keep ${chunk.length} message(s) hidden (${(err as Error).message}); they may be received again.`,
+            )
+          }
+        }
+      }
+    }
+    const renewTimer = keepHidden
+      ? setInterval(() => {
+          renewing ??= renew().finally(() => {
+            renewing = undefined
+          })
+        }, 1000)
+      : undefined
+    renewTimer?.unref()
+
     try {
-      while (!signal.aborted) {
+      while (!signal.aborted && !stopped) {
         if (untilTime !== undefined && !pastWindow && Date.now() >= untilTime) break
+        // No more than still needed (--max), so no message is received, counted and hidden for
+        // nothing; one at a time when consuming, so nothing is held ahead of what is printed.
+        const wanted = readOpts.max !== undefined ? Math.max(1, readOpts.max - listed) : BATCH
+        const size = Math.min(consume ? 1 : BATCH, wanted)
         let messages: Message[]
         try {
           // Short polls, never aborted mid-way: an HTTP request given up by the client stays
@@ -156,9 +259,9 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
               : POLL_SECONDS
           const res = await sqs.receiveMessage({
             QueueUrl: q.url,
-            MaxNumberOfMessages: BATCH,
+            MaxNumberOfMessages: size,
             WaitTimeSeconds: wait,
-            VisibilityTimeout: hold,
+            VisibilityTimeout: visibility,
             MessageAttributeNames: ['All'],
             MessageSystemAttributeNames: ['All'],
           })
@@ -166,11 +269,21 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
         } catch (err) {
           throw mapSqsError(err, where)
         }
-        for (const m of messages) held.set(m.MessageId!, m.ReceiptHandle!)
+        const now = Date.now()
+        for (const m of messages) {
+          held.set(m.MessageId!, {
+            receipt: m.ReceiptHandle!,
+            receivedAt: now,
+            hiddenUntil: now + visibility * 1000,
+          })
+        }
         if (signal.aborted) break
         if (messages.length === 0) {
           // "The end as it was at start": everything listed, or the queue hands out nothing more.
-          if (untilEnd && ++empties >= 2) break
+          if (untilEnd && ++empties >= 2) {
+            exhausted = true
+            break
+          }
           continue
         }
         empties = 0
@@ -178,58 +291,85 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
         // early (--max, Ctrl-C) still has every received message released.
         for (const m of messages) {
           const id = m.MessageId!
+          warnNearLimit(id, Number(m.Attributes?.ApproximateReceiveCount ?? 0))
           if (seen.has(id)) continue // its hold ran out and it came back: listed already
           seen.add(id)
-          if (untilTime !== undefined && Number(m.Attributes?.SentTimestamp ?? 0) > untilTime) continue
-          const count = Number(m.Attributes?.ApproximateReceiveCount ?? 0)
-          if (q.maxReceiveCount !== undefined && count >= q.maxReceiveCount) {
-            readOpts.notice?.(
-              `Warning: message ${id} has now been received ${count} times (maxReceiveCount ${q.maxReceiveCount}): the next receive, by anyone, moves it to the dead-letter queue.`,
-            )
-          }
+          // --until is exclusive: a message sent at that very millisecond belongs to the next window.
+          if (untilTime !== undefined && Number(m.Attributes?.SentTimestamp ?? 0) >= untilTime) continue
           listed++
           yield {
             envelope: toEnvelope(target_.url, m),
-            // Deletes (tail --consume): queued and sent in batches of 10.
+            // tail --consume: one DeleteMessage per message, resolved once SQS confirmed it.
             ack: async () => {
-              const receipt = held.get(id)
-              if (!receipt) return
-              toDelete.push({id, receipt})
-              if (toDelete.length >= BATCH) await deletePending()
+              const h = held.get(id)
+              if (!h) return
+              let res: Awaited<ReturnType<SqsPort['deleteMessageBatch']>>
+              try {
+                res = await sqs.deleteMessageBatch({
+                  QueueUrl: q.url,
+                  Entries: [{Id: '0', ReceiptHandle: h.receipt}],
+                })
+              } catch (err) {
+                throw mapSqsError(err, where)
+              }
+              const f = res.Failed?.[0]
+              if (f) {
+                notDeleted++
+                notice(`Could not delete message ${id} (${f.Code}: ${f.Message}); it stays in the queue.`)
+                return
+              }
+              held.delete(id)
+              deleted++
             },
             release: async () => {
-              const receipt = held.get(id)
-              if (!receipt) return
+              const h = held.get(id)
+              if (!h) return
               held.delete(id)
               await sqs.changeMessageVisibilityBatch({
                 QueueUrl: q.url,
-                Entries: [{Id: '0', ReceiptHandle: receipt, VisibilityTimeout: 0}],
+                Entries: [{Id: '0', ReceiptHandle: h.receipt, VisibilityTimeout: 0}],
               })
             },
           }
         }
-        if (untilEnd && !warnedHold && Date.now() - started > hold * 800) {
+        if (untilEnd && !keepHidden && !warnedHold && Date.now() - started > hold * 800) {
           warnedHold = true
-          readOpts.notice?.(
+          notice(
             `Warning: listing has taken longer than ${Math.round(hold * 0.8)}s; messages received first may become visible to others again (no message is listed twice). Use --hold for a longer hold.`,
           )
         }
-        if (untilEnd && seen.size >= q.visible) break
+        if (untilEnd && seen.size >= q.visible) {
+          exhausted = true
+          break
+        }
       }
     } finally {
-      await deletePending().catch((err) => readOpts.notice?.(`Could not delete: ${(err as Error).message}`))
+      if (renewTimer) clearInterval(renewTimer)
+      // A renewal still under way would hide again what is released next.
+      await renewing
+      if (stopped) notice(stopped)
       const released = await releaseAll(q.url, held)
-      readOpts.notice?.(
+      notice(
         `Listed ${listed} of ~${q.visible} message(s) visible at start (SQS counts are approximate)` +
           `${released.ok ? `; released ${released.ok}` : ''}` +
-          `${released.failed ? `; ${released.failed} could not be released and reappear after ${hold}s` : ''}.`,
+          `${released.failed ? `; ${released.failed} could not be released and reappear after ${visibility}s` : ''}.`,
       )
+      if (consume) {
+        notice(
+          `Deleted ${deleted} message(s)${notDeleted ? `; ${notDeleted} printed could not be deleted and stay in the queue` : ''}.`,
+        )
+      }
+      if (q.fifo && exhausted && seen.size < q.visible) {
+        notice(
+          `Only ${seen.size} of ~${q.visible} could be listed: a FIFO queue hands out no later message of a group while an earlier one is hidden (held by this browse, or in flight at a consumer), so the rest of those groups stays out of reach of a browse. --consume reads on past them, deleting as it goes.`,
+        )
+      }
     }
   }
 
   /** Makes every held message visible again at once (ChangeMessageVisibilityBatch to 0). */
-  async function releaseAll(url: string, held: Map<string, string>): Promise<{ok: number; failed: number}> {
-    const entries = [...held.values()]
+  async function releaseAll(url: string, held: Map<string, Held>): Promise<{ok: number; failed: number}> {
+    const entries = [...held.values()].map((h) => h.receipt)
     held.clear()
     let ok = 0
     let failed = 0
@@ -255,7 +395,52 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
     o: PublishOptions,
   ): Promise<PublishReport> {
     const q = await info(target_)
+    const it = events[Symbol.asyncIterator]()
+    const first = await it.next()
+    if (first.done) return {sent: 0, failed: []}
+    const head = [first.value]
+    // One --dedup-id for several messages would have SQS keep the first and drop the rest
+    // (reporting each as sent): each message gets its own, derived from it.
+    let deriveDedup = false
+    if (q.fifo && o.dedupId !== undefined) {
+      const second = await it.next()
+      if (!second.done) {
+        head.push(second.value)
+        deriveDedup = true
+        o.warn?.(
+          `one --dedup-id for several messages: each is sent with its own, ${o.dedupId}-1, ${o.dedupId}-2, … (SQS would keep only the first of messages sharing one).`,
+        )
+      }
+    }
+    const entryOptions = (i: number): EntryOptions => ({
+      fifo: q.fifo,
+      contentDedup: q.contentDedup,
+      maxBytes: q.maxMessageBytes,
+      ...(o.groupId !== undefined ? {groupId: o.groupId} : {}),
+      ...(o.dedupId !== undefined ? {dedupId: deriveDedup ? `${o.dedupId}-${i + 1}` : o.dedupId} : {}),
+      ...(o.delaySeconds !== undefined ? {delaySeconds: o.delaySeconds} : {}),
+    })
+    // What SQS would refuse for every message (no group or dedup id on a FIFO queue, a reserved
+    // header from -H) is refused before anything is sent.
+    try {
+      toEntry(first.value, '0', entryOptions(0))
+    } catch (err) {
+      if (err instanceof EntryError && err.hint) {
+        await it.return?.()
+        throw new UsageError(
+          `Message 1 cannot go to ${q.fifo ? 'FIFO ' : ''}queue "${target_.queueName}": ${err.message}. Nothing was sent.`,
+          err.hint,
+          'SQS_REFUSED',
+        )
+      }
+    }
+
     const failed: PublishFailure[] = []
+    const deduplicated: Array<{index: number; messageId: string}> = []
+    /** FIFO: MessageId → when SQS returned it; a MessageId returned twice is a duplicate dropped. */
+    const messageIds = new Map<string, number>()
+    /** FIFO: the highest sequence number per group (AWS returns them; a duplicate gets the original's). */
+    const lastSequence = new Map<string, bigint>()
     let sent = 0
     let index = 0
     let keysDropped = 0
@@ -263,21 +448,14 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
     // as order within a message group is the point of FIFO.
     const parallel = q.fifo ? 1 : PUBLISH_IN_FLIGHT
     const inFlight = new Set<Promise<void>>()
-    for await (const batch of batches(events, {maxItems: BATCH, maxWaitMs: 20})) {
+    for await (const batch of batches(resume(head, it), {maxItems: BATCH, maxWaitMs: 20})) {
       if (o.signal.aborted) break
       const entries: SendMessageBatchRequestEntry[] = []
       for (const env of batch) {
         const i = index++
         if (env.key != null) keysDropped++
         try {
-          entries.push(
-            toEntry(env, String(i), {
-              fifo: q.fifo,
-              groupId: o.groupId,
-              dedupId: o.dedupId,
-              delaySeconds: o.delaySeconds,
-            }),
-          )
+          entries.push(toEntry(env, String(i), entryOptions(i)))
         } catch (err) {
           if (!(err instanceof EntryError)) throw err
           failed.push({index: i, error: err.message})
@@ -286,7 +464,27 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
       if (entries.length === 0) continue
       const p: Promise<void> = sendWithRetries(q.url, entries).then((result) => {
         inFlight.delete(p)
-        sent += result.sent
+        let dropped = 0
+        if (q.fifo) {
+          const now = Date.now()
+          for (const [id, at] of messageIds) {
+            if (now - at < DEDUP_WINDOW_MS) break // insertion order is time order
+            messageIds.delete(id)
+          }
+          for (const ok of result.ok) {
+            const group = entries.find((e) => e.Id === String(ok.index))?.MessageGroupId
+            const seq = ok.sequenceNumber !== undefined ? BigInt(ok.sequenceNumber) : undefined
+            const last = group !== undefined ? lastSequence.get(group) : undefined
+            if (messageIds.has(ok.messageId) || (seq !== undefined && last !== undefined && seq <= last)) {
+              deduplicated.push({index: ok.index, messageId: ok.messageId})
+              dropped++
+              continue
+            }
+            messageIds.set(ok.messageId, now)
+            if (seq !== undefined && group !== undefined) lastSequence.set(group, seq)
+          }
+        }
+        sent += result.ok.length - dropped
         failed.push(...result.failed)
         o.onProgress?.(sent)
       })
@@ -299,8 +497,15 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
         `${keysDropped} message key(s) were not sent: SQS messages have no key (FIFO queues group by --group-id).`,
       )
     }
+    if (deduplicated.length > 0) {
+      deduplicated.sort((a, b) => a.index - b.index)
+      const which = deduplicated.slice(0, 20).map((d) => d.index + 1)
+      o.warn?.(
+        `${deduplicated.length} message(s) were not added to the queue: SQS took them as duplicates of messages sent within the last 5 minutes (the same deduplication id${q.contentDedup ? ', or the same body' : ''}) and dropped them. Not counted as published: message(s) ${which.join(', ')}${deduplicated.length > which.length ? ', …' : ''}.`,
+      )
+    }
     failed.sort((a, b) => a.index - b.index)
-    return {sent, failed}
+    return {sent, failed, ...(deduplicated.length ? {deduplicated} : {})}
   }
 
   /**
@@ -310,9 +515,12 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
   async function sendWithRetries(
     url: string,
     entries: SendMessageBatchRequestEntry[],
-  ): Promise<{sent: number; failed: PublishFailure[]}> {
+  ): Promise<{
+    ok: Array<{index: number; messageId: string; sequenceNumber?: string}>
+    failed: PublishFailure[]
+  }> {
     let pending = entries
-    let sent = 0
+    const ok: Array<{index: number; messageId: string; sequenceNumber?: string}> = []
     const failed: PublishFailure[] = []
     try {
       await pRetry(
@@ -326,7 +534,13 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
             if (mapped.exitCode !== 4 && mapped.exitCode !== 1) throw new AbortRetry(mapped)
             throw mapped
           }
-          sent += res.Successful?.length ?? 0
+          for (const s of res.Successful ?? []) {
+            ok.push({
+              index: Number(s.Id),
+              messageId: s.MessageId ?? '',
+              ...(s.SequenceNumber ? {sequenceNumber: s.SequenceNumber} : {}),
+            })
+          }
           const retry: SendMessageBatchRequestEntry[] = []
           for (const f of res.Failed ?? []) {
             const entry = pending.find((e) => e.Id === f.Id)!
@@ -347,7 +561,27 @@ export function createSqsAdapter(target: Target, _opts: AdapterOptions = {}, por
       const message = err instanceof AbortRetry ? err.inner.message : (err as Error).message
       for (const e of pending) failed.push({index: Number(e.Id), error: message})
     }
-    return {sent, failed}
+    // In input order, so of two messages with one deduplication id the later counts as the duplicate.
+    ok.sort((a, b) => a.index - b.index)
+    return {ok, failed}
+  }
+}
+
+/** The events already taken from `it`, then the rest of it. */
+async function* resume<T>(head: T[], it: AsyncIterator<T>): AsyncGenerator<T> {
+  let done = false
+  try {
+    yield* head
+    for (;;) {
+      const next = await it.next()
+      if (next.done) {
+        done = true
+        return
+      }
+      yield next.value
+    }
+  } finally {
+    if (!done) await it.return?.()
   }
 }
 
@@ -364,26 +598,32 @@ function asSqs(target: Target): SqsTarget {
 
 /**
  * Client settings: region from the URL, context or AWS_REGION; endpoint from the queue URL or the
- * context (ElasticMQ, LocalStack), else AWS_ENDPOINT_URL_SQS or AWS itself (the SDK); credentials
- * from the SDK's standard chain and the context's profile. A local endpoint with no credentials
- * configured gets placeholder ones, as local servers accept any.
+ * context (ElasticMQ, LocalStack), else AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL, else AWS itself;
+ * credentials from the SDK's standard chain, with the profile from --profile or the context. A
+ * loopback endpoint, wherever it came from, with no credentials configured gets placeholder
+ * ones, as local servers accept any.
  */
-export function sqsClientConfig(t: SqsTarget, env = process.env) {
+export function sqsClientConfig(t: SqsTarget, env: NodeJS.ProcessEnv = process.env, profileFlag?: string) {
+  const endpoint =
+    t.endpoint ??
+    (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true'
+      ? undefined
+      : env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || undefined)
   const region =
     t.region ??
     t.context?.region ??
     env.AWS_REGION ??
     env.AWS_DEFAULT_REGION ??
-    (t.endpoint ? 'us-east-1' : undefined)
-  const profile = t.context?.profile
+    (endpoint ? 'us-east-1' : undefined)
+  const profile = profileFlag ?? t.context?.profile
   const local =
-    t.endpoint !== undefined && /^https?:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?/.test(t.endpoint)
+    endpoint !== undefined && /^https?:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/.test(endpoint)
   const hasCredentials = Boolean(
     env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || profile || env.AWS_WEB_IDENTITY_TOKEN_FILE,
   )
   return {
     ...(region ? {region} : {}),
-    ...(t.endpoint ? {endpoint: t.endpoint} : {}),
+    ...(endpoint ? {endpoint} : {}),
     ...(profile ? {profile} : {}),
     ...(local && !hasCredentials ? {credentials: {accessKeyId: 'local', secretAccessKey: 'local'}} : {}),
     maxAttempts: 3,
