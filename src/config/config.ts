@@ -44,6 +44,7 @@ const KNOWN_CONTEXT_KEYS = new Set([
   'sasl',
   'connection-timeout-ms',
   'request-timeout-ms',
+  'reconnect-timeout-ms',
 ])
 
 /**
@@ -107,6 +108,8 @@ function unknownSettings(raw: Record<string, unknown>): string[] {
 /** Writes atomically with mode 0600 in a 0700 directory: the file may hold secrets. */
 export async function saveConfig(config: Config, file = configFile()): Promise<void> {
   await mkdir(dirname(file), {recursive: true, mode: 0o700})
+  // mkdir leaves an existing directory as it was: a 0755 one is tightened too.
+  await chmod(dirname(file), 0o700)
   const tmp = `${file}.${process.pid}.tmp`
   const ordered = {'current-context': config['current-context'], contexts: config.contexts}
   await writeFile(tmp, stringify(ordered), {mode: 0o600})
@@ -149,5 +152,11 @@ export function redact<T>(value: T): T {
     }
     return out as T
   }
+  if (typeof value === 'string') return redactUrl(value) as T
   return value
+}
+
+/** A URL's password replaced (`http://user:<redacted>@host`); other text unchanged. */
+export function redactUrl(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]*@/gi, '$1:<redacted>@')
 }

@@ -1,5 +1,5 @@
 import {createReadStream, createWriteStream} from 'node:fs'
-import {mkdtemp, rm} from 'node:fs/promises'
+import {mkdtemp, readdir, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
@@ -85,15 +85,52 @@ function isBlank(line: Buffer): boolean {
   return line.length === 0 || (line.length === 1 && line[0] === 13)
 }
 
+const SPOOL_PREFIX = 'evtctl-spool-'
+
 /**
- * Copies a stream to a private temp file (0600) so it can be read twice (validate, then send).
- * Returns the path and a cleanup function.
+ * Copies a stream to a private temp file (0600, in a 0700 directory) so it can be read twice
+ * (validate, then send). Returns the path and a cleanup function. `signal` ends the copy at once
+ * (Ctrl-C while stdin is still open). A run killed before its cleanup (SIGKILL, a second Ctrl-C)
+ * leaves its spool behind: the directory names its process, and the next run removes the spools
+ * of processes that are gone.
  */
 export async function spool(
   stream: NodeJS.ReadableStream,
+  signal?: AbortSignal,
 ): Promise<{path: string; cleanup: () => Promise<void>}> {
-  const dir = await mkdtemp(join(tmpdir(), 'evtctl-'))
+  await removeStaleSpools()
+  const dir = await mkdtemp(join(tmpdir(), `${SPOOL_PREFIX}${process.pid}-`))
   const path = join(dir, 'stdin.jsonl')
-  await pipeline(stream, createWriteStream(path, {mode: 0o600}))
-  return {path, cleanup: () => rm(dir, {recursive: true, force: true})}
+  const cleanup = () => rm(dir, {recursive: true, force: true})
+  try {
+    await pipeline(stream, createWriteStream(path, {mode: 0o600}), ...(signal ? [{signal}] : []))
+  } catch (err) {
+    await cleanup()
+    throw err
+  }
+  return {path, cleanup}
+}
+
+async function removeStaleSpools(): Promise<void> {
+  let names: string[]
+  try {
+    names = await readdir(tmpdir())
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const pid = Number(new RegExp(`^${SPOOL_PREFIX}(\\d+)-`).exec(name)?.[1])
+    if (!pid || pid === process.pid || alive(pid)) continue
+    await rm(join(tmpdir(), name), {recursive: true, force: true}).catch(() => {})
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    // EPERM: it exists, under another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }

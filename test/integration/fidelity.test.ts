@@ -1,5 +1,15 @@
 import {spawn} from 'node:child_process'
-import {appendFileSync, chmodSync, mkdirSync, statSync, writeFileSync} from 'node:fs'
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
 import {brokerEnv} from '../brokers/env.js'
@@ -322,4 +332,71 @@ describe('fidelity: envelopes, windows, contexts (embedded file broker)', () => 
     expect(yes.code, yes.out).toBe(0)
     expect(yes.out).toMatch(/Published 1 message/)
   }, 30_000)
+})
+
+describe('reliability and security: files, spools, locks, redaction (#18)', () => {
+  test('URL passwords are redacted by get-contexts and view; an existing 0755 config dir is tightened (#18.3)', async () => {
+    const cli = sandboxEnv()
+    const dir = join(cli.XDG_CONFIG_HOME!, 'evtctl')
+    mkdirSync(dir, {recursive: true, mode: 0o755})
+    chmodSync(dir, 0o755)
+    const set = await run(
+      [
+        'config',
+        'set-context',
+        's',
+        '--broker',
+        'sqs',
+        '--region',
+        'us-east-1',
+        '--endpoint',
+        'http://user:hunter2@127.0.0.1:9324',
+      ],
+      {env: cli},
+    )
+    expect(set.code, set.stderr).toBe(0)
+    expect(statSync(dir).mode & 0o777).toBe(0o700)
+    for (const args of [
+      ['config', 'get-contexts'],
+      ['config', 'get-contexts', '--json'],
+      ['config', 'view'],
+      ['config', 'view', '--json'],
+    ]) {
+      const r = await run(args, {env: cli})
+      expect(r.code, r.stderr).toBe(0)
+      const all = r.stdout.toString() + r.stderr
+      expect(all).not.toContain('hunter2')
+      expect(all).toContain('user:<redacted>@127.0.0.1:9324')
+    }
+  })
+
+  test('a stdin spool left by a killed run is removed by the next (#18.3)', async () => {
+    const cli = sandboxEnv()
+    const tmp = mkdtempSync(join(tmpdir(), 'evtctl-tmp-'))
+    cli.TMPDIR = tmp
+    // A pid that is not running: the kernel's pid_max is far below this.
+    const stale = join(tmp, 'evtctl-spool-99999999-abc123')
+    mkdirSync(stale)
+    writeFileSync(join(stale, 'stdin.jsonl'), '{"v":1,"value":{"utf8":"secret"}}\n')
+    const p = await run(['publish', 'sp', '--input', 'jsonl'], {
+      env: cli,
+      input: '{"v":1,"value":{"utf8":"x"}}\n',
+    })
+    expect(p.code, p.stderr).toBe(0)
+    expect(existsSync(stale)).toBe(false)
+  })
+
+  test('a lock left by a killed publisher delays the next publish, never fails it (#18.13)', async () => {
+    const cli = sandboxEnv()
+    expect((await run(['publish', 'lk', 'one'], {env: cli})).code).toBe(0)
+    const path = join(cli.XDG_DATA_HOME!, 'evtctl', 'lk.jsonl')
+    // What a publisher killed while appending leaves: the lock directory, fresh, never refreshed.
+    mkdirSync(`${path}.lock`)
+    const now = new Date()
+    utimesSync(`${path}.lock`, now, now)
+    const p = await run(['publish', 'lk', 'two'], {env: cli})
+    expect(p.code, p.stderr).toBe(0)
+    const t = await run(['tail', 'lk', '--from', 'beginning', '--until', 'end', '-o', 'raw'], {env: cli})
+    expect(t.stdout.toString()).toBe('one\ntwo\n')
+  }, 40_000)
 })

@@ -5,7 +5,7 @@ import lockfile from 'proper-lockfile'
 import type {Target} from '../../config/targets.js'
 import {decodeEnvelope} from '../../envelope/decode.js'
 import {type Envelope, encodeEnvelope} from '../../envelope/envelope.js'
-import {NotFoundError, UsageError} from '../../errors.js'
+import {NotFoundError, UnreachableError, UsageError} from '../../errors.js'
 import {batches} from '../../util/batch.js'
 import {registry} from '../registry.js'
 import type {
@@ -34,10 +34,14 @@ type FileTarget = Extract<Target, {kind: 'file'}>
 
 const CHUNK = 1 << 20
 const POLL_MS = 200
+/**
+ * A live writer refreshes its lock every stale/2; a killed one's lock goes stale after 10 s and
+ * is taken over. Retries outlast that (~20 s), so a writer that died only delays the next.
+ */
 const LOCK_OPTIONS = {
   realpath: false,
   stale: 10_000,
-  retries: {retries: 200, minTimeout: 2, maxTimeout: 50, factor: 1.5},
+  retries: {retries: 400, minTimeout: 2, maxTimeout: 50, factor: 1.5},
 } as const
 
 export function createFileAdapter(): BrokerAdapter & LagAware & DeadLetterAware {
@@ -257,7 +261,14 @@ async function appendTopic(
 }
 
 async function appendLocked(path: string, text: string): Promise<void> {
-  const release = await lockfile.lock(path, {...LOCK_OPTIONS, lockfilePath: `${path}.lock`})
+  const release = await lockfile.lock(path, {...LOCK_OPTIONS, lockfilePath: `${path}.lock`}).catch((err) => {
+    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err
+    throw new UnreachableError(
+      `${path} stayed locked by another writer for 20 s (${path}.lock).`,
+      'Wait for the other evtctl publish to finish; if none is running, remove the .lock directory.',
+      'TOPIC_LOCKED',
+    )
+  })
   try {
     const fh = await open(path, 'a+')
     try {

@@ -22,7 +22,8 @@ export default class ConfigGetContexts extends BaseCommand {
 
   async run(): Promise<ConfigGetContextsResult> {
     await this.parse(ConfigGetContexts)
-    const config = await this.loadConfig()
+    const {redact} = await import('../../config/config.js')
+    const config = redact(await this.loadConfig())
     const current = config['current-context']
     const contexts = Object.entries(config.contexts).map(([name, c]) => ({
       name,
