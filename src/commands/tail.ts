@@ -89,7 +89,11 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
       summary:
         'Start: beginning, end, an offset, -N (last N), an ISO time, or -15m (time ago) [default: end].',
     }),
-    header: headerFlag({multiple: true, summary: 'Only messages with a header name=<glob> (repeatable).'}),
+    header: headerFlag({
+      multiple: true,
+      multipleNonGreedy: true,
+      summary: 'Only messages with a header name=<glob> (repeatable).',
+    }),
     hold: holdFlag({
       summary:
         'SQS: how long each message stays hidden while the queue is listed, 1s to 12h [default: 60s; FIFO 30s].',
@@ -105,7 +109,12 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
     profile: Flags.string({
       summary: "SQS: the AWS profile to use (else the context's profile, else AWS_PROFILE).",
     }),
-    partition: Flags.integer({multiple: true, min: 0, summary: 'Read only this partition (repeatable).'}),
+    partition: Flags.integer({
+      multiple: true,
+      multipleNonGreedy: true,
+      min: 0,
+      summary: 'Read only this partition (repeatable).',
+    }),
     until: untilFlag({
       summary: 'Stop: end (as it was at start), an ISO time, or a duration (30s). Default: follow.',
     }),
@@ -129,8 +138,11 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
       headers: (flags.header ?? []).map((h): [string, string] => [h.name, h.value]),
       where: flags.where,
     })
-    const render = pickRenderer(render_, flags.format, flags.output)
     const target = await this.resolveTarget(args.target, flags.context)
+    // Several topics (a list or a ^pattern): each pretty message names its own.
+    const manySources =
+      target.kind === 'kafka' && (target.topics.length > 1 || target.topics[0]!.startsWith('^'))
+    const render = pickRenderer(render_, flags.format, flags.output, manySources)
 
     // An explicit --from needs a broker that can choose where to start; the default (end) does not.
     const needs: Capability[] = []
@@ -154,7 +166,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
       flags.profile !== undefined ? {profile: flags.profile} : {},
     )
 
-    const out = dataWriter(process.stdout, this.controller)
+    const out = dataWriter(process.stdout, this.controller, {watchFd: 1})
     await tailEvents(adapter, target, {
       read: {
         from: flags.from ?? {kind: 'end'},
@@ -182,10 +194,13 @@ function pickRenderer(
   r: typeof import('../output/render.js'),
   format: string | undefined,
   output: 'pretty' | 'jsonl' | 'raw' | undefined,
+  showSource: boolean,
 ): Renderer {
-  if (format !== undefined) return r.templateRenderer(format)
-  const mode = output ?? (process.stdout.isTTY ? 'pretty' : 'jsonl')
+  // A terminal never gets control characters from message data; a pipe gets the bytes as they are.
+  const terminal = Boolean(process.stdout.isTTY)
+  if (format !== undefined) return r.templateRenderer(format, {terminal})
+  const mode = output ?? (terminal ? 'pretty' : 'jsonl')
   if (mode === 'jsonl') return r.jsonlRenderer
-  if (mode === 'raw') return r.rawRenderer
-  return r.prettyRenderer({color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR})
+  if (mode === 'raw') return terminal ? r.rawTerminalRenderer : r.rawRenderer
+  return r.prettyRenderer({color: terminal && !process.env.NO_COLOR, showSource})
 }
