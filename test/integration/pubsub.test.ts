@@ -1,7 +1,7 @@
 import {describe, expect, test} from 'vitest'
 import {brokerEnv, uniqueName} from '../brokers/env.js'
 import {createTopic, leftovers, testPubsub} from '../brokers/pubsub.js'
-import {lines, run, sandboxEnv, start} from '../e2e/helpers.js'
+import {BIN, lines, run, sandboxEnv, start} from '../e2e/helpers.js'
 
 const env = brokerEnv()
 const cli = {...sandboxEnv(), PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST}
@@ -64,6 +64,27 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
     },
   )
 
+  test('tail | head -n 1 on a quiet topic: exits within seconds of the line, and its temporary subscription is gone', async () => {
+    const topic = await createTopic('quiet-pipe')
+    const url = topicUrl(topic)
+    const pipeline = start({shell: `"${process.execPath}" "${BIN}" tail '${url}' -o raw | head -n 1`}, cli)
+    for (let i = 0; i < 100 && !(await leftovers(topic)).some((n) => n.startsWith('evtctl-tail-')); i++)
+      await new Promise((r) => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, 500)) // the streaming pull is open
+    const pub = await run(['publish', url, 'only'], {env: cli})
+    expect(pub.code, pub.stderr).toBe(0)
+    for (let i = 0; i < 100 && pipeline.out() === ''; i++) await new Promise((r) => setTimeout(r, 100))
+    expect(pipeline.out()).toBe('only\n')
+    const printed = Date.now()
+    // Nothing more comes: the tail learns that head is gone from the pipe, not from a next write.
+    const code = await Promise.race([pipeline.done, new Promise((r) => setTimeout(() => r('hung'), 15_000))])
+    const took = Date.now() - printed
+    if (code === 'hung') pipeline.child.kill('SIGKILL')
+    expect(code, pipeline.err()).not.toBe('hung')
+    expect(took).toBeLessThan(5_000)
+    expect(await leftovers(topic)).toEqual([])
+  })
+
   test('--until end stops after the documented quiet period, and leaves nothing behind', async () => {
     const topic = await createTopic('quiet')
     const t0 = Date.now()
@@ -78,14 +99,15 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
     const tail = await startTail([
       topicUrl(topic),
       '--until',
-      new Date(Date.now() + 2_500).toISOString(),
+      // Far enough ahead that a slow start (a busy machine) still publishes before it.
+      new Date(Date.now() + 8_000).toISOString(),
       '-o',
       'raw',
     ])
     const pub = await run(['publish', topicUrl(topic)], {env: cli, input: 'a\nb\nc\n'})
     expect(pub.code, pub.stderr).toBe(0)
     expect(await tail.done, tail.err()).toBe(0)
-    expect(lines(Buffer.from(tail.out())).sort()).toEqual(['a', 'b', 'c'])
+    expect(lines(Buffer.from(tail.out())).sort(), tail.err()).toEqual(['a', 'b', 'c'])
     const past = await run(
       ['tail', topicUrl(topic), '--until', new Date(Date.now() - 60_000).toISOString()],
       {env: cli},

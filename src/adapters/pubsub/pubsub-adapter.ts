@@ -118,6 +118,8 @@ export function createPubsubAdapter(
       }
     }
     await cleanupOrphans()
+    // Aborted while setting up (the reader went away, Ctrl-C): make nothing that would need deleting.
+    if (signal.aborted) return
     const stamp = `${Math.floor(Date.now() / 1000)}-${randomBytes(4).toString('hex')}`
     const tempSub = `${TEMP_PREFIX}${stamp}`
     const snapshot = peek ? `${SNAPSHOT_PREFIX}${stamp}` : undefined
@@ -149,6 +151,7 @@ export function createPubsubAdapter(
         }),
       )
       created = true
+      if (signal.aborted) return // the finally deletes what was made
       if (snapshot) await call(target_, () => ps.seek(tempSub, {snapshot}))
       if (readOpts.from.kind === 'time')
         await call(target_, () => ps.seek(tempSub, {time: (readOpts.from as {time: Date}).time}))
