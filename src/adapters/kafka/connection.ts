@@ -9,6 +9,9 @@ import {type KafkaConnection, readPem} from './kafkajs-port.js'
 
 type KafkaTarget = Extract<Target, {kind: 'kafka'}>
 
+/** A read that lost the cluster keeps reconnecting this long before it gives up (exit 4). */
+export const RECONNECT_TIMEOUT_MS = 60_000
+
 /** Kafka settings a context may carry (beside `brokers`). Secrets are redacted by `config view`. */
 const kafkaContextSchema = z.object({
   'client-id': z.string().optional(),
@@ -35,6 +38,8 @@ const kafkaContextSchema = z.object({
     .optional(),
   'connection-timeout-ms': z.number().int().positive().optional(),
   'request-timeout-ms': z.number().int().positive().optional(),
+  /** How long a read keeps reconnecting after it lost the cluster (restart, leader move). */
+  'reconnect-timeout-ms': z.number().int().nonnegative().optional(),
 })
 
 /**
@@ -81,6 +86,7 @@ export function kafkaConnection(
     ...(sasl ? {sasl: toSasl(sasl, target, env)} : {}),
     connectionTimeoutMs: ctx['connection-timeout-ms'] ?? 3_000,
     requestTimeoutMs: ctx['request-timeout-ms'] ?? 10_000,
+    reconnectTimeoutMs: ctx['reconnect-timeout-ms'] ?? RECONNECT_TIMEOUT_MS,
   }
 }
 

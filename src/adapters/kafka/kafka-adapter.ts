@@ -1,7 +1,8 @@
 import {randomInt} from 'node:crypto'
+import pRetry from 'p-retry'
 import type {Target} from '../../config/targets.js'
 import type {Envelope} from '../../envelope/envelope.js'
-import {NotFoundError, UsageError} from '../../errors.js'
+import {NotFoundError, UnreachableError, UsageError} from '../../errors.js'
 import {AsyncQueue} from '../../util/async-queue.js'
 import {batches} from '../../util/batch.js'
 import {registry} from '../registry.js'
@@ -18,7 +19,7 @@ import type {
   StartPosition,
 } from '../types.js'
 import {toEnvelope, toKafkaMessage} from './codec.js'
-import {kafkaConnection} from './connection.js'
+import {kafkaConnection, RECONNECT_TIMEOUT_MS} from './connection.js'
 import {createKafkaPort} from './default-port.js'
 import {mapKafkaError} from './errors.js'
 import type {
@@ -85,7 +86,9 @@ export function createKafkaAdapter(
   port?: KafkaPort,
 ): BrokerAdapter & LagAware {
   const t = asKafka(target)
-  const kafka = port ?? createKafkaPort(kafkaConnection(t, opts))
+  const conn = port ? undefined : kafkaConnection(t, opts)
+  const kafka = port ?? createKafkaPort(conn!)
+  const reconnectMs = conn?.reconnectTimeoutMs ?? RECONNECT_TIMEOUT_MS
   let admin: KafkaAdminPort | undefined
   const where = (topic?: string) => ({brokers: t.brokers, topic})
 
@@ -270,6 +273,67 @@ export function createKafkaAdapter(
         ? setTimeout(() => void untilCame(), untilTime - Date.now() + 1)
         : undefined
 
+    const notice = readOpts.notice ?? opts.warn ?? (() => {})
+    const brokerList = target_.brokers.join(',')
+    /**
+     * One fetch. When the connection is lost (a broker restarts, a leader moves), reconnects with
+     * backoff (p-retry: 0.25 s doubling to 5 s) and fetches again from the same positions, so
+     * nothing is skipped or repeated; after `reconnectMs` without success, exit 4.
+     */
+    const fetchRiding = async (
+      positions: Array<{topic: string; partition: number; offset: string}>,
+    ): Promise<KafkaFetchedPartition[]> => {
+      let lostAt: number | undefined
+      let last: unknown
+      try {
+        const fetched = await pRetry(
+          async () => {
+            if (lostAt !== undefined) {
+              await fetcher.disconnect().catch(() => {})
+              await fetcher.connect(topics)
+            }
+            return await fetcher.fetch(positions, FETCH)
+          },
+          {
+            retries: Number.POSITIVE_INFINITY,
+            factor: 2,
+            minTimeout: 250,
+            maxTimeout: 5_000,
+            maxRetryTime: reconnectMs,
+            signal,
+            shouldRetry: ({error}) => !signal.aborted && reconnectMs > 0 && connectionLost(error),
+            onFailedAttempt: ({error}) => {
+              last = error
+              if (lostAt !== undefined || signal.aborted || reconnectMs === 0 || !connectionLost(error))
+                return
+              lostAt = Date.now()
+              notice(`Kafka connection lost (${reason(error)}); retrying for up to ${seconds(reconnectMs)}…`)
+            },
+          },
+        )
+        if (lostAt !== undefined)
+          notice(`Kafka reconnected after ${seconds(Date.now() - lostAt)}; reading on where it stopped.`)
+        return fetched
+      } catch (err) {
+        if (lostAt === undefined || signal.aborted) throw err
+        throw new UnreachableError(
+          `Lost the connection to Kafka at ${brokerList} and could not reconnect within ${seconds(reconnectMs)}: ${reason(last ?? err)}.`,
+          'Check that the brokers are up; reconnect-timeout-ms in the context sets how long a read waits (see "Kafka" in the README).',
+          'BROKER_UNREACHABLE',
+          {cause: err},
+        )
+      }
+    }
+    /** A connection error, time-out or a retriable Kafka error (leader not available, …). */
+    const connectionLost = (err: unknown) =>
+      (err as {retriable?: boolean}).retriable === true ||
+      mapKafkaError(err, where()) instanceof UnreachableError
+    /** What went wrong, without the "Cannot reach Kafka at …:" that the notice says already. */
+    const reason = (err: unknown) =>
+      mapKafkaError(err, where())
+        .message.replace(`Cannot reach Kafka at ${brokerList}: `, '')
+        .replace(/\.$/, '')
+
     /**
      * Fetches while the reader works: the next fetch is on its way (from the positions the last
      * one reached) while the records of the last one are handed over.
@@ -281,7 +345,7 @@ export function createKafkaAdapter(
           partition: c.partition,
           offset: String(c.next),
         }))
-        return positions.length ? fetcher.fetch(positions, FETCH) : undefined
+        return positions.length ? fetchRiding(positions) : undefined
       }
       let pending = fetchActive()
       while (pending) {
@@ -326,7 +390,9 @@ export function createKafkaAdapter(
       } catch (err) {
         throw mapKafkaError(err, where(topics.join(',')))
       }
-      pump().catch((err) => queue.close(mapKafkaError(err, where(topics.join(',')))))
+      pump().catch((err) =>
+        queue.close(signal.aborted ? undefined : mapKafkaError(err, where(topics.join(',')))),
+      )
       for await (const slice of queue) {
         if (signal.aborted) return
         yield deliveries(slice)
@@ -559,4 +625,9 @@ export function startOffset(from: StartPosition, low: bigint, high: bigint, byTi
       // Kafka answers -1 when no message is at or after the time: start at the end.
       return byTime === undefined || byTime === '-1' ? high : clamp(BigInt(byTime))
   }
+}
+
+/** 60000 → "60 s", 1234 → "1.2 s". */
+function seconds(ms: number): string {
+  return `${ms >= 10_000 ? Math.round(ms / 1000) : Math.round(ms / 100) / 10} s`
 }

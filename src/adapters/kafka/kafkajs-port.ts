@@ -16,6 +16,8 @@ export interface KafkaConnection {
     | {mechanism: 'oauthbearer'; token: () => Promise<string>}
   connectionTimeoutMs: number
   requestTimeoutMs: number
+  /** How long a read keeps reconnecting after it lost the cluster; 0 = not at all. */
+  reconnectTimeoutMs?: number
 }
 
 /**
