@@ -1,3 +1,6 @@
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
 import {brokerEnv, uniqueName} from '../brokers/env.js'
 import {counts, createQueue, fill, receiveAll} from '../brokers/sqs.js'
@@ -49,7 +52,9 @@ describe.skipIf(!env.SQS_ENDPOINT)('sqs: browse and publish against ElasticMQ', 
     expect(lines(first.stdout).sort()).toEqual(['a', 'b', 'c'])
     // One receive left before the one that moves them: warned per message.
     expect(
-      first.stderr.match(/Warning: message \S+ has now been received 1 times \(maxReceiveCount 2\): after one more/g),
+      first.stderr.match(
+        /Warning: message \S+ has now been received 1 times \(maxReceiveCount 2\): after one more/g,
+      ),
     ).toHaveLength(3)
     const second = await run(['tail', main.url, '--until', 'end', '--allow-receive-count', '-o', 'raw'], {
       env: cli,
@@ -182,4 +187,105 @@ describe.skipIf(!env.SQS_ENDPOINT)('sqs: browse and publish against ElasticMQ', 
     expect(await tail.done).toBe(130)
     expect(await counts(q.url)).toEqual({visible: 3, inFlight: 0})
   }, 30_000)
+
+  test('a header named evtctl.* is refused before sending (exit 2, named); on read, the marker counts only on a base64 body', async () => {
+    const q = await createQueue('reserved')
+    const r = await run(['publish', q.url, 'hello', '-H', 'evtctl.encoding=base64'], {env: cli})
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/header "evtctl\.encoding" is reserved/)
+    expect(r.stderr).toMatch(/Nothing was sent/)
+    expect(r.stderr).toMatch(/Try: Rename the header/)
+    expect(await counts(q.url)).toEqual({visible: 0, inFlight: 0})
+    // Another sender's attribute of that name on a text body: the text stays text.
+    await fill(q.url, ['hello world'], {
+      MessageAttributes: {'evtctl.encoding': {DataType: 'String', StringValue: 'base64'}},
+    })
+    const t = await run(['tail', q.url, '--until', 'end', '-o', 'jsonl'], {env: cli})
+    const e = JSON.parse(lines(t.stdout)[0]!)
+    expect(e.value).toEqual({utf8: 'hello world'})
+    expect(e.headers).toEqual([['evtctl.encoding', {utf8: 'base64'}]])
+  })
+
+  test('--until <time> is exclusive: a message sent at that millisecond is left out', async () => {
+    const q = await createQueue('until-exclusive')
+    await fill(q.url, ['edge'])
+    const probe = await run(['tail', q.url, '--until', 'end', '-o', 'jsonl'], {env: cli})
+    const sentAt = JSON.parse(lines(probe.stdout)[0]!).timestamp as string
+    const at = await run(['tail', q.url, '--until', sentAt, '-o', 'raw'], {env: cli})
+    expect(at.code, at.stderr).toBe(0)
+    expect(lines(at.stdout)).toEqual([])
+    const after = new Date(Date.parse(sentAt) + 1).toISOString()
+    const next = await run(['tail', q.url, '--until', after, '-o', 'raw'], {env: cli})
+    expect(lines(next.stdout)).toEqual(['edge'])
+  })
+
+  test('--hold: 0s and more than 12h are exit 2 with the range; 12h is taken', async () => {
+    const q = await createQueue('hold-range')
+    const zero = await run(['tail', q.url, '--until', 'end', '--hold', '0s'], {env: cli})
+    expect(zero.code).toBe(2)
+    expect(zero.stderr).toMatch(/--hold 0s would make each message visible again at once/)
+    expect(zero.stderr).toMatch(/Try: Use a hold from 1s to 12h/)
+    const long = await run(['tail', q.url, '--until', 'end', '--hold', '13h'], {env: cli})
+    expect(long.code).toBe(2)
+    expect(long.stderr).toMatch(/--hold 13h is out of range: SQS hides a received message for at most 12 h/)
+    const max = await run(['tail', q.url, '--until', 'end', '--hold', '12h'], {env: cli})
+    expect(max.code, max.stderr).toBe(0)
+    expect(max.stderr).toMatch(/stays hidden for 43200s/)
+  })
+
+  describe('credentials', () => {
+    /** No AWS credentials anywhere: no variables, no ~/.aws, no instance metadata. */
+    function bare(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+      const home = mkdtempSync(join(tmpdir(), 'evtctl-aws-'))
+      const e: NodeJS.ProcessEnv = {...cli}
+      for (const k of Object.keys(e)) if (k.startsWith('AWS_')) delete e[k]
+      return {
+        ...e,
+        HOME: home,
+        AWS_CONFIG_FILE: join(home, 'config'),
+        AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+        AWS_EC2_METADATA_DISABLED: 'true',
+        ...extra,
+      }
+    }
+
+    test('none found: exit 3 saying so, with the ways to provide them (no --profile that does not exist)', async () => {
+      const r = await run(['tail', 'sqs://us-east-1/orders', '--until', 'end'], {env: bare()})
+      expect(r.code).toBe(3)
+      expect(r.stderr).toMatch(/Error: No usable AWS credentials were found for SQS/)
+      expect(r.stderr).not.toMatch(/refused/)
+      expect(r.stderr).toMatch(/Try: .*--profile NAME or AWS_PROFILE.*aws configure.*AWS_ACCESS_KEY_ID/)
+    })
+
+    test('a loopback endpoint from AWS_ENDPOINT_URL_SQS gets placeholder credentials, as one from a context does', async () => {
+      const q = await createQueue('env-endpoint')
+      await fill(q.url, ['via-env'])
+      const name = q.url.slice(q.url.lastIndexOf('/') + 1)
+      const r = await run(['tail', `sqs://us-east-1/${name}`, '--until', 'end', '-o', 'raw'], {
+        env: bare({AWS_ENDPOINT_URL_SQS: env.SQS_ENDPOINT}),
+      })
+      expect(r.code, r.stderr).toBe(0)
+      expect(lines(r.stdout)).toEqual(['via-env'])
+    })
+
+    test('--profile picks a profile from the shared files; an unknown one is exit 3 naming it', async () => {
+      const q = await createQueue('profile')
+      await fill(q.url, ['p'])
+      const e = bare()
+      writeFileSync(
+        e.AWS_SHARED_CREDENTIALS_FILE!,
+        '[evt]\naws_access_key_id = x\naws_secret_access_key = y\n',
+      )
+      const ok = await run(['tail', q.url, '--until', 'end', '-o', 'raw', '--profile', 'evt'], {env: e})
+      expect(ok.code, ok.stderr).toBe(0)
+      expect(lines(ok.stdout)).toEqual(['p'])
+      const pub = await run(['publish', q.url, 'q', '--profile', 'evt'], {env: e})
+      expect(pub.code, pub.stderr).toBe(0)
+      const missing = await run(['tail', q.url, '--until', 'end', '--profile', 'nosuch'], {env: e})
+      expect(missing.code).toBe(3)
+      expect(missing.stderr).toMatch(/No usable AWS credentials .*nosuch/)
+      const notSqs = await run(['tail', 'file://./x.jsonl', '--until', 'end', '--profile', 'evt'], {env: e})
+      expect(notSqs.code).toBe(2)
+    })
+  })
 })

@@ -3,7 +3,7 @@ import {AuthError, EvtctlError, isEvtctlError, NotFoundError, UnreachableError} 
 /** Maps AWS SDK errors to ours (duck-typed; the original kept as `cause`). */
 export function mapSqsError(
   err: unknown,
-  where: {queue: string; endpoint?: string; region?: string},
+  where: {queue: string; endpoint?: string; region?: string; profile?: string},
 ): EvtctlError {
   if (isEvtctlError(err)) return err
   const e = (err ?? {}) as {
@@ -31,9 +31,12 @@ export function mapSqsError(
       message,
     )
   ) {
+    const profile = where.profile
     return new AuthError(
-      `No usable AWS credentials were found for SQS at ${at}: ${message.replace(/\.$/, '')}.`,
-      'Name a profile (--profile NAME or AWS_PROFILE, set up with "aws configure", or "aws sso login" for SSO), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
+      `No usable AWS credentials were found for SQS at ${at}${profile ? ` with profile "${profile}"` : ''}: ${message.replace(/\.$/, '')}.`,
+      profile
+        ? `Check that profile "${profile}" exists in ~/.aws/config or ~/.aws/credentials (aws configure --profile ${profile}; "aws sso login --profile ${profile}" for SSO), or name another with --profile NAME.`
+        : 'Name a profile (--profile NAME or AWS_PROFILE, set up with "aws configure", or "aws sso login" for SSO), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
       {cause: err},
     )
   }

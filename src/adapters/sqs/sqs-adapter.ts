@@ -77,7 +77,12 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
   const t = asSqs(target)
   const config = sqsClientConfig(t, process.env, opts.profile)
   const sqs = port ?? createSdkPort(config)
-  const where = {queue: t.queueName, endpoint: config.endpoint, region: config.region}
+  const where = {
+    queue: t.queueName,
+    endpoint: config.endpoint,
+    region: config.region,
+    profile: config.profile ?? process.env.AWS_PROFILE,
+  }
   const infos = new Map<string, QueueInfo>()
 
   async function info(target_: SqsTarget): Promise<QueueInfo> {
