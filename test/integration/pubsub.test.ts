@@ -215,6 +215,30 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('pubsub: tail and publish against the
     })
   })
 
+  test('a message over 10 MB is refused before sending (no minute of retries); exactly 10 MB is sent', async () => {
+    const topic = await createTopic('size')
+    const t0 = Date.now()
+    const over = await run(['publish', topicUrl(topic), '--input', 'raw'], {
+      env: cli,
+      input: Buffer.alloc(10_000_001, 97),
+    })
+    expect(Date.now() - t0).toBeLessThan(15_000)
+    expect(over.code, over.stderr).toBe(7)
+    expect(over.stderr).toMatch(/10,000,001 bytes.*10 MB/)
+    // The limit counts attributes and the ordering key too.
+    const withAttr = await run(
+      ['publish', topicUrl(topic), '--input', 'raw', '-H', 'a=b', '--ordering-key', 'k'],
+      {env: cli, input: Buffer.alloc(9_999_998, 97)}, // + "a" + "b" + "k" = 10,000,001
+    )
+    expect(withAttr.code, withAttr.stderr).toBe(7)
+    const at = await run(['publish', topicUrl(topic), '--input', 'raw'], {
+      env: cli,
+      input: Buffer.alloc(10_000_000, 97),
+    })
+    expect(at.code, at.stderr).toBe(0)
+    expect(at.stderr).toMatch(/Published 1 message/)
+  })
+
   test('peeking a subscription never touches it: same messages, no delivery attempt, nothing dead-lettered', async () => {
     const ps = testPubsub()
     try {

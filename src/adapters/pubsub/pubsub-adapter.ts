@@ -310,6 +310,14 @@ export function toEnvelope(url: string, m: PubsubMessageIn): Envelope {
   }
 }
 
+/**
+ * Pub/Sub's limit on a message (its quotas page: 10 MB), counted here as data + attribute names
+ * and values + ordering key, in decimal megabytes as Google counts them. Checked before sending:
+ * a bigger message is refused by Pub/Sub only after the client's minute of retries (on the
+ * emulator: DEADLINE_EXCEEDED, reported as "cannot reach").
+ */
+export const MAX_MESSAGE_BYTES = 10_000_000
+
 /** An envelope as a Pub/Sub message; throws with the reason Pub/Sub cannot carry it. */
 export function toPubsubMessage(
   env: Envelope,
@@ -327,5 +335,11 @@ export function toPubsubMessage(
   const key = orderingKey ?? env.meta?.orderingKey
   if (data.length === 0 && Object.keys(attributes).length === 0)
     throw new Error('Pub/Sub needs data or attributes')
+  let size = data.length + (key ? Buffer.byteLength(key) : 0)
+  for (const [n, v] of Object.entries(attributes)) size += Buffer.byteLength(n) + Buffer.byteLength(v)
+  if (size > MAX_MESSAGE_BYTES)
+    throw new Error(
+      `message is ${size.toLocaleString('en-US')} bytes (data, attributes and ordering key); Pub/Sub takes at most 10 MB (${MAX_MESSAGE_BYTES.toLocaleString('en-US')} bytes)`,
+    )
   return {data, ...(Object.keys(attributes).length ? {attributes} : {}), ...(key ? {orderingKey: key} : {})}
 }
