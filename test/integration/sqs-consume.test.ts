@@ -7,7 +7,7 @@ const env = brokerEnv()
 const cli = sandboxEnv()
 
 describe.skipIf(!env.SQS_ENDPOINT)('sqs: tail --consume deletes only what reached the reader', () => {
-  test('`tail --consume | head -n 2` on 25 messages deletes exactly the 2 printed; the other 23 stay', async () => {
+  test('`tail --consume | head -n 2` on 25 messages deletes the 2 printed, not a batch ahead; the rest stay', async () => {
     const q = await createQueue('consume-pipe')
     const bodies = Array.from({length: 25}, (_, i) => `m${i}`)
     await fill(q.url, bodies)
@@ -18,11 +18,16 @@ describe.skipIf(!env.SQS_ENDPOINT)('sqs: tail --consume deletes only what reache
     expect(await p.done, p.err()).toBe(0)
     const printed = lines(Buffer.from(p.out()))
     expect(printed).toHaveLength(2)
-    // What is left is exactly what was not printed: nothing deleted ahead, nothing still hidden.
+    // Deleted: exactly what is no longer in the queue (the rest was released, nothing is hidden).
     const left = await receiveAll(q.url)
-    expect([...left.keys()].sort()).toEqual(bodies.filter((b) => !printed.includes(b)).sort())
-    expect(p.err()).toMatch(/Deleted 2 message\(s\)\./)
-    expect(await counts(q.url)).toEqual({visible: 0, inFlight: 23}) // receiveAll holds them now
+    const deleted = bodies.filter((b) => !left.has(b))
+    expect(await counts(q.url)).toEqual({visible: 0, inFlight: 25 - deleted.length}) // receiveAll holds the rest
+    // Every printed message was deleted, and nothing ahead of them: a pipe cannot tell whether
+    // head took a 3rd line into its buffer before exiting, so that one may go too (2 in every run
+    // so far; before the fix, 20).
+    for (const b of printed) expect(deleted).toContain(b)
+    expect(deleted.length).toBeLessThanOrEqual(printed.length + 1)
+    expect(p.err()).toMatch(new RegExp(`Deleted ${deleted.length} message\\(s\\)\\.`))
   })
 
   test('--consume --max 5 deletes the 5 it printed, says so, and receives no more than needed', async () => {
