@@ -127,6 +127,11 @@ export abstract class BaseCommand extends Command {
     }
   }
 
+  /** Ctrl-C or SIGTERM stopped the work (a broken pipe is a clean end, not this). */
+  protected interrupted(): boolean {
+    return this.signal.aborted && !(this.signal.reason instanceof BrokenPipe)
+  }
+
   /** Throws InterruptedError (exit 130) if Ctrl-C stopped the work; a broken pipe is a clean end. */
   protected throwIfInterrupted(): void {
     const reason: unknown = this.signal.reason
@@ -144,6 +149,12 @@ export abstract class BaseCommand extends Command {
     process.off('SIGTERM', this.onSignal)
     await Promise.allSettled(this.adapters.map((a) => a.close()))
     await super.finally(err)
+    // A read of stdin that was given up (Ctrl-C while it stayed open) must not keep the process.
+    if (this.interrupted()) process.stdin.destroy()
+    // Interrupted with output still queued for a reader that does not read (`| (sleep 60; cat)`):
+    // oclif would wait 10 s to flush it, then exit 1. The clean-up is done; Ctrl-C means now.
+    if (this.interrupted() && process.stdout.writableLength > 0)
+      process.exit(process.exitCode ?? ExitCode.Interrupted)
   }
 
   /** One place renders errors: stderr for people, {"error": …} on stdout under --json. */
@@ -154,6 +165,7 @@ export abstract class BaseCommand extends Command {
     process.exitCode = exit
     if (known && known.exitCode === ExitCode.Interrupted && !this.jsonEnabled()) {
       this.stderr(known.message)
+      if (known.hint) this.stderr(known.hint)
       return
     }
     if (this.jsonEnabled()) {

@@ -97,8 +97,15 @@ export class UnsupportedError extends EvtctlError {
 }
 
 export class InterruptedError extends EvtctlError {
-  constructor(message = 'Interrupted.', hint?: string) {
+  /** What was done before the interruption (publish: its report), for --json and for a resume. */
+  readonly report?: Record<string, unknown>
+  constructor(message = 'Interrupted.', hint?: string, report?: Record<string, unknown>) {
     super(message, 'INTERRUPTED', ExitCode.Interrupted, hint)
+    if (report) this.report = report
+  }
+
+  override toJSON() {
+    return {...super.toJSON(), ...(this.report ? {report: this.report} : {})}
   }
 }
 

@@ -1,10 +1,10 @@
 import {createReadStream} from 'node:fs'
-import {access} from 'node:fs/promises'
+import {access, stat} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import type {Envelope, Header} from '../envelope/envelope.js'
 import type {Decoration} from '../envelope/input.js'
-import {ExitCode, exitCodeHelp, UsageError} from '../errors.js'
+import {ExitCode, exitCodeHelp, InterruptedError, UsageError} from '../errors.js'
 import {durationFlag, headerFlag} from '../flags.js'
 import {dataWriter} from '../output/stdout.js'
 import type {PublishEventsReport} from '../services/publish.js'
@@ -75,6 +75,9 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         'SQS FIFO: deduplication id (else kept from envelopes); several messages get ID-1, ID-2, … in input order.',
     }),
     delay: durationFlag({summary: 'SQS: delay delivery by this long (up to 15m).'}),
+    'allow-empty': Flags.boolean({
+      summary: 'With --input raw: publish an empty input as one empty message (refused otherwise).',
+    }),
     'dry-run': Flags.boolean({
       summary: 'Validate and print what would be sent (as JSONL on stdout); send nothing.',
     }),
@@ -139,7 +142,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     if (flags.file) await assertReadable(flags.file)
     // Loaded here, not at the top, so --help and --version stay fast.
     const [
-      {envelopeOf, jsonlInput, linesInput, rawInput, spool},
+      {envelopeOf, InputLines, jsonlInput, linesInput, rawInput, spool, untilAborted},
       {payloadFromString},
       {jsonlRenderer},
       {publishEvents},
@@ -159,6 +162,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     }
 
     let cleanup: (() => Promise<void>) | undefined
+    // Input line of each message (lines and jsonl input), for the resume point after a Ctrl-C.
+    const lines = args.value === undefined && flags.input !== 'raw' ? new InputLines() : undefined
     try {
       let events: AsyncIterable<Envelope>
       if (args.value !== undefined) {
@@ -167,15 +172,29 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         let path: string
         if (flags.file) path = flags.file
         else {
-          const spooled = await spool(process.stdin)
+          const spooled = await spool(process.stdin, this.signal).catch((err) => {
+            this.throwIfInterrupted()
+            throw err
+          })
           path = spooled.path
           cleanup = spooled.cleanup
         }
         const input = await jsonlInput(path, flags.file ?? 'stdin', decoration)
-        events = input.events()
+        events = input.events(lines)
       } else {
-        const chunks = flags.file ? createReadStream(flags.file) : process.stdin
-        events = flags.input === 'raw' ? rawInput(chunks, decoration) : linesInput(chunks, decoration)
+        // Ctrl-C ends the input at once, also while stdin is open with nothing coming.
+        const chunks = untilAborted<Buffer | string>(
+          flags.file ? createReadStream(flags.file) : process.stdin,
+          this.signal,
+        )
+        if (flags.input === 'raw') {
+          // Read before connecting: empty input is refused with nothing done (no topic file made).
+          const all: Envelope[] = []
+          for await (const env of rawInput(chunks, decoration, {allowEmpty: flags['allow-empty']}))
+            all.push(env)
+          this.throwIfInterrupted()
+          events = single(all[0]!)
+        } else events = linesInput(chunks, decoration, lines)
       }
 
       if (flags.profile !== undefined && target.kind !== 'sqs') {
@@ -204,7 +223,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         onDryRun: this.jsonEnabled() ? undefined : (env) => out.write(jsonlRenderer(env)),
       })
       await out.end()
-      this.throwIfInterrupted()
+      if (this.interrupted()) throw interruptedReport(report, lines)
       const failed = report.failed.length
       if (report.dryRun)
         this.stderr(`Dry run: would publish ${report.wouldSend} message(s) to ${report.target}.`)
@@ -221,14 +240,35 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
   }
 }
 
+/**
+ * What a retry relies on after Ctrl-C/SIGTERM: what was sent and failed, and where to resume.
+ * Adapters settle what they sent before returning, and stop pulling input on abort, so the first
+ * sent + failed messages are settled and none after them was sent.
+ */
+function interruptedReport(report: PublishEventsReport, lines?: {lineOf(index: number): number}) {
+  const settled = report.sent + report.failed.length
+  const resumeLine = lines?.lineOf(settled)
+  const failed = report.failed.length ? `, ${report.failed.length} failed (listed with --json)` : ''
+  return new InterruptedError(
+    `Interrupted: ${report.sent} message(s) published to ${report.target}${failed}; nothing after message ${settled} was sent.`,
+    resumeLine !== undefined
+      ? `To resume, publish the input from line ${resumeLine} on (e.g. tail -n +${resumeLine} FILE | evtctl publish …).`
+      : undefined,
+    {...report, interrupted: true, settled, ...(resumeLine !== undefined ? {resumeLine} : {})},
+  )
+}
+
 async function* single(env: Envelope): AsyncGenerator<Envelope> {
   yield env
 }
 
 async function assertReadable(path: string): Promise<void> {
+  let isDir: boolean
   try {
     await access(path)
+    isDir = (await stat(path)).isDirectory()
   } catch {
     throw new UsageError(`Cannot read --file ${path}: no such file.`, 'Check the path.', 'BAD_INPUT')
   }
+  if (isDir) throw new UsageError(`--file ${path} is a directory.`, 'Give the path of a file.', 'BAD_INPUT')
 }

@@ -3,6 +3,7 @@ import {mkdtemp, readdir, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
+import {UsageError} from '../errors.js'
 import {splitLineBatches, splitLines} from '../util/lines.js'
 import type {Envelope, Header} from './envelope.js'
 import {type Payload, toPayload} from './payload.js'
@@ -32,24 +33,61 @@ export function envelopeOf(bytes: Uint8Array, d: Decoration = {}): Envelope {
   return decorate({v: 1, value: toPayload(bytes, {keepBytes: true, json: d.classify !== false})}, d)
 }
 
+/**
+ * Which input line each message came from, so an interrupted publish can say where to resume.
+ * Blank lines are skipped, so message k is on line k + 1 + (blank lines before it); only the
+ * (rare) blank lines are remembered, not a number per message.
+ */
+export class InputLines {
+  private messages = 0
+  private readonly blanks: number[] = []
+  message(): void {
+    this.messages++
+  }
+  blank(): void {
+    this.blanks.push(this.messages)
+  }
+  /** 1-based input line of message `index` (0-based). */
+  lineOf(index: number): number {
+    let before = 0
+    for (const b of this.blanks) if (b <= index) before++
+    return index + 1 + before
+  }
+}
+
 /** One message per line (\n; a trailing \r is kept as data). Empty lines are skipped. */
 export async function* linesInput(
   chunks: AsyncIterable<Buffer | string>,
   d: Decoration,
+  where?: InputLines,
 ): AsyncGenerator<Envelope> {
   for await (const lines of splitLineBatches(chunks)) {
-    for (const line of lines) if (line.length > 0) yield envelopeOf(line, d)
+    for (const line of lines) {
+      if (line.length > 0) {
+        where?.message()
+        yield envelopeOf(line, d)
+      } else where?.blank()
+    }
   }
 }
 
-/** The whole input as one message, byte-exact. */
+/** The whole input as one message, byte-exact. Empty input is refused unless `allowEmpty`. */
 export async function* rawInput(
   chunks: AsyncIterable<Buffer | string>,
   d: Decoration,
+  opts: {allowEmpty?: boolean} = {},
 ): AsyncGenerator<Envelope> {
   const parts: Buffer[] = []
   for await (const c of chunks) parts.push(typeof c === 'string' ? Buffer.from(c) : c)
-  yield envelopeOf(Buffer.concat(parts), d)
+  const bytes = Buffer.concat(parts)
+  if (bytes.length === 0 && !opts.allowEmpty) {
+    throw new UsageError(
+      'The input is empty: --input raw would publish one empty message.',
+      'Check the input; add --allow-empty to publish an empty message on purpose.',
+      'EMPTY_INPUT',
+    )
+  }
+  yield envelopeOf(bytes, d)
 }
 
 /**
@@ -60,7 +98,7 @@ export async function jsonlInput(
   path: string,
   label: string,
   d: Decoration,
-): Promise<{count: number; events: () => AsyncGenerator<Envelope>}> {
+): Promise<{count: number; events: (where?: InputLines) => AsyncGenerator<Envelope>}> {
   const {decodeEnvelope} = await import('./decode.js')
   let count = 0
   let lineNo = 0
@@ -70,11 +108,15 @@ export async function jsonlInput(
     decodeEnvelope(line.toString('utf8'), `Line ${lineNo} of ${label}`)
     count++
   }
-  async function* events(): AsyncGenerator<Envelope> {
+  async function* events(where?: InputLines): AsyncGenerator<Envelope> {
     let n = 0
     for await (const line of splitLines(createReadStream(path))) {
       n++
-      if (isBlank(line)) continue
+      if (isBlank(line)) {
+        where?.blank()
+        continue
+      }
+      where?.message()
       yield decorate(decodeEnvelope(line.toString('utf8'), `Line ${n} of ${label}`), d)
     }
   }
@@ -83,6 +125,25 @@ export async function jsonlInput(
 
 function isBlank(line: Buffer): boolean {
   return line.length === 0 || (line.length === 1 && line[0] === 13)
+}
+
+/** Ends `items` as soon as `signal` aborts, also while waiting for the next one (stdin kept open). */
+export async function* untilAborted<T>(items: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  if (signal.aborted) return
+  const it = items[Symbol.asyncIterator]()
+  const aborted = new Promise<'aborted'>((resolve) =>
+    signal.addEventListener('abort', () => resolve('aborted'), {once: true}),
+  )
+  try {
+    for (;;) {
+      const next = await Promise.race([it.next(), aborted])
+      if (next === 'aborted' || next.done) return
+      yield next.value
+    }
+  } finally {
+    // Not awaited: a read of stdin may never settle.
+    void it.return?.()
+  }
 }
 
 const SPOOL_PREFIX = 'evtctl-spool-'

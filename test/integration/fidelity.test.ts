@@ -399,4 +399,70 @@ describe('reliability and security: files, spools, locks, redaction (#18)', () =
     const t = await run(['tail', 'lk', '--from', 'beginning', '--until', 'end', '-o', 'raw'], {env: cli})
     expect(t.stdout.toString()).toBe('one\ntwo\n')
   }, 40_000)
+
+  test('Ctrl-C while stdin is still open ends publish at once with a report and where to resume (#18.7, #18.10)', async () => {
+    const cli = sandboxEnv()
+    for (const input of ['lines', 'jsonl']) {
+      const child = spawn(process.execPath, [BIN, 'publish', `resume-${input}`, '--input', input, '--json'], {
+        env: cli,
+      })
+      let out = ''
+      child.stdout.on('data', (b) => {
+        out += b
+      })
+      const done = new Promise<number | null>((resolve) => child.on('close', resolve))
+      const line = (v: string) => (input === 'lines' ? `${v}\n` : `{"v":1,"value":{"utf8":"${v}"}}\n`)
+      child.stdin.write(`${line('a')}\n${line('b')}${line('c')}`) // a blank line 2: c is on line 4
+      // jsonl is validated in full first, so nothing is sent before stdin ends: Ctrl-C stops the spool.
+      await new Promise((r) => setTimeout(r, 1500))
+      const t0 = Date.now()
+      child.kill('SIGINT')
+      expect(await done).toBe(130)
+      expect(Date.now() - t0).toBeLessThan(3000)
+      const err = JSON.parse(out).error
+      expect(err.code).toBe('INTERRUPTED')
+      if (input === 'lines') {
+        expect(err.report).toMatchObject({sent: 3, failed: [], settled: 3, resumeLine: 5, interrupted: true})
+        expect(err.hint).toMatch(/from line 5/)
+      }
+    }
+  }, 30_000)
+
+  test('Ctrl-C while the reader of stdout does not read exits 130 at once, not 1 after 10 s (#18.7)', async () => {
+    const cli = sandboxEnv()
+    const big = Array.from({length: 50_000}, (_, i) => `{"i":${i},"pad":"${'x'.repeat(100)}"}`).join('\n')
+    expect((await run(['publish', 'stall'], {env: cli, input: big})).code).toBe(0)
+    const child = spawn(process.execPath, [BIN, 'tail', 'stall', '--from', 'beginning'], {env: cli})
+    // Nobody reads child.stdout: the pipe fills and stays full.
+    child.stdout.pause()
+    let err = ''
+    child.stderr.on('data', (b) => {
+      err += b
+    })
+    const done = new Promise<number | null>((resolve) => child.on('close', resolve))
+    await new Promise((r) => setTimeout(r, 2000))
+    const t0 = Date.now()
+    child.kill('SIGINT')
+    const code = await Promise.race([
+      done,
+      new Promise<string>((r) => setTimeout(() => r('still running'), 5000)),
+    ])
+    child.stdout.resume()
+    expect(code).toBe(130)
+    expect(Date.now() - t0).toBeLessThan(5000)
+    expect(err).not.toMatch(/timed out|CLIError/)
+  }, 30_000)
+
+  test('--file DIR is exit 2; --input raw with empty input is refused unless --allow-empty (#18.13)', async () => {
+    const cli = sandboxEnv()
+    const d = await run(['publish', 'x', '--file', tmpdir()], {env: cli})
+    expect(d.code).toBe(2)
+    expect(d.stderr).toMatch(/is a directory/)
+    const e = await run(['publish', 'empty', '--input', 'raw'], {env: cli, input: ''})
+    expect(e.code).toBe(2)
+    expect(e.stderr).toMatch(/input is empty/)
+    expect(existsSync(join(cli.XDG_DATA_HOME!, 'evtctl', 'empty.jsonl'))).toBe(false)
+    const ok = await run(['publish', 'empty', '--input', 'raw', '--allow-empty'], {env: cli, input: ''})
+    expect(ok.code, ok.stderr).toBe(0)
+  })
 })
