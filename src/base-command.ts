@@ -1,5 +1,5 @@
 import {Command, Flags} from '@oclif/core'
-import {openAdapter, requireCapabilities} from './adapters/registry.js'
+import {openAdapter, requireCapabilities, requireFlags} from './adapters/registry.js'
 import type {AdapterOptions, BrokerAdapter, Capability} from './adapters/types.js'
 import type {Target} from './config/targets.js'
 import {ConfigError, EvtctlError, ExitCode, InterruptedError, isEvtctlError, UsageError} from './errors.js'
@@ -74,6 +74,11 @@ export abstract class BaseCommand extends Command {
   protected async loadConfig(): Promise<import('./config/config.js').Config> {
     const {loadConfig} = await import('./config/config.js')
     return loadConfig(undefined, (m) => this.stderr(`Warning: ${m}`))
+  }
+
+  /** Exit 6 for a broker-specific flag the target's broker cannot honour; nothing connected. */
+  protected refuseUnsupportedFlags(target: Target, flags: Record<string, unknown>): void {
+    requireFlags(target, flags)
   }
 
   /** Checks capabilities (exit 6, nothing loaded or connected), then loads the adapter. */

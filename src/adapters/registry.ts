@@ -27,6 +27,14 @@ const none: Capabilities = {
   orderingKeys: false,
   fifo: false,
   follow: false,
+  keys: false,
+  producerAcks: false,
+  compression: false,
+  idempotentProducer: false,
+  deliveryDelay: false,
+  receiveCounts: false,
+  consume: false,
+  awsProfile: false,
 }
 
 export const registry: Record<BrokerKind, Registration> = {
@@ -41,6 +49,7 @@ export const registry: Record<BrokerKind, Registration> = {
       lag: true,
       deadLetters: true,
       follow: true,
+      keys: true,
     },
     instead: {partitions: 'A file topic has one partition (0); drop --partition.'},
     load: async () => {
@@ -59,6 +68,10 @@ export const registry: Record<BrokerKind, Registration> = {
       consumerGroups: true,
       lag: true,
       follow: true,
+      keys: true,
+      producerAcks: true,
+      compression: true,
+      idempotentProducer: true,
     },
     instead: {},
     load: async () => {
@@ -69,12 +82,21 @@ export const registry: Record<BrokerKind, Registration> = {
   sqs: {
     label: 'SQS',
     // Dead letters and native redrive come with `dlq list` and `replay`; until then they are not claimed.
-    capabilities: {...none, fifo: true, follow: true},
+    capabilities: {
+      ...none,
+      fifo: true,
+      follow: true,
+      deliveryDelay: true,
+      receiveCounts: true,
+      consume: true,
+      awsProfile: true,
+    },
     instead: {
       seekOffset:
         'SQS queues have no offsets or positions; a browse lists what the queue hands out. Drop --from.',
       seekTime: 'SQS cannot start a read at a time. Drop --from.',
       partitions: 'SQS queues have no partitions. Drop --partition.',
+      keys: 'SQS messages have no key; a FIFO queue groups by --group-id. Drop --key.',
     },
     load: async () => {
       const m = await import('./sqs/sqs-adapter.js')
@@ -88,12 +110,49 @@ export const registry: Record<BrokerKind, Registration> = {
       seekOffset:
         'Pub/Sub cannot start a read at an offset (a tail starts at the end already). Use --from <time>.',
       partitions: 'Pub/Sub has no partitions. Drop --partition.',
+      keys: 'Pub/Sub messages have no key; --ordering-key orders messages that share one. Drop --key.',
     },
     load: async () => {
       const m = await import('./pubsub/pubsub-adapter.js')
       return {create: (target, opts) => m.createPubsubAdapter(target, opts)}
     },
   },
+}
+
+/**
+ * Broker-specific flags and the capability each needs: a flag the broker cannot honour is refused
+ * (exit 6) before anything is read or sent, never silently dropped.
+ */
+export const FLAG_NEEDS: Readonly<Record<string, Capability>> = {
+  partition: 'partitions',
+  'keep-partitions': 'partitions',
+  key: 'keys',
+  acks: 'producerAcks',
+  compression: 'compression',
+  idempotent: 'idempotentProducer',
+  'ordering-key': 'orderingKeys',
+  'group-id': 'fifo',
+  'dedup-id': 'fifo',
+  delay: 'deliveryDelay',
+  hold: 'receiveCounts',
+  'allow-receive-count': 'receiveCounts',
+  consume: 'consume',
+  profile: 'awsProfile',
+}
+
+/** Refuses (exit 6) the first given flag of `flags` that `target`'s broker cannot honour. */
+export function requireFlags(target: Target, flags: Record<string, unknown>): void {
+  const reg = registry[target.kind]
+  for (const [flag, need] of Object.entries(FLAG_NEEDS)) {
+    const value = flags[flag]
+    const given = value !== undefined && value !== false && !(Array.isArray(value) && value.length === 0)
+    if (given && !reg.capabilities[need]) {
+      throw new UnsupportedError(
+        `${reg.label} cannot honour --${flag} (${describeCapability(need)}).`,
+        reg.instead[need] ?? `Drop --${flag}; see "${reg.label}" in the README for what it offers.`,
+      )
+    }
+  }
 }
 
 /** Throws UnsupportedError (exit 6) naming the first missing capability. Never connects. */
@@ -122,6 +181,14 @@ function describeCapability(c: Capability): string {
     orderingKeys: 'ordering keys',
     fifo: 'FIFO ordering',
     follow: 'follow live',
+    keys: 'message keys',
+    producerAcks: 'producer acknowledgements',
+    compression: 'batch compression',
+    idempotentProducer: 'an idempotent producer',
+    deliveryDelay: 'delay delivery',
+    receiveCounts: 'hold received messages',
+    consume: 'delete what it reads',
+    awsProfile: 'AWS profiles',
   }
   return words[c]
 }

@@ -26,6 +26,20 @@ export interface Capabilities {
   fifo: boolean
   /** A read can follow live after reaching the end. */
   follow: boolean
+  /** Messages carry a key (Kafka, the file broker); SQS and Pub/Sub have none. */
+  keys: boolean
+  /** Producer settings of Kafka: acknowledgements, batch compression, the idempotent producer. */
+  producerAcks: boolean
+  compression: boolean
+  idempotentProducer: boolean
+  /** SQS: a delivery delay per message. */
+  deliveryDelay: boolean
+  /** SQS: receives are counted and hidden for a while (--hold, --allow-receive-count). */
+  receiveCounts: boolean
+  /** SQS: a read can delete what it printed (tail --consume). */
+  consume: boolean
+  /** Credentials are an AWS profile (--profile). */
+  awsProfile: boolean
 }
 export type Capability = keyof Capabilities
 

@@ -60,13 +60,12 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
   }
 
   static override flags = {
+    // No defaults on broker-specific flags: a flag given is checked against the broker (exit 6).
     acks: Flags.option({
-      default: 'all',
       options: ['all', '1', '0'] as const,
       summary: 'Kafka: acknowledgements to wait for (all = every in-sync replica).',
     })(),
     compression: Flags.option({
-      default: 'none',
       options: ['none', 'gzip', 'snappy', 'lz4'] as const,
       summary: 'Kafka: compress batches (zstd needs Node 22.15+, so not offered on Node 20).',
     })(),
@@ -133,7 +132,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         `Give a value (evtctl publish ${args.target} '{"id":1}'), pipe messages in, or use --file.`,
       )
     }
-    if (flags.idempotent && flags.acks !== 'all') {
+    if (flags.idempotent && flags.acks !== undefined && flags.acks !== 'all') {
       throw new UsageError('--idempotent needs --acks all.', 'Drop --acks, or drop --idempotent.')
     }
     if (flags.delay !== undefined && flags.delay > 900_000) {
@@ -153,6 +152,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       import('../services/publish.js'),
     ])
     const target = await this.resolveTarget(args.target, flags.context)
+    // --compression on a file, --delay on Kafka…: refused (exit 6), also in a dry run.
+    this.refuseUnsupportedFlags(target, flags)
     // When stdin carries the data it is not a terminal, so a production context then needs --yes.
     if (!flags['dry-run']) await this.confirmProduction(target, 'Publish to', flags.yes)
     const decoration: Decoration = {
@@ -197,9 +198,6 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         } else events = linesInput(chunks, decoration, lines)
       }
 
-      if (flags.profile !== undefined && target.kind !== 'sqs') {
-        throw new UsageError('--profile names an AWS profile, for SQS targets only.', 'Drop --profile.')
-      }
       const adapter = flags['dry-run']
         ? undefined
         : await this.open(target, [], flags.profile !== undefined ? {profile: flags.profile} : {})
@@ -207,8 +205,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       const report = await publishEvents(adapter, target, events, {
         dryRun: flags['dry-run'],
         broker: {
-          acks: flags.acks === 'all' ? -1 : flags.acks === '1' ? 1 : 0,
-          compression: flags.compression,
+          ...(flags.acks !== undefined ? {acks: flags.acks === 'all' ? -1 : flags.acks === '1' ? 1 : 0} : {}),
+          ...(flags.compression !== undefined ? {compression: flags.compression} : {}),
           ...(flags['group-id'] !== undefined ? {groupId: flags['group-id']} : {}),
           ...(flags['ordering-key'] !== undefined ? {orderingKey: flags['ordering-key']} : {}),
           ...(flags['dedup-id'] !== undefined ? {dedupId: flags['dedup-id']} : {}),

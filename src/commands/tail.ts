@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import type {Capability} from '../adapters/types.js'
 import {BaseCommand} from '../base-command.js'
-import {exitCodeHelp, UnsupportedError, UsageError} from '../errors.js'
+import {exitCodeHelp, UsageError} from '../errors.js'
 import {fromFlag, headerFlag, parseDuration, untilFlag} from '../flags.js'
 import type {Renderer} from '../output/render.js'
 import {dataWriter} from '../output/stdout.js'
@@ -150,15 +150,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
     if (flags.from?.kind === 'time') needs.push('seekTime')
     if (flags.partition?.length) needs.push('partitions')
     if (!flags.until) needs.push('follow')
-    if (flags.consume && target.kind !== 'sqs') {
-      throw new UnsupportedError(
-        '--consume deletes what it reads, which only SQS queues do; tail on Kafka, Pub/Sub and files never consumes.',
-        'Drop --consume.',
-      )
-    }
-    if (flags.profile !== undefined && target.kind !== 'sqs') {
-      throw new UsageError('--profile names an AWS profile, for SQS targets only.', 'Drop --profile.')
-    }
+    // --consume, --hold, --profile…: refused (exit 6) where the broker cannot honour them.
+    this.refuseUnsupportedFlags(target, flags)
     if (flags.consume) await this.confirmProduction(target, 'Delete messages from', flags.yes)
     const adapter = await this.open(
       target,
