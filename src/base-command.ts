@@ -1,4 +1,5 @@
 import {Command, Flags} from '@oclif/core'
+import type {Input, ParserOutput} from '@oclif/core/interfaces'
 import {openAdapter, requireCapabilities, requireFlags} from './adapters/registry.js'
 import type {AdapterOptions, BrokerAdapter, Capability} from './adapters/types.js'
 import type {Target} from './config/targets.js'
@@ -40,9 +41,24 @@ export abstract class BaseCommand extends Command {
     this.controller.abort(new InterruptedError())
   }
 
+  private insecure = false
+
+  /** Parses once; the global flags are kept from here (not looked up in argv again). */
+  protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(
+    options?: Input<F, B, A>,
+    argv?: string[],
+  ): Promise<ParserOutput<F, B, A>> {
+    const out = await super.parse(options, argv)
+    const flags = out.flags as {debug?: boolean; insecure?: boolean}
+    this.debugEnabled ||= flags.debug === true
+    this.insecure = flags.insecure === true
+    return out
+  }
+
   override async init(): Promise<void> {
     await super.init()
-    this.debugEnabled = this.argv.includes('--debug') || Boolean(process.env.EVTCTL_DEBUG)
+    // Before parsing succeeds (a parse error is rendered by catch), only the variable can ask.
+    this.debugEnabled = Boolean(process.env.EVTCTL_DEBUG)
     process.on('SIGINT', this.onSignal)
     process.on('SIGTERM', this.onSignal)
   }
@@ -90,7 +106,7 @@ export abstract class BaseCommand extends Command {
     requireCapabilities(target, needs)
     const adapter = await openAdapter(target, {
       ...extra,
-      insecure: this.argv.includes('--insecure'),
+      insecure: this.insecure,
       warn: (message) => this.stderr(`Warning: ${message}`),
     })
     this.adapters.push(adapter)
@@ -196,7 +212,10 @@ export abstract class BaseCommand extends Command {
  * oclif's own parse errors (unknown flag, missing argument, bad option) are usage errors (exit 2);
  * our flag parsers throw EvtctlErrors that oclif re-words ("Parsing --from …").
  */
-function cleanMessage(message: string): string {
+function cleanMessage(text: string): string {
+  // Our repeatable flags take one value each (multipleNonGreedy), so oclif's advice to put
+  // arguments first does not apply.
+  const message = text.replace(/\n*Note: [^\n]* allow multiple values\.[\s\S]*?beginning of arguments\./, '')
   const m = /^Parsing (--\S+) \s*\n\t([\s\S]*?)(\nSee more help with --help)?$/.exec(message)
   if (!m) return message
   const [, flag, rest] = m as unknown as [string, string, string]
@@ -204,13 +223,19 @@ function cleanMessage(message: string): string {
   return rest.includes(flag) ? rest.trim() : `${flag}: ${rest.trim()}`
 }
 
-function fromOclif(err: Error & {oclif?: {exit?: number}}): EvtctlError | undefined {
-  if (
-    err.oclif?.exit === 2 ||
-    /Nonexistent flag|Unexpected argument|Missing required|Expected --|flag|argument/i.test(
-      err.name + err.message,
-    )
-  ) {
+// oclif's FlagOutput and ArgOutput, which it does not export.
+// biome-ignore lint/suspicious/noExplicitAny: oclif's own definition
+type FlagOutput = {[name: string]: any}
+// biome-ignore lint/suspicious/noExplicitAny: oclif's own definition
+type ArgOutput = {[name: string]: any}
+
+/**
+ * oclif's own errors carry their exit code (`oclif.exit`; its parse errors — unknown flag,
+ * missing argument, bad option — are 2). Anything else is a bug, exit 1: never guessed from the
+ * message text (a Node TypeError about an "argument" is not a usage error).
+ */
+export function fromOclif(err: Error & {oclif?: {exit?: number}}): EvtctlError | undefined {
+  if (err.oclif?.exit === 2) {
     return new EvtctlError(
       err.message,
       'USAGE',
