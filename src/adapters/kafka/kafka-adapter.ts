@@ -98,6 +98,9 @@ export function createKafkaAdapter(
     try {
       await a.connect()
     } catch (err) {
+      // A failed connect (e.g. no OAUTHBEARER token) leaves its socket open, which kept the
+      // process alive until the broker closed it (600 s): close it before reporting.
+      await a.disconnect().catch(() => {})
       throw mapKafkaError(err, where())
     }
     admin = a
@@ -202,12 +205,7 @@ export function createKafkaAdapter(
     for (const [topic, ids] of parts) {
       const chosen = readOpts.partitions?.length ? readOpts.partitions : ids
       const missing = chosen.filter((p) => !ids.includes(p))
-      if (missing.length > 0) {
-        throw new NotFoundError(
-          `Topic "${topic}" has no partition ${missing.join(', ')} (it has ${ids.length}: ${ids[0]}–${ids[ids.length - 1]}).`,
-          'Drop --partition or choose one that exists.',
-        )
-      }
+      if (missing.length > 0) throw noSuchPartition(topic, missing, ids)
       let offsets: PartitionOffsets[]
       let byTime: Array<{partition: number; offset: string}> | undefined
       try {
@@ -419,15 +417,14 @@ export function createKafkaAdapter(
     const topic = target_.topics[0]!
     const parts = (await partitionsOf([topic])).get(topic)!
     if (publishOpts.partition !== undefined && !parts.includes(publishOpts.partition)) {
-      throw new UsageError(
-        `Topic "${topic}" has no partition ${publishOpts.partition} (it has ${parts.length}).`,
-        `Use --partition 0 to ${parts.length - 1}, or drop it to partition by key.`,
-      )
+      throw noSuchPartition(topic, [publishOpts.partition], parts)
     }
+    const maxBytes = await maxMessageBytes(topic)
     const producer = kafka.producer({idempotent: Boolean(publishOpts.idempotent)})
     try {
       await producer.connect()
     } catch (err) {
+      await producer.disconnect().catch(() => {})
       throw mapKafkaError(err, where(topic))
     }
     const failed: PublishFailure[] = []
@@ -439,22 +436,30 @@ export function createKafkaAdapter(
     let inFlight: Promise<void> | undefined
     try {
       const sendChunk = async (messages: KafkaMessageOut[], indexes: number[]) => {
+        let failures: Array<{position: number; error: unknown}>
         try {
-          await producer.send({
-            topic,
-            messages,
-            acks: publishOpts.acks ?? -1,
-            compression: publishOpts.compression ?? 'none',
-          })
-          sent += messages.length
-          publishOpts.onProgress?.(sent)
-        } catch (err) {
-          const mapped = mapKafkaError(err, where(topic))
-          for (const i of indexes) failed.push({index: i, error: mapped.message})
+          failures = (
+            await producer.send({
+              topic,
+              messages,
+              acks: publishOpts.acks ?? -1,
+              compression: publishOpts.compression ?? 'none',
+            })
+          ).failed
+        } catch (error) {
+          failures = messages.map((_, position) => ({position, error}))
         }
+        // Only the messages of the partition batches that failed: the others are at the broker,
+        // and a retry of the failed list must not send them twice.
+        for (const f of failures)
+          failed.push({index: indexes[f.position]!, error: mapKafkaError(f.error, where(topic)).message})
+        sent += messages.length - failures.length
+        publishOpts.onProgress?.(sent)
       }
       let messages: KafkaMessageOut[] = []
       let indexes: number[] = []
+      /** Upper bound of the chunk's bytes: a partition's batch of it never exceeds maxBytes. */
+      let chunkBytes = BATCH_OVERHEAD
       const span = new TimestampSpan()
       const flush = async () => {
         if (messages.length === 0) return
@@ -464,6 +469,7 @@ export function createKafkaAdapter(
         inFlight = sendChunk(messages, indexes)
         messages = []
         indexes = []
+        chunkBytes = BATCH_OVERHEAD
         span.reset()
       }
       for await (const batch of batches(events, {maxItems: CHUNK, maxWaitMs: 20})) {
@@ -485,8 +491,22 @@ export function createKafkaAdapter(
           // A request spans at most ~24.8 days of timestamps (see timestamp-span.ts): the
           // producer's encoder corrupts wider ones. Messages without one are stamped now, here.
           message.timestamp ??= BigInt(Date.now())
-          if (!span.fits(message.timestamp)) await flush()
+          // The broker refuses a partition's batch over the topic's max.message.bytes, and with it
+          // every message in it. A message too large alone is refused here, never sent (with
+          // compression the broker judges the compressed size: it goes alone, so only it can fail).
+          const bytes = recordBytes(message)
+          const compressed = (publishOpts.compression ?? 'none') !== 'none'
+          const alone = BATCH_OVERHEAD + loneRecordBytes(bytes)
+          if (alone > maxBytes && !compressed) {
+            failed.push({
+              index: i,
+              error: `message is ${alone} bytes as a record batch, over the topic's max.message.bytes (${maxBytes}); not sent`,
+            })
+            continue
+          }
+          if (!span.fits(message.timestamp) || chunkBytes + bytes > maxBytes) await flush()
           span.add(message.timestamp)
+          chunkBytes += bytes
           messages.push(message)
           indexes.push(i)
         }
@@ -498,6 +518,24 @@ export function createKafkaAdapter(
       await producer.disconnect().catch(() => {})
     }
     return {sent, failed}
+  }
+
+  /**
+   * The topic's max.message.bytes (the largest record batch its partitions take). Without the
+   * DescribeConfigs permission, the broker default (1 MiB + 12).
+   */
+  async function maxMessageBytes(topic: string): Promise<number> {
+    try {
+      const r = await (await getAdmin()).describeConfigs({
+        resources: [{type: 2, name: topic, configNames: ['max.message.bytes']}],
+        includeSynonyms: false,
+      })
+      const v = r.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue
+      const n = Number(v)
+      return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_MAX_MESSAGE_BYTES
+    } catch {
+      return DEFAULT_MAX_MESSAGE_BYTES
+    }
   }
 
   /**
@@ -602,6 +640,52 @@ export function createKafkaAdapter(
       throw mapKafkaError(err, where(target_.topics.join(',')))
     }
   }
+}
+
+/** Kafka's default message.max.bytes / max.message.bytes: 1 MiB + 12. */
+const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588
+
+/** A record batch's header (v2, magic 2). */
+const BATCH_OVERHEAD = 61
+
+/**
+ * At most the bytes `m` takes as a record in a v2 batch: its fields plus the largest varints
+ * (5 bytes each) for the length, timestamp delta and offset delta.
+ */
+export function recordBytes(m: KafkaMessageOut): number {
+  let n = 1 + 5 + 5 + 5 // attributes, length, timestamp delta, offset delta
+  n += varintBytes(m.key ? m.key.length : -1) + (m.key?.length ?? 0)
+  n += varintBytes(m.value ? m.value.length : -1) + (m.value?.length ?? 0)
+  n += varintBytes(m.headers?.length ?? 0)
+  for (const [name, value] of m.headers ?? []) {
+    const k = Buffer.byteLength(name)
+    n += varintBytes(k) + k + varintBytes(value ? value.length : -1) + (value?.length ?? 0)
+  }
+  return n
+}
+
+/** The exact bytes of a record alone in its batch (deltas 0), from its recordBytes bound. */
+function loneRecordBytes(bound: number): number {
+  const body = bound - 13
+  return body + varintBytes(body)
+}
+
+/** Bytes of a zigzag varint. */
+function varintBytes(v: number): number {
+  let z = v >= 0 ? v * 2 : -v * 2 - 1
+  let n = 1
+  while (z >= 128) {
+    z = Math.floor(z / 128)
+    n++
+  }
+  return n
+}
+
+function noSuchPartition(topic: string, missing: number[], ids: number[]): NotFoundError {
+  return new NotFoundError(
+    `Topic "${topic}" has no partition ${missing.join(', ')} (it has ${ids.length}: ${ids[0]}–${ids[ids.length - 1]}).`,
+    'Drop --partition (publish then places messages by key), or choose one that exists.',
+  )
 }
 
 function asKafka(target: Target): KafkaTarget {

@@ -62,19 +62,25 @@ export function createKafkajsPort(conn: KafkaConnection): KafkaPort {
       return {
         connect: () => producer.connect(),
         disconnect: () => producer.disconnect(),
+        // kafkajs's error does not say which partitions' batches were written: all count as failed.
         send: async ({topic, messages, acks, compression}) => {
-          await producer.send({
-            topic,
-            acks,
-            compression:
-              compression === 'gzip'
-                ? CompressionTypes.GZIP
-                : compression === 'none'
-                  ? CompressionTypes.None
-                  : unsupported(compression),
-            timeout: 30_000,
-            messages: messages.map(toKafkajsMessage),
-          })
+          try {
+            await producer.send({
+              topic,
+              acks,
+              compression:
+                compression === 'gzip'
+                  ? CompressionTypes.GZIP
+                  : compression === 'none'
+                    ? CompressionTypes.None
+                    : unsupported(compression),
+              timeout: 30_000,
+              messages: messages.map(toKafkajsMessage),
+            })
+            return {failed: []}
+          } catch (error) {
+            return {failed: messages.map((_, position) => ({position, error}))}
+          }
         },
       } satisfies KafkaProducerPort
     },

@@ -14,6 +14,7 @@ export function createPlatformaticProducer(
   type Lib = typeof import('@platformatic/kafka')
   let lib: Lib | undefined
   let producer: InstanceType<Lib['Producer']> | undefined
+  const counts = new Map<string, number>()
   return {
     async connect() {
       lib = await import('@platformatic/kafka')
@@ -39,26 +40,95 @@ export function createPlatformaticProducer(
     },
     async send({topic, messages, acks, compression}) {
       if (!producer || !lib) throw new Error('producer not connected')
-      await producer.send({
-        acks,
-        compression: lib.CompressionAlgorithms[compression.toUpperCase() as Uppercase<typeof compression>],
-        // The Java client's murmur2 (masked to positive): keyed messages land where a Java producer
-        // puts them. The library's own default uses the unmasked hash and would not.
-        partitioner: lib.compatibilityPartitioner,
-        messages: messages.map((m) => ({
-          topic,
-          ...(m.key ? {key: m.key} : {}),
-          value: m.value ?? undefined,
-          ...(m.partition !== undefined ? {partition: m.partition} : {}),
-          ...(m.timestamp !== undefined ? {timestamp: m.timestamp} : {}),
-          // Buffer keys: distinct objects, so repeated names stay separate and in order.
-          ...(m.headers?.length
-            ? {headers: new Map(m.headers.map(([k, v]) => [Buffer.from(k), v as Buffer]))}
-            : {}),
-        })),
-      })
+      const partitions = await partitionCount(topic)
+      // Every message's partition is fixed here, so a refused partition batch names its messages.
+      // The Java client's murmur2 (masked to positive): keyed messages land where a Java producer
+      // puts them. The library's own default uses the unmasked hash and would not.
+      const placed = messages.map(
+        (m) =>
+          m.partition ?? (m.key ? lib!.compatibilityPartitioner(undefined as never, m.key) % partitions : 0),
+      )
+      try {
+        await producer.send({
+          acks,
+          compression: lib.CompressionAlgorithms[compression.toUpperCase() as Uppercase<typeof compression>],
+          messages: messages.map((m, i) => ({
+            topic,
+            ...(m.key ? {key: m.key} : {}),
+            value: m.value ?? undefined,
+            partition: placed[i]!,
+            ...(m.timestamp !== undefined ? {timestamp: m.timestamp} : {}),
+            // Buffer keys: distinct objects, so repeated names stay separate and in order.
+            ...(m.headers?.length
+              ? {headers: new Map(m.headers.map(([k, v]) => [Buffer.from(k), v as Buffer]))}
+              : {}),
+          })),
+        })
+        return {failed: []}
+      } catch (error) {
+        const written = writtenPartitions(error, topic)
+        return {
+          failed: placed.flatMap((p, position) =>
+            written.get(p) === true ? [] : [{position, error: written.get(p) ?? error}],
+          ),
+        }
+      }
     },
   }
+
+  async function partitionCount(topic: string): Promise<number> {
+    let n = counts.get(topic)
+    if (n === undefined) {
+      const meta = await producer!.metadata({topics: [topic]})
+      n = meta.topics.get(topic)?.partitionsCount ?? 1
+      counts.set(topic, n)
+    }
+    return n
+  }
+}
+
+/**
+ * What the answers inside a failed send say per partition of `topic`: true = its batch was
+ * written, an error = the broker refused it. Partitions not named got no answer (time-out, lost
+ * connection): the caller counts them as failed. A produce request goes to each leader; one
+ * leader's answer can refuse one partition's batch and accept the others'.
+ */
+export function writtenPartitions(error: unknown, topic: string): Map<number, true | unknown> {
+  const out = new Map<number, true | unknown>()
+  type Answer = {
+    responses?: Array<{name: string; partitionResponses: Array<{index: number; errorCode: number}>}>
+  }
+  const seen = new Set<unknown>()
+  const visit = (e: unknown) => {
+    if (!e || typeof e !== 'object' || seen.has(e)) return
+    seen.add(e)
+    const x = e as {
+      errors?: unknown[]
+      cause?: unknown
+      response?: Answer
+      produced?: {offsets?: Array<{topic: string; partition: number}>}
+    }
+    for (const o of x.produced?.offsets ?? []) if (o.topic === topic) out.set(o.partition, true)
+    const responses = x.response?.responses ?? []
+    responses.forEach((r, i) => {
+      if (r.name !== topic) return
+      r.partitionResponses.forEach((p, j) => {
+        if (p.errorCode === 0) {
+          if (!out.has(p.index)) out.set(p.index, true)
+          return
+        }
+        // The library's error for this partition: its path names the answer's place.
+        const own = x.errors?.find(
+          (c) => (c as {path?: string}).path === `/responses/${i}/partition_responses/${j}`,
+        )
+        out.set(p.index, own ?? Object.assign(new Error(`partition ${p.index}: error ${p.errorCode}`), {}))
+      })
+    })
+    for (const c of x.errors ?? []) visit(c)
+    visit(x.cause)
+  }
+  visit(error)
+  return out
 }
 
 function toSasl(s: NonNullable<KafkaConnection['sasl']>, lib: typeof import('@platformatic/kafka')) {

@@ -57,6 +57,13 @@ export interface KafkaAdminPort {
     topics: string[]
   }): Promise<Array<{topic: string; partitions: Array<{partition: number; offset: string}>}>>
   listGroups(): Promise<{groups: Array<{groupId: string; protocolType: string}>}>
+  /** Topic settings (kafkajs's shape; resource type 2 = topic). */
+  describeConfigs(opts: {
+    resources: Array<{type: number; name: string; configNames: string[]}>
+    includeSynonyms: boolean
+  }): Promise<{
+    resources: Array<{configEntries: Array<{configName: string; configValue: string | null}>}>
+  }>
 }
 
 /** What one fetch brought for one partition. */
@@ -96,16 +103,22 @@ export interface KafkaProducerPort {
   connect(): Promise<void>
   disconnect(): Promise<void>
   /**
-   * Sends one batch to one topic; resolves when the broker acknowledged all of it (per `acks`),
-   * rejects if any part failed. Messages without a partition are placed by the Java-compatible
-   * murmur2 partitioner (keyed) or round-robin (no key). Never creates the topic.
+   * Sends one batch to one topic; resolves when every part has an answer (per `acks`), with the
+   * messages that failed (their positions in `messages`). A produce request carries one batch per
+   * partition and the broker accepts or refuses each on its own: only the messages of a refused
+   * batch — or of one whose answer never came — are failed; the others are written. Keyed messages
+   * without a partition are placed by the Java-compatible murmur2 partitioner. Never creates the topic.
    */
   send(record: {
     topic: string
     messages: KafkaMessageOut[]
     acks: -1 | 0 | 1
     compression: Compression
-  }): Promise<void>
+  }): Promise<SendOutcome>
+}
+
+export interface SendOutcome {
+  failed: Array<{position: number; error: unknown}>
 }
 
 export interface KafkaPort {
