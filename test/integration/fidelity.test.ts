@@ -15,6 +15,7 @@ import {describe, expect, test} from 'vitest'
 import {brokerEnv} from '../brokers/env.js'
 import {createTopic} from '../brokers/kafka.js'
 import {kcatProduce} from '../brokers/peers.js'
+import {counts, createQueue, fill} from '../brokers/sqs.js'
 import {BIN, lines, run, sandboxEnv, start} from '../e2e/helpers.js'
 
 /**
@@ -283,6 +284,30 @@ describe('fidelity: envelopes, windows, contexts (embedded file broker)', () => 
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).not.toMatch(/PWNED/)
   })
+
+  test('Kafka: a following tail | head -n 1 on a quiet topic ends with head (#5)', async () => {
+    const cli = sandboxEnv()
+    const topic = await createTopic('quietpipe')
+    expect((await kcatProduce(env.KAFKA_BROKERS!, topic, {}, 'only\n')).code).toBe(0)
+    const t0 = Date.now()
+    const sh = start({shell: `node ${BIN} tail ${K()}/${topic} --from beginning -o raw | head -n 1`}, cli)
+    expect(await sh.done).toBe(0)
+    expect(sh.out()).toBe('only\n')
+    expect(Date.now() - t0).toBeLessThan(10_000)
+  }, 30_000)
+
+  test('SQS: a following tail | head -n 1 ends with head and releases what it held (#5)', async () => {
+    const cli = sandboxEnv()
+    const q = await createQueue('quietpipe')
+    await fill(q.url, ['only'])
+    const t0 = Date.now()
+    const sh = start({shell: `node ${BIN} tail ${q.url} --hold 60s | head -n 1`}, cli)
+    expect(await sh.done).toBe(0)
+    expect(sh.out()).toContain('"only"')
+    // Before: the orphaned tail received every --hold until the next message came.
+    expect(Date.now() - t0).toBeLessThan(10_000)
+    expect(await counts(q.url)).toEqual({visible: 1, inFlight: 0})
+  }, 30_000)
 
   test('tail | head -n 1 on a quiet topic exits as soon as head does, without a next message (#5)', async () => {
     const cli = sandboxEnv()
