@@ -89,7 +89,7 @@ export abstract class BaseCommand extends Command {
   /** The config file, its warnings (0644, unknown settings) on stderr. */
   protected async loadConfig(): Promise<import('./config/config.js').Config> {
     const {loadConfig} = await import('./config/config.js')
-    return loadConfig(undefined, (m) => this.stderr(`Warning: ${m}`))
+    return loadConfig(undefined, (m) => this.warning(m))
   }
 
   /** Exit 6 for a broker-specific flag the target's broker cannot honour; nothing connected. */
@@ -107,7 +107,7 @@ export abstract class BaseCommand extends Command {
     const adapter = await openAdapter(target, {
       ...extra,
       insecure: this.insecure,
-      warn: (message) => this.stderr(`Warning: ${message}`),
+      warn: (message) => this.warning(message),
     })
     this.adapters.push(adapter)
     return adapter
@@ -161,6 +161,27 @@ export abstract class BaseCommand extends Command {
     }
   }
 
+  /** Warnings of this run: on stderr for people, and in the --json document as `warnings`. */
+  private readonly warnings: string[] = []
+
+  /** A warning: shown on stderr at once, and carried by --json output (success or error). */
+  protected warning(message: string): void {
+    this.warnings.push(message)
+    this.stderr(`Warning: ${message}`)
+  }
+
+  protected override toSuccessJson(result: unknown): unknown {
+    if (
+      this.warnings.length === 0 ||
+      typeof result !== 'object' ||
+      result === null ||
+      Array.isArray(result)
+    ) {
+      return result
+    }
+    return {...result, warnings: [...this.warnings]}
+  }
+
   protected stderr(line: string): void {
     process.stderr.write(`${line}\n`)
   }
@@ -193,7 +214,8 @@ export abstract class BaseCommand extends Command {
       const body = known
         ? known.toJSON()
         : {code: 'INTERNAL', message: err.message, exitCode: ExitCode.Internal}
-      process.stdout.write(`${JSON.stringify({error: body}, null, 2)}\n`)
+      const warnings = this.warnings.length ? {warnings: this.warnings} : {}
+      process.stdout.write(`${JSON.stringify({error: body, ...warnings}, null, 2)}\n`)
       return
     }
     if (known) {

@@ -214,7 +214,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
           idempotent: flags.idempotent,
           keepPartitions: flags['keep-partitions'],
           partition: flags.partition,
-          warn: (m) => this.stderr(`Warning: ${m}`),
+          warn: (m) => this.warning(m),
         },
         rate: flags.rate,
         signal: this.signal,
