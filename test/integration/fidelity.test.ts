@@ -261,7 +261,10 @@ describe('fidelity: envelopes, windows, contexts (embedded file broker)', () => 
     // --json carries the warnings too (#11.5).
     const doc = JSON.parse(r.stdout.toString())
     expect(doc.contexts).toHaveLength(1)
-    expect(doc.warnings).toEqual([expect.stringMatching(/mode 0644/), expect.stringMatching(/unknown setting "drr"/)])
+    expect(doc.warnings).toEqual([
+      expect.stringMatching(/mode 0644/),
+      expect.stringMatching(/unknown setting "drr"/),
+    ])
   })
 
   test('a mistyped command suggests the right one, exit 2 (#19)', async () => {
