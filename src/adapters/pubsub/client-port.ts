@@ -38,6 +38,8 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
   }
   /** Look-ups fail fast (exit 4 in seconds), instead of gax's default of retrying for 60 s. */
   const quick = {timeout: 8_000}
+  /** Deletes run on exit (also on Ctrl-C with Pub/Sub gone): shorter still. */
+  const onExit = {timeout: 5_000}
   const topics = new Map<string, Topic>()
   const topicFor = (name: string) => {
     let t = topics.get(name)
@@ -75,7 +77,7 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
     },
     async deleteSubscription(name) {
       await ready()
-      await client.subscription(name).delete()
+      await client.subscription(name).delete(onExit)
     },
     async listSubscriptions(prefix) {
       await ready()
@@ -88,7 +90,8 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
     },
     async deleteSnapshot(name) {
       await ready()
-      await client.snapshot(name).delete()
+      // Snapshot#delete takes no call options: bound it here.
+      await withTimeout(client.snapshot(name).delete(), onExit.timeout)
     },
     async listSnapshots(prefix) {
       await ready()
@@ -157,4 +160,18 @@ function quietMetadataLookupWarning(): void {
     if (type === 'MetadataLookupWarning') return
     return (emit as (...a: unknown[]) => void).call(process, warning, ...rest)
   } as typeof process.emitWarning
+}
+
+/** `p`, or a DEADLINE_EXCEEDED-like rejection (gRPC code 4) after `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(
+        () => reject(Object.assign(new Error(`no answer within ${ms / 1000} s`), {code: 4})),
+        ms,
+      )
+    }),
+  ]).finally(() => clearTimeout(timer))
 }

@@ -1,4 +1,11 @@
-import {AuthError, EvtctlError, isEvtctlError, NotFoundError, UnreachableError} from '../../errors.js'
+import {
+  AuthError,
+  EvtctlError,
+  isEvtctlError,
+  NotFoundError,
+  UnreachableError,
+  UsageError,
+} from '../../errors.js'
 
 /** gRPC status codes → ours (duck-typed on `code`; the original kept as `cause`). */
 export function mapPubsubError(
@@ -7,15 +14,18 @@ export function mapPubsubError(
 ): EvtctlError {
   if (isEvtctlError(err)) return err
   const e = (err ?? {}) as {code?: number; message?: string; details?: string}
-  // gax appends every retried attempt ("Previous errors: [...]"): keep the first sentence.
-  const message = (e.details || e.message || String(err))
-    .split(' : Previous errors')[0]!
-    .split('\n')[0]!
-    .trim()
+  const message = briefMessage(err)
   if (/default credentials|Could not refresh access token|invalid_grant/i.test(message)) {
     return credentialsError(err)
   }
   switch (e.code) {
+    case 3:
+      return new UsageError(
+        `Pub/Sub refused the request: ${message}.`,
+        'Check the name: 3 to 255 characters, starting with a letter; letters, digits and - _ . ~ + % only.',
+        'PUBSUB_INVALID_ARGUMENT',
+        {cause: err},
+      )
     case 5:
       return new NotFoundError(
         `${where.what} does not exist in project "${where.project}".`,
@@ -62,4 +72,21 @@ export function credentialsError(err: unknown): AuthError {
     .replace(/\s*Browse to https?:\S+ for more information\.?/, '')
     .trim()
   return new AuthError(`No usable Google credentials for Pub/Sub: ${message}`, CREDENTIALS_HINT, {cause: err})
+}
+
+/**
+ * The part of a gRPC/gax error message a reader needs. gax wraps retried failures ("Total timeout
+ * of API … exceeded 8000 milliseconds retrying error Error: 14 UNAVAILABLE: No connection
+ * established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: …") and
+ * appends every attempt (" : Previous errors [...]"); this keeps "connect ECONNREFUSED 127.0.0.1:1".
+ */
+export function briefMessage(err: unknown): string {
+  const e = (err ?? {}) as {message?: string; details?: string}
+  let m = (e.details || e.message || String(err)).split(' : Previous errors')[0]!.split('\n')[0]!.trim()
+  m = /retrying error (?:Error: )?(.+)$/.exec(m)?.[1] ?? m
+  m = /Last error: (?:Error: )?(.+?)(?:\.\s*Resolution note:.*)?$/.exec(m)?.[1] ?? m
+  return m
+    .replace(/^\d+ [A-Z_]+: /, '')
+    .replace(/\.$/, '')
+    .trim()
 }

@@ -2,7 +2,7 @@ import {randomBytes} from 'node:crypto'
 import type {Target} from '../../config/targets.js'
 import type {Envelope, Header} from '../../envelope/envelope.js'
 import {payloadBytes, toPayload} from '../../envelope/payload.js'
-import {UnsupportedError, UsageError} from '../../errors.js'
+import {UnreachableError, UnsupportedError, UsageError} from '../../errors.js'
 import {AsyncQueue} from '../../util/async-queue.js'
 import {registry} from '../registry.js'
 import type {
@@ -15,7 +15,7 @@ import type {
   ReadOptions,
 } from '../types.js'
 import {createClientPort} from './client-port.js'
-import {mapPubsubError} from './errors.js'
+import {briefMessage, mapPubsubError} from './errors.js'
 import type {PubsubMessageIn, PubsubPort} from './port.js'
 
 type PubsubTarget = Extract<Target, {kind: 'pubsub'}>
@@ -28,6 +28,15 @@ const TTL_SECONDS = 86_400
 /** --until end on Pub/Sub: stop once no message arrived for this long. */
 export const QUIET_MS = 2_000
 const LABELS = {'created-by': 'evtctl'}
+/**
+ * A following read checks that Pub/Sub still answers once nothing arrived for PROBE_MS (the
+ * client's streaming pull retries an unreachable server forever, silently), and ends with exit 4
+ * once nothing was heard for UNREACHABLE_MS.
+ */
+const PROBE_MS = 5_000
+export const UNREACHABLE_MS = 30_000
+/** Clean-up on exit is bounded: closing the stream, then each delete. */
+const CLOSE_MS = 3_000
 
 /**
  * Pub/Sub on @google-cloud/pubsub v5. A nack or an expired ack deadline counts as a delivery
@@ -125,6 +134,7 @@ export function createPubsubAdapter(
     const snapshot = peek ? `${SNAPSHOT_PREFIX}${stamp}` : undefined
     const queue = new AsyncQueue<PubsubMessageIn>(1_000)
     let stream: {close(): Promise<void>} | undefined
+    let watchdog: NodeJS.Timeout | undefined
     let created = false
     let snapshotCreated = false
     const onAbort = () => queue.close()
@@ -160,11 +170,51 @@ export function createPubsubAdapter(
           ? `Peeking subscription "${target_.name}" through snapshot ${snapshot} and temporary subscription ${tempSub}; the subscription itself is not read.`
           : `Reading topic "${target_.name}" through temporary subscription ${tempSub} (deleted on exit).`,
       )
+      // Heard from Pub/Sub: a message, or an answer to a probe.
+      let heard = Date.now()
       stream = ps.stream(
         tempSub,
-        (m) => void queue.push(m),
+        (m) => {
+          heard = Date.now()
+          void queue.push(m)
+        },
         (err) => queue.close(mapPubsubError(err, where(target_))),
       )
+      let probing = false
+      watchdog = setInterval(() => {
+        if (probing || Date.now() - heard < PROBE_MS) return
+        probing = true
+        ps.subscriptionTopic(tempSub)
+          .then(
+            () => {
+              heard = Date.now()
+            },
+            (err) => {
+              const mapped = mapPubsubError(err, where(target_))
+              if (mapped.exitCode === 5) {
+                queue.close(
+                  new UnreachableError(
+                    `Temporary subscription ${tempSub} is gone: Pub/Sub (${endpoint}) lost it (an emulator restarted?).`,
+                    'Start the tail again.',
+                  ),
+                )
+              } else if (mapped.exitCode === 3) {
+                queue.close(mapped)
+              } else if (Date.now() - heard >= UNREACHABLE_MS) {
+                queue.close(
+                  new UnreachableError(
+                    `Lost Pub/Sub at ${endpoint}: no answer for ${Math.round((Date.now() - heard) / 1000)} s (${briefMessage(err)}).`,
+                    'Check that it runs (the emulator host) and the network, then start the tail again.',
+                  ),
+                )
+              }
+            },
+          )
+          .finally(() => {
+            probing = false
+          })
+      }, 1_000)
+      watchdog.unref()
       const untilTime = readOpts.until?.kind === 'time' ? readOpts.until.time.getTime() : undefined
       // A --until time already past ends like --until end (what comes later is later still).
       let untilEnd = readOpts.until?.kind === 'end' || (untilTime !== undefined && untilTime <= Date.now())
@@ -198,10 +248,37 @@ export function createPubsubAdapter(
       }
     } finally {
       signal.removeEventListener('abort', onAbort)
+      clearInterval(watchdog)
       queue.close()
-      await stream?.close().catch(() => {})
-      if (created) await ps.deleteSubscription(tempSub).catch(() => {})
-      if (snapshotCreated && snapshot) await ps.deleteSnapshot(snapshot).catch(() => {})
+      // Bounded: with Pub/Sub unreachable the client would retry its last acks for a minute.
+      if (stream) await within(stream.close(), CLOSE_MS).catch(() => {})
+      const left: string[] = []
+      const remove = async (what: string, name: string, del: () => Promise<void>, how: string) => {
+        try {
+          await del()
+        } catch (err) {
+          const mapped = mapPubsubError(err, where(target_))
+          const why =
+            mapped.exitCode === 4 ? `no answer from ${endpoint}: ${briefMessage(err)}` : briefMessage(err)
+          left.push(`Could not delete temporary ${what} ${name} (${why}); ${how}`)
+        }
+      }
+      const project = `--project ${target_.project}`
+      if (created)
+        await remove(
+          'subscription',
+          tempSub,
+          () => ps.deleteSubscription(tempSub),
+          `it expires after 1 day unused, or delete it: gcloud pubsub subscriptions delete ${tempSub} ${project}`,
+        )
+      if (snapshotCreated && snapshot)
+        await remove(
+          'snapshot',
+          snapshot,
+          () => ps.deleteSnapshot(snapshot),
+          `the next tail removes it after 1 day, or delete it: gcloud pubsub snapshots delete ${snapshot} ${project}`,
+        )
+      for (const line of left) (readOpts.notice ?? opts.warn)?.(`Warning: ${line}.`)
     }
   }
 
@@ -277,6 +354,17 @@ export function createPubsubAdapter(
     failed.sort((a, b) => a.index - b.index)
     return {sent, failed}
   }
+}
+
+/** `p`, or a rejection after `ms`. */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms)
+    }),
+  ]).finally(() => clearTimeout(timer))
 }
 
 function asPubsub(target: Target): PubsubTarget {
