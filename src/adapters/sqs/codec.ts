@@ -164,6 +164,11 @@ export function toEntry(env: Envelope, id: string, opts: EntryOptions): SendMess
   return entry
 }
 
+/** What an entry counts toward SQS's size limits: its body and attributes (names, types, values). */
+export function entryBytes(entry: SendMessageBatchRequestEntry): number {
+  return Buffer.byteLength(entry.MessageBody ?? '') + attributeBytes(entry.MessageAttributes ?? {})
+}
+
 function attributeBytes(attrs: Record<string, MessageAttributeValue>): number {
   let n = 0
   for (const [name, a] of Object.entries(attrs)) {

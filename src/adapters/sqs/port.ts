@@ -13,22 +13,39 @@ import type {
   SendMessageBatchCommandOutput,
 } from '@aws-sdk/client-sqs'
 
+/**
+ * How long one call may take: `abortSignal` ends it (all its attempts), `requestTimeout` bounds
+ * each HTTP attempt. Every call the adapter makes passes both (see sqs-adapter `bounded`).
+ */
+export interface CallOptions {
+  abortSignal?: AbortSignal
+  requestTimeout?: number
+}
+
 /** The SQS calls the adapter makes, and no others (add one when a feature needs it). */
 export interface SqsPort {
-  getQueueUrl(i: GetQueueUrlCommandInput): Promise<GetQueueUrlCommandOutput>
-  getQueueAttributes(i: GetQueueAttributesCommandInput): Promise<GetQueueAttributesCommandOutput>
+  getQueueUrl(i: GetQueueUrlCommandInput, o?: CallOptions): Promise<GetQueueUrlCommandOutput>
+  getQueueAttributes(
+    i: GetQueueAttributesCommandInput,
+    o?: CallOptions,
+  ): Promise<GetQueueAttributesCommandOutput>
   /**
-   * Long polls for up to WaitTimeSeconds. Deliberately not abortable: a poll the client gives up
-   * stays open on the server, which can still receive a message into it (see sqs-adapter browse).
+   * Long polls for up to WaitTimeSeconds. Not aborted on Ctrl-C before the poll's own length: a
+   * poll the client gives up stays open on the server, which can still receive a message into it
+   * (see sqs-adapter browse). Only a server that does not answer at all gets it given up.
    */
-  receiveMessage(i: ReceiveMessageCommandInput): Promise<ReceiveMessageCommandOutput>
+  receiveMessage(i: ReceiveMessageCommandInput, o?: CallOptions): Promise<ReceiveMessageCommandOutput>
   /** Partially fails: check Failed[] per entry. */
-  sendMessageBatch(i: SendMessageBatchCommandInput): Promise<SendMessageBatchCommandOutput>
+  sendMessageBatch(i: SendMessageBatchCommandInput, o?: CallOptions): Promise<SendMessageBatchCommandOutput>
   /** Partially fails: check Failed[] per entry. */
-  deleteMessageBatch(i: DeleteMessageBatchCommandInput): Promise<DeleteMessageBatchCommandOutput>
+  deleteMessageBatch(
+    i: DeleteMessageBatchCommandInput,
+    o?: CallOptions,
+  ): Promise<DeleteMessageBatchCommandOutput>
   /** Partially fails: check Failed[] per entry. */
   changeMessageVisibilityBatch(
     i: ChangeMessageVisibilityBatchCommandInput,
+    o?: CallOptions,
   ): Promise<ChangeMessageVisibilityBatchCommandOutput>
   destroy(): void
 }

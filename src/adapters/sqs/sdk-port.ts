@@ -17,12 +17,12 @@ export function createSdkPort(config: SQSClientConfig): SqsPort {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const client = new SQSClient(config)
   return {
-    getQueueUrl: (i) => client.send(new GetQueueUrlCommand(i)),
-    getQueueAttributes: (i) => client.send(new GetQueueAttributesCommand(i)),
-    receiveMessage: (i) => client.send(new ReceiveMessageCommand(i)),
-    sendMessageBatch: (i) => client.send(new SendMessageBatchCommand(i)),
-    deleteMessageBatch: (i) => client.send(new DeleteMessageBatchCommand(i)),
-    changeMessageVisibilityBatch: (i) => client.send(new ChangeMessageVisibilityBatchCommand(i)),
+    getQueueUrl: (i, o) => client.send(new GetQueueUrlCommand(i), o),
+    getQueueAttributes: (i, o) => client.send(new GetQueueAttributesCommand(i), o),
+    receiveMessage: (i, o) => client.send(new ReceiveMessageCommand(i), o),
+    sendMessageBatch: (i, o) => client.send(new SendMessageBatchCommand(i), o),
+    deleteMessageBatch: (i, o) => client.send(new DeleteMessageBatchCommand(i), o),
+    changeMessageVisibilityBatch: (i, o) => client.send(new ChangeMessageVisibilityBatchCommand(i), o),
     destroy: () => client.destroy(),
   }
 }

@@ -2,7 +2,7 @@ import type {Message, SendMessageBatchRequestEntry} from '@aws-sdk/client-sqs'
 import pRetry from 'p-retry'
 import type {Target} from '../../config/targets.js'
 import type {Envelope} from '../../envelope/envelope.js'
-import {UsageError} from '../../errors.js'
+import {ConfigError, UnreachableError, UsageError} from '../../errors.js'
 import {batches} from '../../util/batch.js'
 import {registry} from '../registry.js'
 import type {
@@ -14,9 +14,9 @@ import type {
   PublishReport,
   ReadOptions,
 } from '../types.js'
-import {EntryError, type EntryOptions, maxMessageBytes, toEntry, toEnvelope} from './codec.js'
+import {EntryError, type EntryOptions, entryBytes, maxMessageBytes, toEntry, toEnvelope} from './codec.js'
 import {mapSqsError} from './errors.js'
-import type {SqsPort} from './port.js'
+import type {CallOptions, SqsPort} from './port.js'
 import {createSdkPort} from './sdk-port.js'
 
 type SqsTarget = Extract<Target, {kind: 'sqs'}>
@@ -39,6 +39,19 @@ const MIN_KEEP_HIDDEN_SECONDS = 10
 const PUBLISH_IN_FLIGHT = 16
 /** How long SQS remembers a FIFO deduplication id. */
 const DEDUP_WINDOW_MS = 5 * 60_000
+/**
+ * Time-outs (#18.4: a server that accepts and never answers, or a frozen one, is exit 4 within
+ * ~10 s). Each HTTP attempt gets ATTEMPT_MS (a receive: its wait on top, a send: a second per
+ * 64 KiB), and a whole call, the SDK's retries included, CALL_MS…
+ */
+const ATTEMPT_MS = 5_000
+const CALL_MS = 8_000
+/** …a receive its wait plus RECEIVE_EXTRA_MS (so a stop mid-follow is noticed within ~6 s)… */
+const RECEIVE_EXTRA_MS = 4_000
+/** …and the release at the end, all of it, RELEASE_MS: the most a Ctrl-C waits for it. */
+const RELEASE_MS = 3_000
+/** On Ctrl-C, a send, delete or renewal under way gets this long to be confirmed, then is given up. */
+const SETTLE_MS = 2_000
 
 interface QueueInfo {
   url: string
@@ -84,13 +97,67 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     profile: config.profile ?? process.env.AWS_PROFILE,
   }
   const infos = new Map<string, QueueInfo>()
+  const at = config.endpoint ?? `SQS in ${config.region ?? 'the default region'}`
 
-  async function info(target_: SqsTarget): Promise<QueueInfo> {
+  /**
+   * One SQS call, bounded: it ends within `ms` (all attempts), as exit 4 when the server did not
+   * answer. The caller's `signal` (Ctrl-C) gives it up after `grace()` ms (0: at once) as
+   * CallAborted. Other errors come mapped (mapSqsError).
+   */
+  async function call<T>(
+    what: string,
+    fn: (o: CallOptions) => Promise<T>,
+    b: {ms?: number; attemptMs?: number; signal?: AbortSignal; grace?: () => number} = {},
+  ): Promise<T> {
+    const ms = b.ms ?? CALL_MS
+    const ac = new AbortController()
+    const timeUp = setTimeout(() => ac.abort(TIME_UP), ms)
+    let graceTimer: NodeJS.Timeout | undefined
+    const onAbort = () => {
+      const grace = Math.max(0, b.grace?.() ?? 0)
+      if (grace === 0) ac.abort(INTERRUPTED)
+      else graceTimer = setTimeout(() => ac.abort(INTERRUPTED), grace)
+    }
+    if (b.signal?.aborted) onAbort()
+    else b.signal?.addEventListener('abort', onAbort, {once: true})
+    try {
+      if (ac.signal.aborted) throw new CallAborted()
+      return await fn({abortSignal: ac.signal, requestTimeout: b.attemptMs ?? ATTEMPT_MS})
+    } catch (err) {
+      if (ac.signal.reason === INTERRUPTED) throw new CallAborted()
+      if (ac.signal.reason === TIME_UP) {
+        throw new UnreachableError(
+          `Cannot reach ${at}: no answer to ${what} within ${Math.round(ms / 1000)} s.`,
+          'Check that the endpoint is an SQS service and is up (a stopped or overloaded server accepts connections but does not answer).',
+          'BROKER_UNREACHABLE',
+          {cause: err},
+        )
+      }
+      throw mapSqsError(err, where)
+    } finally {
+      clearTimeout(timeUp)
+      clearTimeout(graceTimer)
+      b.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** The queue's URL and settings; a Ctrl-C gives it up at once (CallAborted: nothing was done). */
+  async function info(target_: SqsTarget, signal?: AbortSignal): Promise<QueueInfo> {
     const cached = infos.get(target_.url)
     if (cached) return cached
     try {
-      const url = target_.queueUrl ?? (await sqs.getQueueUrl({QueueName: target_.queueName})).QueueUrl!
-      const a = (await sqs.getQueueAttributes({QueueUrl: url, AttributeNames: ['All']})).Attributes ?? {}
+      const url =
+        target_.queueUrl ??
+        (await call('GetQueueUrl', (o) => sqs.getQueueUrl({QueueName: target_.queueName}, o), {signal}))
+          .QueueUrl!
+      const a =
+        (
+          await call(
+            'GetQueueAttributes',
+            (o) => sqs.getQueueAttributes({QueueUrl: url, AttributeNames: ['All']}, o),
+            {signal},
+          )
+        ).Attributes ?? {}
       const redrive = a.RedrivePolicy
         ? (JSON.parse(a.RedrivePolicy) as {maxReceiveCount?: number | string})
         : undefined
@@ -107,6 +174,7 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
       infos.set(target_.url, result)
       return result
     } catch (err) {
+      if (err instanceof CallAborted) throw err
       throw mapSqsError(err, where)
     }
   }
@@ -124,7 +192,13 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     readOpts: ReadOptions,
     signal: AbortSignal,
   ): AsyncGenerator<Delivery> {
-    const q = await info(target_)
+    let q: QueueInfo
+    try {
+      q = await info(target_, signal)
+    } catch (err) {
+      if (err instanceof CallAborted) return // Ctrl-C before anything was received
+      throw err
+    }
     const maxCount = q.maxReceiveCount
     if (maxCount !== undefined && !readOpts.allowReceiveCount) {
       throw new UsageError(
@@ -191,6 +265,8 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     // Keeps listed messages hidden on a queue with a redrive policy. On a timer, not in the read
     // loop: the loop waits while the reader is busy (a slow pipe), the hold must not.
     let renewing: Promise<void> | undefined
+    /** Aborted when the read ends: a renewal under way gets SETTLE_MS more. */
+    const ending = new AbortController()
     const warnedRenew = new Set<string>()
     const renew = async () => {
       const now = Date.now()
@@ -206,14 +282,22 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
       for (let i = 0; i < due.length; i += BATCH) {
         const chunk = due.slice(i, i + BATCH)
         try {
-          const res = await sqs.changeMessageVisibilityBatch({
-            QueueUrl: q.url,
-            Entries: chunk.map(([, h], j) => ({
-              Id: String(j),
-              ReceiptHandle: h.receipt,
-              VisibilityTimeout: visibility,
-            })),
-          })
+          const res = await call(
+            'ChangeMessageVisibilityBatch',
+            (o) =>
+              sqs.changeMessageVisibilityBatch(
+                {
+                  QueueUrl: q.url,
+                  Entries: chunk.map(([, h], j) => ({
+                    Id: String(j),
+                    ReceiptHandle: h.receipt,
+                    VisibilityTimeout: visibility,
+                  })),
+                },
+                o,
+              ),
+            {signal: ending.signal, grace: () => SETTLE_MS},
+          )
           for (const ok of res.Successful ?? [])
             chunk[Number(ok.Id)]![1].hiddenUntil = now + visibility * 1000
           for (const f of res.Failed ?? []) {
@@ -253,26 +337,43 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
         const size = Math.min(consume ? 1 : BATCH, wanted)
         let messages: Message[]
         try {
-          // Short polls, never aborted mid-way: an HTTP request given up by the client stays
-          // alive on the server, which can still receive a message into it, hidden and counted,
-          // with nobody to release it (seen on ElasticMQ). So Ctrl-C waits for the current poll
-          // (at most POLL_SECONDS) and releases what it brought.
+          // Short polls, not aborted before their time: an HTTP request given up by the client
+          // stays alive on the server, which can still receive a message into it, hidden and
+          // counted, with nobody to release it (seen on ElasticMQ). So Ctrl-C waits for the
+          // current poll (at most POLL_SECONDS, and a second more) and releases what it brought;
+          // only a server that does not answer in that time gets the poll given up.
           const wait = untilEnd
             ? 1
             : untilTime !== undefined
               ? Math.max(0, Math.min(POLL_SECONDS, Math.floor((untilTime - Date.now()) / 1000)))
               : POLL_SECONDS
-          const res = await sqs.receiveMessage({
-            QueueUrl: q.url,
-            MaxNumberOfMessages: size,
-            WaitTimeSeconds: wait,
-            VisibilityTimeout: visibility,
-            MessageAttributeNames: ['All'],
-            MessageSystemAttributeNames: ['All'],
-          })
+          const polled = Date.now()
+          const res = await call(
+            'ReceiveMessage',
+            (o) =>
+              sqs.receiveMessage(
+                {
+                  QueueUrl: q.url,
+                  MaxNumberOfMessages: size,
+                  WaitTimeSeconds: wait,
+                  VisibilityTimeout: visibility,
+                  MessageAttributeNames: ['All'],
+                  MessageSystemAttributeNames: ['All'],
+                },
+                o,
+              ),
+            {
+              ms: wait * 1000 + RECEIVE_EXTRA_MS,
+              attemptMs: wait * 1000 + ATTEMPT_MS - 2_000,
+              signal,
+              grace: () => polled + wait * 1000 + 1_000 - Date.now(),
+            },
+          )
           messages = res.Messages ?? []
         } catch (err) {
-          throw mapSqsError(err, where)
+          // Interrupted (or the reader went away) while the server did not answer: end as asked.
+          if (err instanceof CallAborted || signal.aborted) break
+          throw err
         }
         const now = Date.now()
         for (const m of messages) {
@@ -310,12 +411,22 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
               if (!h) return
               let res: Awaited<ReturnType<SqsPort['deleteMessageBatch']>>
               try {
-                res = await sqs.deleteMessageBatch({
-                  QueueUrl: q.url,
-                  Entries: [{Id: '0', ReceiptHandle: h.receipt}],
-                })
+                res = await call(
+                  'DeleteMessageBatch',
+                  (o) =>
+                    sqs.deleteMessageBatch(
+                      {QueueUrl: q.url, Entries: [{Id: '0', ReceiptHandle: h.receipt}]},
+                      o,
+                    ),
+                  {signal, grace: () => SETTLE_MS},
+                )
               } catch (err) {
-                throw mapSqsError(err, where)
+                if (!(err instanceof CallAborted)) throw err
+                notDeleted++
+                notice(
+                  `Could not delete message ${id}: interrupted before SQS confirmed it; it may stay in the queue.`,
+                )
+                return
               }
               const f = res.Failed?.[0]
               if (f) {
@@ -330,10 +441,15 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
               const h = held.get(id)
               if (!h) return
               held.delete(id)
-              await sqs.changeMessageVisibilityBatch({
-                QueueUrl: q.url,
-                Entries: [{Id: '0', ReceiptHandle: h.receipt, VisibilityTimeout: 0}],
-              })
+              await call(
+                'ChangeMessageVisibilityBatch',
+                (o) =>
+                  sqs.changeMessageVisibilityBatch(
+                    {QueueUrl: q.url, Entries: [{Id: '0', ReceiptHandle: h.receipt, VisibilityTimeout: 0}]},
+                    o,
+                  ),
+                {ms: RELEASE_MS, attemptMs: RELEASE_MS},
+              )
             },
           }
         }
@@ -350,7 +466,8 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
       }
     } finally {
       if (renewTimer) clearInterval(renewTimer)
-      // A renewal still under way would hide again what is released next.
+      // A renewal still under way would hide again what is released next (it gets SETTLE_MS).
+      ending.abort()
       await renewing
       if (stopped) notice(stopped)
       const released = await releaseAll(q.url, held)
@@ -372,19 +489,40 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     }
   }
 
-  /** Makes every held message visible again at once (ChangeMessageVisibilityBatch to 0). */
+  /**
+   * Makes every held message visible again at once (ChangeMessageVisibilityBatch to 0), best
+   * effort within RELEASE_MS in all: what is left hidden reappears when its hold runs out.
+   */
   async function releaseAll(url: string, held: Map<string, Held>): Promise<{ok: number; failed: number}> {
     const entries = [...held.values()].map((h) => h.receipt)
     held.clear()
     let ok = 0
     let failed = 0
+    const deadline = Date.now() + RELEASE_MS
     for (let i = 0; i < entries.length; i += BATCH) {
       const chunk = entries.slice(i, i + BATCH)
+      const left = deadline - Date.now()
+      if (left <= 0) {
+        failed += chunk.length
+        continue
+      }
       try {
-        const res = await sqs.changeMessageVisibilityBatch({
-          QueueUrl: url,
-          Entries: chunk.map((receipt, j) => ({Id: String(j), ReceiptHandle: receipt, VisibilityTimeout: 0})),
-        })
+        const res = await call(
+          'ChangeMessageVisibilityBatch',
+          (o) =>
+            sqs.changeMessageVisibilityBatch(
+              {
+                QueueUrl: url,
+                Entries: chunk.map((receipt, j) => ({
+                  Id: String(j),
+                  ReceiptHandle: receipt,
+                  VisibilityTimeout: 0,
+                })),
+              },
+              o,
+            ),
+          {ms: left, attemptMs: left},
+        )
         failed += res.Failed?.length ?? 0
         ok += res.Successful?.length ?? 0
       } catch {
@@ -399,7 +537,13 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     events: AsyncIterable<Envelope>,
     o: PublishOptions,
   ): Promise<PublishReport> {
-    const q = await info(target_)
+    let q: QueueInfo
+    try {
+      q = await info(target_, o.signal)
+    } catch (err) {
+      if (err instanceof CallAborted) return {sent: 0, failed: []} // Ctrl-C before anything was sent
+      throw err
+    }
     const it = events[Symbol.asyncIterator]()
     const first = await it.next()
     if (first.done) return {sent: 0, failed: []}
@@ -466,8 +610,17 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
           failed.push({index: i, error: err.message})
         }
       }
-      if (entries.length === 0) continue
-      const p: Promise<void> = sendWithRetries(q.url, entries).then((result) => {
+      // A batch holds at most the queue's MaximumMessageSize in all (256 KiB by default, at most
+      // 1 MiB), bodies and attributes together: ten messages of 200 KiB go as several batches.
+      for (const part of byBytes(entries, q.maxMessageBytes)) {
+        if (o.signal.aborted) break
+        await send(part)
+      }
+    }
+    await Promise.all(inFlight)
+
+    async function send(entries: SendMessageBatchRequestEntry[]): Promise<void> {
+      const p: Promise<void> = sendWithRetries(q.url, entries, o.signal).then((result) => {
         inFlight.delete(p)
         let dropped = 0
         if (q.fifo) {
@@ -496,7 +649,6 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
       inFlight.add(p)
       if (inFlight.size >= parallel) await Promise.race(inFlight)
     }
-    await Promise.all(inFlight)
     if (keysDropped > 0) {
       o.warn?.(
         `${keysDropped} message key(s) were not sent: SQS messages have no key (FIFO queues group by --group-id).`,
@@ -520,6 +672,7 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
   async function sendWithRetries(
     url: string,
     entries: SendMessageBatchRequestEntry[],
+    signal: AbortSignal,
   ): Promise<{
     ok: Array<{index: number; messageId: string; sequenceNumber?: string}>
     failed: PublishFailure[]
@@ -531,12 +684,31 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
       await pRetry(
         async () => {
           let res: Awaited<ReturnType<SqsPort['sendMessageBatch']>>
+          const bytes = pending.reduce((n, e) => n + entryBytes(e), 0)
           try {
-            res = await sqs.sendMessageBatch({QueueUrl: url, Entries: pending})
+            res = await call(
+              'SendMessageBatch',
+              (o) => sqs.sendMessageBatch({QueueUrl: url, Entries: pending}, o),
+              {
+                attemptMs: ATTEMPT_MS + Math.ceil(bytes / 65_536) * 1000,
+                ms: CALL_MS + Math.ceil(bytes / 65_536) * 2000,
+                signal,
+                grace: () => SETTLE_MS,
+              },
+            )
           } catch (err) {
+            if (err instanceof CallAborted) {
+              throw new AbortRetry(
+                new Error(
+                  'interrupted before SQS confirmed the batch (it may have arrived; check before resending)',
+                ),
+              )
+            }
             const mapped = mapSqsError(err, where)
-            // Not found, credentials, bad request: retrying cannot help.
-            if (mapped.exitCode !== 4 && mapped.exitCode !== 1) throw new AbortRetry(mapped)
+            // Not found, credentials, bad request: retrying cannot help. Nor can one more wait
+            // for a server that gave no answer to the SDK's own attempts.
+            if ((mapped.exitCode !== 4 && mapped.exitCode !== 1) || /no answer/.test(mapped.message))
+              throw new AbortRetry(mapped)
             throw mapped
           }
           for (const s of res.Successful ?? []) {
@@ -590,6 +762,35 @@ async function* resume<T>(head: T[], it: AsyncIterator<T>): AsyncGenerator<T> {
   }
 }
 
+/** A call given up on Ctrl-C (the caller's signal), not a failure of SQS. */
+class CallAborted extends Error {
+  constructor() {
+    super('interrupted')
+  }
+}
+const TIME_UP = Symbol('time up')
+const INTERRUPTED = Symbol('interrupted')
+
+/** Entries in order, as groups of at most `max` bytes (one entry larger than that goes alone). */
+function* byBytes(
+  entries: SendMessageBatchRequestEntry[],
+  max: number,
+): Generator<SendMessageBatchRequestEntry[]> {
+  let part: SendMessageBatchRequestEntry[] = []
+  let bytes = 0
+  for (const e of entries) {
+    const n = entryBytes(e)
+    if (part.length > 0 && bytes + n > max) {
+      yield part
+      part = []
+      bytes = 0
+    }
+    part.push(e)
+    bytes += n
+  }
+  if (part.length > 0) yield part
+}
+
 class AbortRetry extends Error {
   constructor(readonly inner: Error) {
     super(inner.message)
@@ -607,22 +808,64 @@ function asSqs(target: Target): SqsTarget {
  * credentials from the SDK's standard chain, with the profile from --profile or the context. A
  * loopback endpoint, wherever it came from, with no credentials configured gets placeholder
  * ones, as local servers accept any.
+ *
+ * AWS credentials (the environment's, a profile's) go only to AWS itself or to an endpoint that
+ * is configured: the context's own, or AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL. A queue URL
+ * naming any other host gets placeholder credentials on loopback, and is refused (exit 3)
+ * elsewhere, so a URL from someone else cannot collect them (#18.1).
  */
 export function sqsClientConfig(t: SqsTarget, env: NodeJS.ProcessEnv = process.env, profileFlag?: string) {
-  const endpoint =
-    t.endpoint ??
-    (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true'
+  const envEndpoint =
+    env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true'
       ? undefined
-      : env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || undefined)
+      : env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || undefined
+  const endpoint = t.endpoint ?? envEndpoint
   const region =
     t.region ??
     t.context?.region ??
     env.AWS_REGION ??
     env.AWS_DEFAULT_REGION ??
     (endpoint ? 'us-east-1' : undefined)
-  const profile = profileFlag ?? t.context?.profile
+  const origin = endpoint !== undefined ? originOf(endpoint) : undefined
+  const configured =
+    endpoint === undefined ||
+    (origin !== undefined &&
+      (/^https?:\/\/([^/]+\.)?amazonaws\.com(\.cn)?(:\d+)?$/.test(origin) ||
+        origin === originOf(t.context?.endpoint) ||
+        origin === originOf(envEndpoint)))
   const local =
     endpoint !== undefined && /^https?:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/.test(endpoint)
+  const timeouts = {
+    // Every attempt is bounded (the adapter passes each call's own); see ATTEMPT_MS.
+    requestHandler: {connectionTimeout: 3_000, requestTimeout: ATTEMPT_MS, throwOnRequestTimeout: true},
+    maxAttempts: 3,
+  }
+  if (!configured) {
+    const shown = origin ?? endpoint!
+    const howTo = `evtctl config set-context NAME --broker sqs --endpoint ${shown} (and --context NAME), or set AWS_ENDPOINT_URL_SQS=${shown}`
+    if (profileFlag !== undefined) {
+      throw new ConfigError(
+        `--profile ${profileFlag} would send that profile's AWS credentials to ${shown}, which is not AWS and which no context or AWS_ENDPOINT_URL_SQS names.`,
+        `If ${shown} is your SQS service, configure it: ${howTo}.${local ? ' Without --profile, a loopback server gets placeholder credentials.' : ''}`,
+        'ENDPOINT_NOT_CONFIGURED',
+      )
+    }
+    if (!local) {
+      throw new ConfigError(
+        `Not sending AWS credentials to ${shown}: it is not AWS, and no context or AWS_ENDPOINT_URL_SQS names it.`,
+        `If ${shown} is your SQS service, configure it: ${howTo}.`,
+        'ENDPOINT_NOT_CONFIGURED',
+      )
+    }
+    // A local server nobody configured accepts any credentials: never the real ones.
+    return {
+      ...(region ? {region} : {}),
+      endpoint: endpoint!,
+      credentials: {accessKeyId: 'local', secretAccessKey: 'local'},
+      ...timeouts,
+    }
+  }
+  const profile = profileFlag ?? t.context?.profile
   const hasCredentials = Boolean(
     env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || profile || env.AWS_WEB_IDENTITY_TOKEN_FILE,
   )
@@ -631,6 +874,15 @@ export function sqsClientConfig(t: SqsTarget, env: NodeJS.ProcessEnv = process.e
     ...(endpoint ? {endpoint} : {}),
     ...(profile ? {profile} : {}),
     ...(local && !hasCredentials ? {credentials: {accessKeyId: 'local', secretAccessKey: 'local'}} : {}),
-    maxAttempts: 3,
+    ...timeouts,
+  }
+}
+
+function originOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined
+  try {
+    return new URL(url).origin
+  } catch {
+    return undefined
   }
 }
