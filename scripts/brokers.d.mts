@@ -18,7 +18,13 @@ export const ALL: BrokerName[]
 export const ROOT: string
 export function up(
   names?: BrokerName[],
-): Promise<{env: BrokerEnv; started: BrokerName[]; failed: Record<string, string>}>
+): Promise<{
+  env: BrokerEnv
+  started: BrokerName[]
+  /** Those of `started` that had died: part of a set started earlier, which others may be using. */
+  restarted: BrokerName[]
+  failed: Record<string, string>
+}>
 export function down(names?: BrokerName[]): Promise<void>
 export function status(): Promise<
   Array<{name: BrokerName; running: boolean; port?: number; pid?: number; rssMb?: number}>

@@ -604,7 +604,8 @@ export function ensureKcat() {
 
 /**
  * Starts the named brokers that do not run, keeps those that do (same ports), writes .brokers/env,
- * and returns {env, started: names started now, failed: {name: message}}. A dead broker is
+ * and returns {env, started: names started now, restarted: those of them that had died (their
+ * set was started earlier, so others may be using it), failed: {name: message}}. A dead broker is
  * restarted on its old ports when they are free, after whatever is left of it (a hung JVM, strays
  * from lost state) is stopped: one broker per directory, never an orphan.
  */
@@ -612,6 +613,7 @@ export async function up(names = ALL) {
   return withLock(async () => {
     const state = readState()
     const started = []
+    const restarted = []
     const failed = {}
     const healthy = new Set()
     for (const name of names) if (await running(state[name])) healthy.add(name)
@@ -637,11 +639,13 @@ export async function up(names = ALL) {
           log(`${name}: stopping what is left of an earlier start (pid ${leftovers.join(', ')})`)
           await stopAll(leftovers, 5_000)
         }
-        if (state[name]) log(`${name} is not running (was pid ${state[name].pid}); restarting it`)
+        const died = Boolean(state[name])
+        if (died) log(`${name} is not running (was pid ${state[name].pid}); restarting it`)
         const t0 = Date.now()
         try {
           state[name] = {...(await STARTERS[name](state[name])), startedAt: new Date().toISOString()}
           started.push(name)
+          if (died) restarted.push(name)
           log(
             `${name} ready on 127.0.0.1:${state[name].port} in ${((Date.now() - t0) / 1000).toFixed(1)} s (pid ${state[name].pid})`,
           )
@@ -653,7 +657,7 @@ export async function up(names = ALL) {
     )
     if (names.includes('kafka')) ensureKcat()
     writeState(state)
-    return {env: envOf(state), started, failed}
+    return {env: envOf(state), started, restarted, failed}
   })
 }
 

@@ -93,6 +93,9 @@ describe.skipIf(!shared.SQS_ENDPOINT)('harness: npm run brokers up/down', () => 
     expect(await until(() => !alive(first.pid))).toBe(true)
     const restarted = await brokers('up', 'sqs')
     expect(restarted.code, restarted.stderr).toBe(0)
+    expect(restarted.stderr).toMatch(
+      new RegExp(`sqs is not running \\(was pid ${first.pid}\\); restarting it`),
+    )
     const second = sqsState()
     expect(second.pid).not.toBe(first.pid)
     expect(second.port).toBe(first.port)
