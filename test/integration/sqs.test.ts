@@ -1,4 +1,4 @@
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
@@ -271,7 +271,8 @@ describe.skipIf(!env.SQS_ENDPOINT)('sqs: browse and publish against ElasticMQ', 
     test('--profile picks a profile from the shared files; an unknown one is exit 3 naming it', async () => {
       const q = await createQueue('profile')
       await fill(q.url, ['p'])
-      const e = bare()
+      // A profile's credentials go only to AWS or to a configured endpoint (#18.1).
+      const e = bare({AWS_ENDPOINT_URL_SQS: env.SQS_ENDPOINT})
       writeFileSync(
         e.AWS_SHARED_CREDENTIALS_FILE!,
         '[evt]\naws_access_key_id = x\naws_secret_access_key = y\n',
@@ -285,7 +286,16 @@ describe.skipIf(!env.SQS_ENDPOINT)('sqs: browse and publish against ElasticMQ', 
       expect(missing.code).toBe(3)
       expect(missing.stderr).toMatch(/No usable AWS credentials .*nosuch/)
       const notSqs = await run(['tail', 'file://./x.jsonl', '--until', 'end', '--profile', 'evt'], {env: e})
-      expect(notSqs.code).toBe(2)
+      // Since a1a2ae2: a flag the broker cannot honour is exit 6.
+      expect(notSqs.code).toBe(6)
+      const unconfigured = bare()
+      writeFileSync(unconfigured.AWS_SHARED_CREDENTIALS_FILE!, readFileSync(e.AWS_SHARED_CREDENTIALS_FILE!))
+      const refused = await run(['tail', q.url, '--until', 'end', '--profile', 'evt'], {env: unconfigured})
+      expect(refused.code).toBe(3)
+      expect(refused.stderr).toMatch(
+        /--profile evt would send that profile's AWS credentials to http:\/\/127\.0\.0\.1:\d+/,
+      )
+      expect(refused.stderr).toMatch(/Try: .*--endpoint .*AWS_ENDPOINT_URL_SQS=/)
     })
   })
 })
