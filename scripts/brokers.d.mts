@@ -16,9 +16,7 @@ export interface BrokerEnv {
 }
 export const ALL: BrokerName[]
 export const ROOT: string
-export function up(
-  names?: BrokerName[],
-): Promise<{
+export function up(names?: BrokerName[]): Promise<{
   env: BrokerEnv
   started: BrokerName[]
   /** Those of `started` that had died: part of a set started earlier, which others may be using. */
