@@ -43,10 +43,10 @@ async function loggingProxy(targetPort: number): Promise<{port: number; sent(): 
     client.on('data', (b: Buffer) => chunks.push(b))
     client.on('error', () => upstream.destroy())
     upstream.on('error', () => client.destroy())
-    upstream.connect(targetPort, '127.0.0.1', () => {
-      client.pipe(upstream)
-      upstream.pipe(client)
-    })
+    // Writes before the connection is up are buffered by the socket: nothing is lost.
+    upstream.connect(targetPort, '127.0.0.1')
+    client.pipe(upstream)
+    upstream.pipe(client)
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   return {
@@ -206,6 +206,41 @@ describe.skipIf(!env.SQS_ENDPOINT)('sqs: a broker that freezes mid-tail (kill -S
     }
     return QueueUrl!
   }
+
+  test('a publish exits 4 within the bound once the broker stops answering, saying what was sent', async () => {
+    const url = await queueWith(0)
+    const dir = mkdtempSync(join(tmpdir(), 'evtctl-frozen-'))
+    const file = join(dir, 'many.txt')
+    writeFileSync(file, `${Array.from({length: 2000}, (_, i) => `m${i}`).join('\n')}\n`)
+    const p = start(['publish', url, '--file', file, '--rate', '40'], cli)
+    let stoppedAt = 0
+    try {
+      await new Promise((r) => setTimeout(r, 2_500))
+      process.kill(mq.child.pid!, 'SIGSTOP')
+      stoppedAt = Date.now()
+      const code = await p.done
+      expect(code, p.err()).toBe(4)
+      expect(Date.now() - stoppedAt).toBeLessThan(BOUND_MS)
+      const m =
+        /Publishing stopped: (\d+) message\(s\) published.*nothing after message (\d+) was sent/s.exec(
+          p.err(),
+        )
+      expect(m, p.err()).not.toBeNull()
+      expect(p.err()).not.toMatch(/MaxListenersExceededWarning/)
+      process.kill(mq.child.pid!, 'SIGCONT')
+      const {GetQueueAttributesCommand} = await import('@aws-sdk/client-sqs')
+      const a = await sqs.send(
+        new GetQueueAttributesCommand({QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages']}),
+      )
+      const atBroker = Number(a.Attributes!.ApproximateNumberOfMessages)
+      expect(atBroker).toBeGreaterThanOrEqual(Number(m![1]))
+      expect(atBroker).toBeLessThanOrEqual(Number(m![2]))
+      expect(Number(m![2])).toBeLessThan(2000)
+    } finally {
+      process.kill(mq.child.pid!, 'SIGCONT')
+      p.child.kill('SIGKILL')
+    }
+  })
 
   test('a follow exits 4 within the bound once the broker stops answering', async () => {
     const url = await queueWith(3)

@@ -1,8 +1,16 @@
+import {setMaxListeners} from 'node:events'
 import type {Message, SendMessageBatchRequestEntry} from '@aws-sdk/client-sqs'
 import pRetry from 'p-retry'
 import type {Target} from '../../config/targets.js'
 import type {Envelope} from '../../envelope/envelope.js'
-import {ConfigError, UnreachableError, UsageError} from '../../errors.js'
+import {
+  ConfigError,
+  type EvtctlError,
+  ExitCode,
+  isEvtctlError,
+  UnreachableError,
+  UsageError,
+} from '../../errors.js'
 import {batches} from '../../util/batch.js'
 import {registry} from '../registry.js'
 import type {
@@ -596,9 +604,13 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     // Standard queues keep no order, so several batches go at once; FIFO sends one at a time,
     // as order within a message group is the point of FIFO.
     const parallel = q.fifo ? 1 : PUBLISH_IN_FLIGHT
+    // Each send in flight listens for Ctrl-C on the signal (Node warns past 10 listeners).
+    setMaxListeners(PUBLISH_IN_FLIGHT + 10, o.signal)
     const inFlight = new Set<Promise<void>>()
+    /** The service stopped answering (exit 4 after the SDK's retries): nothing more is sent. */
+    let gaveUp: EvtctlError | undefined
     for await (const batch of batches(resume(head, it), {maxItems: BATCH, maxWaitMs: 20})) {
-      if (o.signal.aborted) break
+      if (o.signal.aborted || gaveUp) break
       const entries: SendMessageBatchRequestEntry[] = []
       for (const env of batch) {
         const i = index++
@@ -613,15 +625,32 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
       // A batch holds at most the queue's MaximumMessageSize in all (256 KiB by default, at most
       // 1 MiB), bodies and attributes together: ten messages of 200 KiB go as several batches.
       for (const part of byBytes(entries, q.maxMessageBytes)) {
-        if (o.signal.aborted) break
+        if (o.signal.aborted || gaveUp) break
         await send(part)
       }
     }
     await Promise.all(inFlight)
+    if (gaveUp && !o.signal.aborted) {
+      // Sends go out in input order, each settled (sent or failed): none after `settled` was sent.
+      const settled = sent + failed.length
+      failed.sort((a, b) => a.index - b.index)
+      const which = failed.slice(0, 10).map((f) => f.index + 1)
+      throw new UnreachableError(
+        `${gaveUp.message.replace(/\.$/, '')}. Publishing stopped: ${sent} message(s) published` +
+          (failed.length
+            ? `, ${failed.length} failed (message(s) ${which.join(', ')}${failed.length > which.length ? ', …' : ''}; one without an answer may have arrived)`
+            : '') +
+          `; nothing after message ${settled} was sent.`,
+        `When the service answers again, publish the input from message ${settled + 1} on${failed.length ? ', and check the failed ones' : ''}.`,
+        'BROKER_UNREACHABLE',
+        {cause: gaveUp},
+      )
+    }
 
     async function send(entries: SendMessageBatchRequestEntry[]): Promise<void> {
       const p: Promise<void> = sendWithRetries(q.url, entries, o.signal).then((result) => {
         inFlight.delete(p)
+        if (result.unreachable) gaveUp ??= result.unreachable
         let dropped = 0
         if (q.fifo) {
           const now = Date.now()
@@ -676,7 +705,10 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
   ): Promise<{
     ok: Array<{index: number; messageId: string; sequenceNumber?: string}>
     failed: PublishFailure[]
+    /** The service did not answer, or could not be reached, after all the retries. */
+    unreachable?: EvtctlError
   }> {
+    let unreachable: EvtctlError | undefined
     let pending = entries
     const ok: Array<{index: number; messageId: string; sequenceNumber?: string}> = []
     const failed: PublishFailure[] = []
@@ -690,8 +722,8 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
               'SendMessageBatch',
               (o) => sqs.sendMessageBatch({QueueUrl: url, Entries: pending}, o),
               {
-                attemptMs: ATTEMPT_MS + Math.ceil(bytes / 65_536) * 1000,
-                ms: CALL_MS + Math.ceil(bytes / 65_536) * 2000,
+                attemptMs: ATTEMPT_MS + Math.floor(bytes / 65_536) * 1000,
+                ms: CALL_MS + Math.floor(bytes / 65_536) * 2000,
                 signal,
                 grace: () => SETTLE_MS,
               },
@@ -735,12 +767,13 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
         },
       )
     } catch (err) {
-      const message = err instanceof AbortRetry ? err.inner.message : (err as Error).message
-      for (const e of pending) failed.push({index: Number(e.Id), error: message})
+      const inner = err instanceof AbortRetry ? err.inner : (err as Error)
+      if (isEvtctlError(inner) && inner.exitCode === ExitCode.Unreachable) unreachable = inner
+      for (const e of pending) failed.push({index: Number(e.Id), error: inner.message})
     }
     // In input order, so of two messages with one deduplication id the later counts as the duplicate.
     ok.sort((a, b) => a.index - b.index)
-    return {ok, failed}
+    return {ok, failed, ...(unreachable ? {unreachable} : {})}
   }
 }
 
