@@ -866,8 +866,13 @@ export function sqsClientConfig(t: SqsTarget, env: NodeJS.ProcessEnv = process.e
       (/^https?:\/\/([^/]+\.)?amazonaws\.com(\.cn)?(:\d+)?$/.test(origin) ||
         origin === originOf(t.context?.endpoint) ||
         origin === originOf(envEndpoint)))
+  // Loopback, by address or by a name that means it (LocalStack's queue URLs use
+  // sqs.REGION.localhost.localstack.cloud). Only placeholder credentials go there unconfigured.
   const local =
-    endpoint !== undefined && /^https?:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/.test(endpoint)
+    endpoint !== undefined &&
+    /^https?:\/\/(([a-z0-9.-]+\.)?localhost(\.localstack\.cloud)?|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/i.test(
+      endpoint,
+    )
   const timeouts = {
     // Every attempt is bounded (the adapter passes each call's own); see ATTEMPT_MS.
     requestHandler: {connectionTimeout: 3_000, requestTimeout: ATTEMPT_MS, throwOnRequestTimeout: true},
