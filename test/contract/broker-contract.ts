@@ -226,6 +226,8 @@ export function describeBrokerContract(name: string, subject: () => ContractSubj
           collect(adapter.read(target, s.readAll, new AbortController().signal)),
         ).rejects.toMatchObject({
           exitCode: ExitCode.NotFound,
+          // The adapter was opened on another target: the error names the one that is missing.
+          message: expect.stringContaining(resourceName(target)),
         })
       } finally {
         await adapter.close()
@@ -238,4 +240,18 @@ export function describeBrokerContract(name: string, subject: () => ContractSubj
       await adapter.close()
     })
   })
+}
+
+/** The name a user gave for the topic, queue or subscription of `target`. */
+function resourceName(target: Target): string {
+  switch (target.kind) {
+    case 'file':
+      return target.name
+    case 'kafka':
+      return target.topics[0]!
+    case 'sqs':
+      return target.queueName
+    case 'pubsub':
+      return target.name
+  }
 }

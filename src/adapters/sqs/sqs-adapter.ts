@@ -115,7 +115,7 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
   async function call<T>(
     what: string,
     fn: (o: CallOptions) => Promise<T>,
-    b: {ms?: number; attemptMs?: number; signal?: AbortSignal; grace?: () => number} = {},
+    b: {ms?: number; attemptMs?: number; signal?: AbortSignal; grace?: () => number; queue?: string} = {},
   ): Promise<T> {
     const ms = b.ms ?? CALL_MS
     const ac = new AbortController()
@@ -141,7 +141,8 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
           {cause: err},
         )
       }
-      throw mapSqsError(err, where)
+      // Errors name the queue of this call, not the one the adapter was opened with (#11.4).
+      throw mapSqsError(err, b.queue ? {...where, queue: b.queue} : where)
     } finally {
       clearTimeout(timeUp)
       clearTimeout(graceTimer)
@@ -156,14 +157,18 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     try {
       const url =
         target_.queueUrl ??
-        (await call('GetQueueUrl', (o) => sqs.getQueueUrl({QueueName: target_.queueName}, o), {signal}))
-          .QueueUrl!
+        (
+          await call('GetQueueUrl', (o) => sqs.getQueueUrl({QueueName: target_.queueName}, o), {
+            signal,
+            queue: target_.queueName,
+          })
+        ).QueueUrl!
       const a =
         (
           await call(
             'GetQueueAttributes',
             (o) => sqs.getQueueAttributes({QueueUrl: url, AttributeNames: ['All']}, o),
-            {signal},
+            {signal, queue: target_.queueName},
           )
         ).Attributes ?? {}
       const redrive = a.RedrivePolicy
@@ -183,7 +188,7 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
       return result
     } catch (err) {
       if (err instanceof CallAborted) throw err
-      throw mapSqsError(err, where)
+      throw mapSqsError(err, {...where, queue: target_.queueName})
     }
   }
 
