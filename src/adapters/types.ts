@@ -110,7 +110,20 @@ export interface PublishOptions {
   warn?: (message: string) => void
   /** Called after each confirmed batch with the running count of sent messages. */
   onProgress?: (sent: number) => void
+  /**
+   * Called once per input message (by its 0-based index) when its fate is known: the broker
+   * confirmed it (with the id or position it got, where the broker says), it failed, or the
+   * broker dropped it as a duplicate. In any order (SQS sends batches in parallel). A replay ties
+   * each confirmed copy to its source message through it.
+   */
+  onSettled?: (index: number, outcome: PublishOutcome) => void
 }
+
+export type PublishOutcome =
+  | {status: 'sent'; id?: string; partition?: number; offset?: string}
+  | {status: 'failed'; error: string}
+  /** The broker accepted the send but kept an earlier message instead (SQS FIFO deduplication). */
+  | {status: 'dropped'; reason: string; id?: string}
 
 export interface PublishFailure {
   /** 0-based position in the input. */

@@ -254,6 +254,8 @@ async function appendTopic(
     const now = new Date().toISOString()
     const text = batch.map((e) => `${encodeEnvelope(e.timestamp ? e : {...e, timestamp: now})}\n`).join('')
     await appendLocked(target.path, text)
+    // Appended and closed: each message of the batch is in the file.
+    if (opts.onSettled) for (let i = 0; i < batch.length; i++) opts.onSettled(sent + i, {status: 'sent'})
     sent += batch.length
     opts.onProgress?.(sent)
   }

@@ -625,6 +625,7 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
         } catch (err) {
           if (!(err instanceof EntryError)) throw err
           failed.push({index: i, error: err.message})
+          o.onSettled?.(i, {status: 'failed', error: err.message})
         }
       }
       // A batch holds at most the queue's MaximumMessageSize in all (256 KiB by default, at most
@@ -669,6 +670,12 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
             const last = group !== undefined ? lastSequence.get(group) : undefined
             if (messageIds.has(ok.messageId) || (seq !== undefined && last !== undefined && seq <= last)) {
               deduplicated.push({index: ok.index, messageId: ok.messageId})
+              o.onSettled?.(ok.index, {
+                status: 'dropped',
+                reason: 'SQS took it as a duplicate of a message sent within 5 minutes',
+                id: ok.messageId,
+              })
+              ok.dropped = true
               dropped++
               continue
             }
@@ -678,6 +685,12 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
         }
         sent += result.ok.length - dropped
         failed.push(...result.failed)
+        if (o.onSettled) {
+          for (const ok of result.ok) {
+            if (!ok.dropped) o.onSettled(ok.index, {status: 'sent', id: ok.messageId})
+          }
+          for (const f of result.failed) o.onSettled(f.index, {status: 'failed', error: f.error})
+        }
         o.onProgress?.(sent)
       })
       inFlight.add(p)
@@ -708,14 +721,14 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     entries: SendMessageBatchRequestEntry[],
     signal: AbortSignal,
   ): Promise<{
-    ok: Array<{index: number; messageId: string; sequenceNumber?: string}>
+    ok: Array<{index: number; messageId: string; sequenceNumber?: string; dropped?: boolean}>
     failed: PublishFailure[]
     /** The service did not answer, or could not be reached, after all the retries. */
     unreachable?: EvtctlError
   }> {
     let unreachable: EvtctlError | undefined
     let pending = entries
-    const ok: Array<{index: number; messageId: string; sequenceNumber?: string}> = []
+    const ok: Array<{index: number; messageId: string; sequenceNumber?: string; dropped?: boolean}> = []
     const failed: PublishFailure[] = []
     try {
       await pRetry(
