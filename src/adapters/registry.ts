@@ -5,7 +5,8 @@ import type {AdapterOptions, BrokerAdapter, Capabilities, Capability} from './ty
 /**
  * URL scheme → adapter. Capabilities are plain data here so a command can refuse before any SDK
  * is loaded; the adapter module itself is imported lazily, so `sqs://` never loads kafkajs.
- * This map is the one seam tests may swap.
+ * This map is the one seam tests may swap. Adapters never import it (no cycle): what a target
+ * can do is capabilitiesOf(target), and the contract suite checks each claim by behaviour.
  */
 interface Registration {
   label: string
@@ -120,6 +121,24 @@ export const registry: Record<BrokerKind, Registration> = {
 }
 
 /**
+ * What `target` can do. Mostly the broker's, but a Pub/Sub subscription is peeked from its
+ * backlog through a snapshot, so it cannot start at a time as a topic can.
+ */
+export function capabilitiesOf(target: Target): Capabilities {
+  const c = registry[target.kind].capabilities
+  if (target.kind === 'pubsub' && target.resource === 'subscriptions') return {...c, seekTime: false}
+  return c
+}
+
+/** What to do instead, for `target` (a subscription has its own advice). */
+function insteadOf(target: Target, need: Capability): string | undefined {
+  if (target.kind === 'pubsub' && target.resource === 'subscriptions' && need === 'seekTime') {
+    return `A subscription is peeked from its backlog; --from <time> applies to topics. Drop --from, or tail the topic: pubsub://${target.project}/topics/TOPIC.`
+  }
+  return registry[target.kind].instead[need]
+}
+
+/**
  * Broker-specific flags and the capability each needs: a flag the broker cannot honour is refused
  * (exit 6) before anything is read or sent, never silently dropped.
  */
@@ -143,13 +162,14 @@ export const FLAG_NEEDS: Readonly<Record<string, Capability>> = {
 /** Refuses (exit 6) the first given flag of `flags` that `target`'s broker cannot honour. */
 export function requireFlags(target: Target, flags: Record<string, unknown>): void {
   const reg = registry[target.kind]
+  const can = capabilitiesOf(target)
   for (const [flag, need] of Object.entries(FLAG_NEEDS)) {
     const value = flags[flag]
     const given = value !== undefined && value !== false && !(Array.isArray(value) && value.length === 0)
-    if (given && !reg.capabilities[need]) {
+    if (given && !can[need]) {
       throw new UnsupportedError(
         `${reg.label} cannot honour --${flag} (${describeCapability(need)}).`,
-        reg.instead[need] ?? `Drop --${flag}; see "${reg.label}" in the README for what it offers.`,
+        insteadOf(target, need) ?? `Drop --${flag}; see "${reg.label}" in the README for what it offers.`,
       )
     }
   }
@@ -158,11 +178,13 @@ export function requireFlags(target: Target, flags: Record<string, unknown>): vo
 /** Throws UnsupportedError (exit 6) naming the first missing capability. Never connects. */
 export function requireCapabilities(target: Target, needs: readonly Capability[]): void {
   const reg = registry[target.kind]
+  const can = capabilitiesOf(target)
   for (const need of needs) {
-    if (!reg.capabilities[need]) {
+    if (!can[need]) {
+      const what = target.kind === 'pubsub' ? `A Pub/Sub ${target.resource.slice(0, -1)}` : reg.label
       throw new UnsupportedError(
-        `${reg.label} cannot do what was asked (${describeCapability(need)}).`,
-        reg.instead[need] ?? 'See "Brokers and capabilities" in the README.',
+        `${what} cannot do what was asked (${describeCapability(need)}).`,
+        insteadOf(target, need) ?? 'See "Brokers and capabilities" in the README.',
       )
     }
   }

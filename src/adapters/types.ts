@@ -140,7 +140,6 @@ export interface PublishReport {
 
 export interface BrokerAdapter {
   readonly kind: Target['kind']
-  readonly capabilities: Capabilities
   /**
    * Reads from `target`. Non-blocking between messages only as the broker allows; returns when the
    * stop condition is met, when `signal` aborts (within one poll), or when the consumer stops

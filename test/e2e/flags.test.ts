@@ -56,4 +56,12 @@ describe('broker-specific flags on brokers that cannot honour them', () => {
     expect(r.stderr).toMatch(/^Try: /m)
     expect(existsSync(join(env.XDG_DATA_HOME!, 'flags'))).toBe(false)
   })
+
+  test('a Pub/Sub subscription cannot start at a time (a topic can): exit 6 before connecting', async () => {
+    const r = await run(['tail', 'pubsub://p/subscriptions/s', '--from', '-1h', '--until', 'end'], {env})
+    expect(r.code, r.stderr).toBe(6)
+    expect(r.stderr).toMatch(/A Pub\/Sub subscription cannot do what was asked \(start at a time\)/)
+    expect(r.stderr).toMatch(/tail the topic/)
+  })
 })
+

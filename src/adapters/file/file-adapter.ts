@@ -7,7 +7,6 @@ import {decodeEnvelope} from '../../envelope/decode.js'
 import {type Envelope, encodeEnvelope} from '../../envelope/envelope.js'
 import {NotFoundError, UnreachableError, UsageError} from '../../errors.js'
 import {batches} from '../../util/batch.js'
-import {registry} from '../registry.js'
 import type {
   BrokerAdapter,
   DeadLetterAware,
@@ -47,7 +46,6 @@ const LOCK_OPTIONS = {
 export function createFileAdapter(): BrokerAdapter & LagAware & DeadLetterAware {
   return {
     kind: 'file',
-    capabilities: registry.file.capabilities,
     read: (target, opts, signal) => readTopic(asFile(target), opts, signal),
     publish: (target, events, opts) => appendTopic(asFile(target), events, opts),
     lag: (target, group) => fileLag(asFile(target), group),

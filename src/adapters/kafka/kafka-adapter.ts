@@ -5,7 +5,6 @@ import type {Envelope} from '../../envelope/envelope.js'
 import {NotFoundError, UnreachableError, UsageError} from '../../errors.js'
 import {AsyncQueue} from '../../util/async-queue.js'
 import {batches} from '../../util/batch.js'
-import {registry} from '../registry.js'
 import type {
   AdapterOptions,
   BrokerAdapter,
@@ -167,7 +166,6 @@ export function createKafkaAdapter(
 
   return {
     kind: 'kafka',
-    capabilities: registry.kafka.capabilities,
     read: async function* (target_, readOpts, signal) {
       for await (const batch of readBatches(asKafka(target_), readOpts, signal)) yield* batch
     },

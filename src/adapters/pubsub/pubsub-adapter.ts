@@ -4,7 +4,6 @@ import type {Envelope, Header} from '../../envelope/envelope.js'
 import {payloadBytes, toPayload} from '../../envelope/payload.js'
 import {UnreachableError, UnsupportedError, UsageError} from '../../errors.js'
 import {AsyncQueue} from '../../util/async-queue.js'
-import {registry} from '../registry.js'
 import type {
   AdapterOptions,
   BrokerAdapter,
@@ -72,7 +71,6 @@ export function createPubsubAdapter(
 
   return {
     kind: 'pubsub',
-    capabilities: registry.pubsub.capabilities,
     read: (target_, readOpts, signal) => read(asPubsub(target_), readOpts, signal),
     publish: (target_, events, publishOpts) => publish(asPubsub(target_), events, publishOpts),
     close: () => ps.close(),

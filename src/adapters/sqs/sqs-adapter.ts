@@ -12,7 +12,6 @@ import {
   UsageError,
 } from '../../errors.js'
 import {batches} from '../../util/batch.js'
-import {registry} from '../registry.js'
 import type {
   AdapterOptions,
   BrokerAdapter,
@@ -194,7 +193,6 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
 
   return {
     kind: 'sqs',
-    capabilities: registry.sqs.capabilities,
     read: (target_, readOpts, signal) => browse(asSqs(target_), readOpts, signal),
     publish: (target_, events, publishOpts) => publish(asSqs(target_), events, publishOpts),
     close: async () => sqs.destroy(),
