@@ -1,6 +1,27 @@
 import type {Target} from '../config/targets.js'
 import type {Envelope} from '../envelope/envelope.js'
 
+/*
+ * The adapter contract: what every broker adapter promises, and what commands and services may
+ * rely on. test/contract/ checks these promises against every broker (the file broker always,
+ * the real brokers in integration).
+ *
+ * - What a target can do is capabilitiesOf(target) in the registry, plain data decided before
+ *   anything connects; a flag or a read the target cannot honour is refused there (exit 6).
+ *   Adapters never claim capabilities of their own and never import the registry.
+ * - read() peeks: it never acknowledges, commits or deletes by itself (Kafka: no consumer group;
+ *   Pub/Sub: a temporary subscription or a snapshot; SQS: a careful browse whose held messages
+ *   are released at the end). Only Delivery.ack() is destructive, and only where the target has
+ *   the `consume` capability (SQS): there ack() resolves once the broker confirmed the delete.
+ * - publish() counts a message as sent only once the broker confirmed it, reports each one's
+ *   fate through onSettled (in any order), and on abort stops taking input, settles what is in
+ *   flight and returns: the first sent + failed messages are settled, none after was sent.
+ * - Errors are this project's classes (src/errors.ts) naming the resource of the call: a missing
+ *   target is NotFoundError (exit 5), a broker that does not answer UnreachableError (exit 4)
+ *   within a bounded time, refused credentials AuthError (exit 3).
+ * - Adapters never print: what the user should hear goes through `warn` and `notice`.
+ */
+
 /**
  * What a broker can do, declared up front so a command fails before connecting (exit 6) when it
  * needs something the broker cannot do. Nothing is silently faked.
@@ -82,7 +103,10 @@ export interface AdapterOptions {
 
 export interface Delivery {
   readonly envelope: Envelope
-  /** Acknowledge (delete / commit) this message. Destructive where the broker is. Idempotent. */
+  /**
+   * Acknowledge (delete) this message where the target can `consume` (SQS): resolves only once
+   * the broker confirmed it, rejects when it did not. A no-op elsewhere. Idempotent.
+   */
   ack(): Promise<void>
   /** Give the message back to the broker without acknowledging it. Idempotent. */
   release(): Promise<void>
