@@ -96,6 +96,13 @@ export class UnsupportedError extends EvtctlError {
   }
 }
 
+/** A destructive acknowledgement (an SQS delete) the broker did not confirm: the message stays. */
+export class NotAcknowledgedError extends EvtctlError {
+  constructor(message: string, hint?: string, options?: ErrorOptions) {
+    super(message, 'NOT_ACKNOWLEDGED', ExitCode.PartialFailure, hint, options)
+  }
+}
+
 export class InterruptedError extends EvtctlError {
   /** What was done before the interruption (publish: its report), for --json and for a resume. */
   readonly report?: Record<string, unknown>

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import type {Capability} from '../adapters/types.js'
 import {BaseCommand} from '../base-command.js'
-import {exitCodeHelp, UsageError} from '../errors.js'
+import {ExitCode, exitCodeHelp, UsageError} from '../errors.js'
 import {fromFlag, headerFlag, parseDuration, untilFlag} from '../flags.js'
 import type {Renderer} from '../output/render.js'
 import {dataWriter} from '../output/stdout.js'
@@ -40,7 +40,7 @@ Filters combine with AND: --key <glob>, --header name=<glob> (repeatable), --whe
 
 Output: -o pretty (default on a terminal), -o jsonl (the lossless envelope; default when piped), -o raw (value bytes only, newline after each), or --format '{offset} {key} {value.id}'.
 
-${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
+${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
 
   static override examples = [
     {
@@ -160,7 +160,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
     )
 
     const out = dataWriter(process.stdout, this.controller, {watchFd: 1})
-    await tailEvents(adapter, target, {
+    const report = await tailEvents(adapter, target, {
       read: {
         from: flags.from ?? {kind: 'end'},
         until: flags.until,
@@ -180,6 +180,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
     })
     await out.end()
     this.throwIfInterrupted()
+    // --consume: a message printed but not deleted (the broker refused) is a partial failure.
+    if (report.notAcked > 0) process.exitCode = ExitCode.PartialFailure
   }
 }
 

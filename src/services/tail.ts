@@ -1,6 +1,7 @@
 import type {BrokerAdapter, ReadOptions} from '../adapters/types.js'
 import type {Target} from '../config/targets.js'
 import type {Envelope} from '../envelope/envelope.js'
+import {isEvtctlError} from '../errors.js'
 import type {EventFilter} from './filter.js'
 
 export interface TailOptions {
@@ -26,6 +27,8 @@ export interface TailReport {
   /** Messages that passed the filters and were written. */
   written: number
   stoppedBy: 'end' | 'max' | 'aborted'
+  /** With ackAfterWrite: messages written whose delete the broker did not confirm (they stay). */
+  notAcked: number
 }
 
 /** Reads and writes events. Never acks, commits or deletes anything unless ackAfterWrite. */
@@ -36,7 +39,8 @@ export async function tailEvents(
 ): Promise<TailReport> {
   let read = 0
   let written = 0
-  if (opts.max === 0) return {read, written, stoppedBy: 'max'}
+  let notAcked = 0
+  if (opts.max === 0) return {read, written, stoppedBy: 'max', notAcked}
   // The reader may fetch no more than it will be asked for (SQS: each receive has a cost).
   const readOpts = {...opts.read, max: opts.max, consume: opts.ackAfterWrite}
   const batches = adapter.readBatches
@@ -53,15 +57,21 @@ export async function tailEvents(
         // One at a time, and only once its line left the process: when the reader has gone
         // (`| head -n 2` exited), this message and everything after it stay in the queue.
         if (opts.flushed && !(await opts.flushed())) break
-        await delivery.ack()
+        try {
+          await delivery.ack()
+        } catch (err) {
+          // The adapter said which and why; the message stays, the read goes on.
+          if (!(isEvtctlError(err) && err.code === 'NOT_ACKNOWLEDGED')) throw err
+          notAcked++
+        }
       }
       written++
-      if (opts.max !== undefined && written >= opts.max) return {read, written, stoppedBy: 'max'}
+      if (opts.max !== undefined && written >= opts.max) return {read, written, stoppedBy: 'max', notAcked}
       if (opts.signal.aborted) break
     }
     if (opts.signal.aborted) break
   }
-  return {read, written, stoppedBy: opts.signal.aborted ? 'aborted' : 'end'}
+  return {read, written, stoppedBy: opts.signal.aborted ? 'aborted' : 'end', notAcked}
 }
 
 async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {

@@ -8,7 +8,7 @@ import {createSqsAdapter} from '../../src/adapters/sqs/sqs-adapter.js'
 import type {BrokerAdapter, PublishOutcome} from '../../src/adapters/types.js'
 import {parseTarget, type Target} from '../../src/config/targets.js'
 import type {Envelope} from '../../src/envelope/envelope.js'
-import {createQueue, testSqs} from '../brokers/sqs.js'
+import {counts, createQueue, fill, testSqs} from '../brokers/sqs.js'
 
 /**
  * Issue #11.1: a confirmed copy can be tied to its source message. Each input message is settled
@@ -97,5 +97,29 @@ describe('per-message publish outcomes (onSettled)', () => {
     expect(report.sent).toBe(2500)
     expect(outcomes.size).toBe(2500)
     expect([...outcomes.values()].every((o) => o.status === 'sent')).toBe(true)
+  })
+
+  test('SQS: a peek leaves every message; in consume mode ack() has deleted the message when it resolves', async () => {
+    const q = await createQueue('ack-durable')
+    await fill(q.url, ['a', 'b', 'c'])
+    const target = parseTarget(q.url)
+    const adapter = createSqsAdapter(target)
+    try {
+      const peek = {from: {kind: 'end' as const}, until: {kind: 'end' as const}, holdSeconds: 30}
+      let seen = 0
+      for await (const _ of adapter.read(target, peek, new AbortController().signal)) seen++
+      expect(seen).toBe(3)
+      expect(await counts(q.url)).toEqual({visible: 3, inFlight: 0})
+      const consume = {...peek, consume: true, max: 1}
+      for await (const d of adapter.read(target, consume, new AbortController().signal)) {
+        await d.ack()
+        // Checked by an independent client the moment ack() resolved: gone, not queued for later.
+        expect(await counts(q.url)).toEqual({visible: 2, inFlight: 0})
+        break
+      }
+      expect(await counts(q.url)).toEqual({visible: 2, inFlight: 0})
+    } finally {
+      await adapter.close()
+    }
   })
 })

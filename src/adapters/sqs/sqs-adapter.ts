@@ -8,6 +8,7 @@ import {
   type EvtctlError,
   ExitCode,
   isEvtctlError,
+  NotAcknowledgedError,
   UnreachableError,
   UsageError,
 } from '../../errors.js'
@@ -434,16 +435,17 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
               } catch (err) {
                 if (!(err instanceof CallAborted)) throw err
                 notDeleted++
-                notice(
-                  `Could not delete message ${id}: interrupted before SQS confirmed it; it may stay in the queue.`,
-                )
-                return
+                const message = `Could not delete message ${id}: interrupted before SQS confirmed it; it may stay in the queue.`
+                notice(message)
+                // ack() resolves only once the delete is confirmed: a journal may rely on it.
+                throw new NotAcknowledgedError(message)
               }
               const f = res.Failed?.[0]
               if (f) {
                 notDeleted++
-                notice(`Could not delete message ${id} (${f.Code}: ${f.Message}); it stays in the queue.`)
-                return
+                const message = `Could not delete message ${id} (${f.Code}: ${f.Message}); it stays in the queue.`
+                notice(message)
+                throw new NotAcknowledgedError(message)
               }
               held.delete(id)
               deleted++
