@@ -193,7 +193,7 @@ export abstract class BaseCommand extends Command {
     await super.finally(err)
     // A read of stdin that was given up (Ctrl-C, or a publish stopped by a broker error while
     // stdin stayed open) must not keep the process alive: the command is done with it.
-    process.stdin.destroy()
+    if (process.stdin.readableFlowing !== null) process.stdin.destroy()
     // Interrupted with output still queued for a reader that does not read (`| (sleep 60; cat)`):
     // oclif would wait 10 s to flush it, then exit 1. The clean-up is done; Ctrl-C means now.
     if (this.interrupted() && process.stdout.writableLength > 0)
