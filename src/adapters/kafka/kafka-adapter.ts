@@ -2,7 +2,7 @@ import {randomInt} from 'node:crypto'
 import pRetry from 'p-retry'
 import type {Target} from '../../config/targets.js'
 import type {Envelope} from '../../envelope/envelope.js'
-import {NotFoundError, UnreachableError, UsageError} from '../../errors.js'
+import {InterruptedError, NotFoundError, UnreachableError, UsageError} from '../../errors.js'
 import {AsyncQueue} from '../../util/async-queue.js'
 import {batches} from '../../util/batch.js'
 import type {
@@ -90,6 +90,24 @@ export function createKafkaAdapter(
   const reconnectMs = conn?.reconnectTimeoutMs ?? RECONNECT_TIMEOUT_MS
   let admin: KafkaAdminPort | undefined
   const where = (topic?: string) => ({brokers: t.brokers, topic})
+
+  /**
+   * `work`, or the signal's reason (exit 130) as soon as Ctrl-C/SIGTERM comes: the connections
+   * are dropped then, so no pending call (a silent or frozen broker) keeps the process.
+   */
+  function abortable<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+    if (signal.aborted) return Promise.reject(interruption(signal))
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        kafka.destroy?.()
+        reject(interruption(signal))
+      }
+      signal.addEventListener('abort', onAbort, {once: true})
+      work()
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener('abort', onAbort))
+    })
+  }
 
   async function getAdmin(): Promise<KafkaAdminPort> {
     if (admin) return admin
@@ -184,8 +202,8 @@ export function createKafkaAdapter(
     readOpts: ReadOptions,
     signal: AbortSignal,
   ): AsyncGenerator<Iterable<Delivery>> {
-    const topics = await expandTopics(target_.topics)
-    const parts = await partitionsOf(topics)
+    const topics = await abortable(signal, () => expandTopics(target_.topics))
+    const parts = await abortable(signal, () => partitionsOf(topics))
     const a = await getAdmin()
     // Start and stop offsets per topic-partition, fixed before the first fetch.
     interface Cursor {
@@ -207,10 +225,13 @@ export function createKafkaAdapter(
       let offsets: PartitionOffsets[]
       let byTime: Array<{partition: number; offset: string}> | undefined
       try {
-        offsets = await a.fetchTopicOffsets(topic)
-        if (readOpts.from.kind === 'time')
-          byTime = await a.fetchTopicOffsetsByTimestamp(topic, readOpts.from.time.getTime())
+        offsets = await abortable(signal, () => a.fetchTopicOffsets(topic))
+        if (readOpts.from.kind === 'time') {
+          const time = readOpts.from.time.getTime()
+          byTime = await abortable(signal, () => a.fetchTopicOffsetsByTimestamp(topic, time))
+        }
       } catch (err) {
+        if (signal.aborted) throw interruption(signal)
         throw mapKafkaError(err, where(topic))
       }
       for (const p of chosen) {
@@ -382,8 +403,9 @@ export function createKafkaAdapter(
 
     try {
       try {
-        await fetcher.connect(topics)
+        await abortable(signal, () => fetcher.connect(topics))
       } catch (err) {
+        if (signal.aborted) throw interruption(signal)
         throw mapKafkaError(err, where(topics.join(',')))
       }
       pump().catch((err) =>
@@ -397,6 +419,8 @@ export function createKafkaAdapter(
       signal.removeEventListener('abort', onAbort)
       clearTimeout(timer)
       queue.close()
+      // Ctrl-C: a fetch to a frozen broker would hold a clean disconnect for its whole time-out.
+      if (signal.aborted) kafka.destroy?.()
       await fetcher.disconnect().catch(() => {})
     }
   }
@@ -413,16 +437,19 @@ export function createKafkaAdapter(
       )
     }
     const topic = target_.topics[0]!
-    const parts = (await partitionsOf([topic])).get(topic)!
+    const signal = publishOpts.signal
+    const parts = (await abortable(signal, () => partitionsOf([topic]))).get(topic)!
     if (publishOpts.partition !== undefined && !parts.includes(publishOpts.partition)) {
       throw noSuchPartition(topic, [publishOpts.partition], parts)
     }
-    const maxBytes = await maxMessageBytes(topic)
+    const maxBytes = await abortable(signal, () => maxMessageBytes(topic))
     const producer = kafka.producer({idempotent: Boolean(publishOpts.idempotent)})
     try {
-      await producer.connect()
+      await abortable(signal, () => producer.connect())
     } catch (err) {
-      await producer.disconnect().catch(() => {})
+      const closing = producer.disconnect().catch(() => {})
+      if (signal.aborted) throw interruption(signal)
+      await closing
       throw mapKafkaError(err, where(topic))
     }
     const failed: PublishFailure[] = []
@@ -684,6 +711,11 @@ function noSuchPartition(topic: string, missing: number[], ids: number[]): NotFo
     `Topic "${topic}" has no partition ${missing.join(', ')} (it has ${ids.length}: ${ids[0]}–${ids[ids.length - 1]}).`,
     'Drop --partition (publish then places messages by key), or choose one that exists.',
   )
+}
+
+/** Why the work stopped: the signal's reason (InterruptedError from the command), exit 130. */
+function interruption(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new InterruptedError()
 }
 
 function asKafka(target: Target): KafkaTarget {

@@ -1,7 +1,9 @@
 import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
+import {isIP, connect as netConnect, type Socket} from 'node:net'
+import {connect as tlsConnect} from 'node:tls'
 import type * as KafkajsModule from 'kafkajs'
-import type {KafkaConfig} from 'kafkajs'
+import type {ISocketFactory, KafkaConfig} from 'kafkajs'
 import {registerCodecs} from './kafkajs-codecs.js'
 import {createFetcher} from './kafkajs-fetcher.js'
 import {installRecordDecoder} from './kafkajs-record-decoder.js'
@@ -47,8 +49,27 @@ export function createKafkajsPort(conn: KafkaConnection): KafkaPort {
     ...(conn.ssl ? {ssl: conn.ssl === true ? true : {...conn.ssl}} : {}),
     ...(conn.sasl ? {sasl: toSasl(conn.sasl)} : {}),
   }
-  const kafka = new Kafka(config)
+  // Our own sockets (as kafkajs's default factory makes them), so destroy() can drop them all.
+  const sockets = new Set<Socket>()
+  let destroyed = false
+  const socketFactory: ISocketFactory = ({host, port, ssl, onConnect}) => {
+    const socket = ssl
+      ? tlsConnect({host, port, ...(!isIP(host) ? {servername: host} : {}), ...ssl}, onConnect)
+      : netConnect({host, port}, onConnect)
+    socket.setKeepAlive(true, 60_000)
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+    if (destroyed) process.nextTick(() => socket.destroy(new Error('Connection closed: interrupted')))
+    return socket
+  }
+  const kafka = new Kafka({...config, socketFactory})
   return {
+    destroy: () => {
+      destroyed = true
+      // With an error: kafkajs hears of it only through 'error' (it ignores 'close'), and then
+      // fails the pending requests and stops its request-timeout timer.
+      for (const s of sockets) s.destroy(new Error('Connection closed: interrupted'))
+    },
     admin: () => kafka.admin() as unknown as KafkaAdminPort,
     fetcher: () => createFetcher(kafka, Batch),
     producer: (opts) => {

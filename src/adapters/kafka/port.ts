@@ -125,4 +125,9 @@ export interface KafkaPort {
   admin(): KafkaAdminPort
   fetcher(): KafkaFetcherPort
   producer(opts: {idempotent: boolean}): KafkaProducerPort
+  /**
+   * Ctrl-C: drops every connection of the admin and the fetchers at once, and any made later.
+   * Pending calls fail instead of waiting out their time-outs, so nothing keeps the process.
+   */
+  destroy?(): void
 }
