@@ -104,6 +104,19 @@ describe('parseTarget', () => {
     expect(parseTarget('http://127.0.0.1:9324/000000000000/orders')).toMatchObject({
       queueName: 'orders',
       endpoint: 'http://127.0.0.1:9324',
+    }) // Look-alikes of AWS are not AWS: they get their own origin as endpoint (checked later).
+    for (const host of [
+      'sqs.us-east-1.amazonaws.com.evil.example',
+      'sqs.us-east-1.amazonaws.comevil.example',
+    ]) {
+      expect(parseTarget(`https://${host}/1/q`)).toMatchObject({
+        region: undefined,
+        endpoint: `https://${host}`,
+      })
+    }
+    expect(parseTarget('https://eu-west-1.queue.amazonaws.com/1/q')).toMatchObject({
+      region: 'eu-west-1',
+      endpoint: undefined,
     })
   })
 

@@ -178,7 +178,10 @@ function sqsQueueUrl(text: string, ctx: NamedContext | undefined, chosen: boolea
       'BAD_TARGET',
     )
   }
-  const region = /^sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(url.hostname)?.[1]
+  // The whole host name: sqs.us-east-1.amazonaws.com.evil.example is not AWS (and would
+  // otherwise get AWS credentials, the SDK sending each request to the queue URL's host).
+  const region = (/^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(url.hostname) ??
+    /^([a-z0-9-]+)\.queue\.amazonaws\.com(\.cn)?$/.exec(url.hostname))?.[1]
   // The context's profile goes only to AWS itself or to the context's own endpoint.
   const ownEndpoint = ctx?.endpoint !== undefined && originOf(ctx.endpoint) === url.origin
   const sqsCtx = ctx?.broker === 'sqs' && (chosen || region !== undefined || ownEndpoint) ? ctx : undefined
@@ -188,6 +191,8 @@ function sqsQueueUrl(text: string, ctx: NamedContext | undefined, chosen: boolea
     queueName: parts[1]!,
     queueUrl: text,
     region: region ?? sqsCtx?.region,
+    // Not AWS by its whole host name: the URL's origin, which the SQS adapter then checks before
+    // any credentials go there.
     endpoint: region ? undefined : url.origin,
     context: sqsCtx,
   }

@@ -19,6 +19,18 @@ describe('where AWS credentials may go (#18.1)', () => {
     expect(config('sqs://us-east-1/q')).not.toHaveProperty('credentials')
   })
 
+  test('a host that only looks like AWS is not AWS: refused, also with a current context and its profile', () => {
+    const ctx: NamedContext = {name: 'prod', broker: 'sqs', region: 'us-east-1', profile: 'prodprofile'}
+    for (const url of [
+      'https://sqs.us-east-1.amazonaws.com.evil.example/1/q',
+      'https://sqs.us-east-1.amazonaws.comevil.example/1/q',
+    ]) {
+      expect(() => config(url, creds, undefined, ctx), url).toThrow(
+        expect.objectContaining({exitCode: 3, code: 'ENDPOINT_NOT_CONFIGURED'}),
+      )
+    }
+  })
+
   test('an unconfigured loopback host gets placeholders, whatever the environment holds', () => {
     for (const url of [
       'http://127.0.0.1:9324/000000000000/q',
