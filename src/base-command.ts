@@ -4,6 +4,7 @@ import {openAdapter, requireCapabilities, requireFlags} from './adapters/registr
 import type {AdapterOptions, BrokerAdapter, Capability} from './adapters/types.js'
 import type {Target} from './config/targets.js'
 import {ConfigError, EvtctlError, ExitCode, InterruptedError, isEvtctlError, UsageError} from './errors.js'
+import {safeText} from './output/safe-text.js'
 import {BrokenPipe} from './output/stdout.js'
 
 /**
@@ -135,6 +136,11 @@ export abstract class BaseCommand extends Command {
     let answer: string
     try {
       answer = await rl.question(`Context "${ctx.name}" is production. ${action} ${target.url}? [y/N] `)
+    } catch (err) {
+      // Ctrl-C at the prompt: readline has the terminal in raw mode, so it is no SIGINT but an
+      // AbortError here. Nothing was done.
+      if ((err as Error).name === 'AbortError') throw new InterruptedError('Not confirmed; nothing was done.')
+      throw err
     } finally {
       rl.close()
       if (input !== process.stdin) input.destroy()
@@ -182,8 +188,12 @@ export abstract class BaseCommand extends Command {
     return {...result, warnings: [...this.warnings]}
   }
 
+  /**
+   * A line for people. Messages can quote message data (a damaged line, a JSON parse error), so
+   * on a terminal control characters are shown, not obeyed.
+   */
   protected stderr(line: string): void {
-    process.stderr.write(`${line}\n`)
+    process.stderr.write(`${process.stderr.isTTY ? safeText(line, true) : line}\n`)
   }
 
   override async finally(err: Error | undefined): Promise<void> {

@@ -181,7 +181,8 @@ export function requireCapabilities(target: Target, needs: readonly Capability[]
   const can = capabilitiesOf(target)
   for (const need of needs) {
     if (!can[need]) {
-      const what = target.kind === 'pubsub' ? `A Pub/Sub ${target.resource.slice(0, -1)}` : reg.label
+      const what =
+        target.kind === 'pubsub' && target.resource === 'subscriptions' ? 'A Pub/Sub subscription' : reg.label
       throw new UnsupportedError(
         `${what} cannot do what was asked (${describeCapability(need)}).`,
         insteadOf(target, need) ?? 'See "Brokers and capabilities" in the README.',

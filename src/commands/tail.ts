@@ -195,7 +195,7 @@ function pickRenderer(
   const terminal = Boolean(process.stdout.isTTY)
   if (format !== undefined) return r.templateRenderer(format, {terminal})
   const mode = output ?? (terminal ? 'pretty' : 'jsonl')
-  if (mode === 'jsonl') return r.jsonlRenderer
+  if (mode === 'jsonl') return terminal ? r.jsonlTerminalRenderer : r.jsonlRenderer
   if (mode === 'raw') return terminal ? r.rawTerminalRenderer : r.rawRenderer
   return r.prettyRenderer({color: terminal && !process.env.NO_COLOR, showSource})
 }

@@ -2,6 +2,7 @@ import {describe, expect, test} from 'vitest'
 import type {Envelope} from '../envelope/envelope.js'
 import {
   jsonlRenderer,
+  jsonlTerminalRenderer,
   prettyRenderer,
   rawRenderer,
   rawTerminalRenderer,
@@ -103,5 +104,26 @@ describe('renderers', () => {
       prettyRenderer({color: false, showSource: true})({...env, source: 'kafka://h:9092/payments'}),
     )
     expect(out.split('\n')[0]).toMatch(/^payments {2}#12/)
+  })
+
+  test('pretty JSON values escape what JSON.stringify leaves (DEL, C1, bidi), in values and keys', () => {
+    const e: Envelope = {v: 1, offset: '1', value: {json: {'k\u202e': 'a\u202eevil\u009b2J\u007f\u200f'}}}
+    const out = String(prettyRenderer({color: false})(e))
+    expect(out).not.toMatch(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/)
+    expect(out).toContain('a\\u202eevil\\x9b2J\\x7f\\u200f')
+  })
+
+  test('pretty shows JSON text as it is when indenting it would change more than whitespace', () => {
+    const show = (utf8: string) => String(prettyRenderer({color: false})({v: 1, offset: '1', value: {utf8}}))
+    expect(show('{"id":12345678901234567890,"a":1.0}')).toBe('#1\n{"id":12345678901234567890,"a":1.0}\n')
+    expect(show('{"a":1,"a":2}')).toBe('#1\n{"a":1,"a":2}\n')
+    expect(show('{"a": "x y",  "b": [1, 2]}')).toBe('#1\n{\n  "a": "x y",\n  "b": [\n    1,\n    2\n  ]\n}\n')
+  })
+
+  test('jsonl on a terminal escapes terminal controls as \\u, staying the same JSON', () => {
+    const e: Envelope = {v: 1, key: {utf8: 'k\u009b'}, value: {utf8: 'v\u202e\u007f'}}
+    const line = String(jsonlTerminalRenderer(e))
+    expect(line).not.toMatch(/[\u007f-\u009f\u202a-\u202e]/)
+    expect(JSON.parse(line)).toEqual(JSON.parse(String(jsonlRenderer(e))))
   })
 })

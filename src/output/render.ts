@@ -3,6 +3,7 @@ import {jsonOf, NOT_JSON} from '../codecs/json.js'
 import {type Envelope, encodeEnvelope} from '../envelope/envelope.js'
 import {type Payload, payloadBytes, payloadText} from '../envelope/payload.js'
 import {UsageError} from '../errors.js'
+import {safeText} from './safe-text.js'
 
 /** Turns an event into what goes on stdout: a string, or bytes for -o raw. */
 export type Renderer = (env: Envelope) => string | Uint8Array
@@ -18,34 +19,10 @@ export const rawRenderer: Renderer = (env) =>
  * -o raw on a terminal: the value as text with control characters shown, not obeyed. Message data
  * must never drive the terminal (clear the screen, set the title, hide what follows).
  */
+export {safeText}
+
 export const rawTerminalRenderer: Renderer = (env) =>
   env.value === null ? '\n' : `${safeText(payloadBytes(env.value).toString('utf8'), true)}\n`
-
-/**
- * Control characters that a terminal would act on: C0 (but newline and tab where text may span
- * lines), DEL, C1 (U+009B is CSI on some terminals), and the bidirectional overrides and isolates
- * that reorder what is shown ("Trojan Source").
- */
-const CONTROL_MULTILINE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
-const CONTROL_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
-
-/** Text made safe for a terminal: each control character is shown escaped (\x1b, \u202e, \n). */
-export function safeText(text: string, multiline = false): string {
-  const re = multiline ? CONTROL_MULTILINE : CONTROL_LINE
-  re.lastIndex = 0
-  if (!re.test(text)) return text
-  return text.replace(re, escapeControl)
-}
-
-function escapeControl(ch: string): string {
-  const code = ch.charCodeAt(0)
-  if (ch === '\n') return '\\n'
-  if (ch === '\t') return '\\t'
-  if (ch === '\r') return '\\r'
-  return code <= 0xff
-    ? `\\x${code.toString(16).padStart(2, '0')}`
-    : `\\u${code.toString(16).padStart(4, '0')}`
-}
 
 /**
  * Readable output for a terminal:
@@ -87,11 +64,48 @@ function showValue(p: Payload | null, c: ReturnType<typeof createColors>): strin
   if (p === null) return c.dim('(null value: tombstone)')
   if ('base64' in p)
     return c.magenta(`(binary, ${Buffer.from(p.base64, 'base64').length} bytes) base64:${p.base64}`)
-  // JSON however stored (pretty-printed text too) is shown indented; JSON strings escape controls.
+  // JSON is shown indented when that changes only whitespace: text kept as {utf8} because it
+  // does not re-serialise (20-digit numbers, 1.0, repeated keys) is shown as it is.
   const json = jsonOf(p)
-  if (json !== NOT_JSON && typeof json === 'object' && json !== null) return JSON.stringify(json, null, 2)
+  if (json !== NOT_JSON && typeof json === 'object' && json !== null) {
+    const compact = JSON.stringify(json)
+    if ('json' in p || compact === minifyJson(p.utf8)) return safeText(JSON.stringify(json, null, 2), true)
+  }
   return safeText(payloadText(p), true)
 }
+
+/** JSON text without the whitespace between tokens (strings untouched). */
+export function minifyJson(text: string): string {
+  let out = ''
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!
+    if (inString) {
+      out += ch
+      if (ch === '\\') out += text[++i] ?? ''
+      else if (ch === '"') inString = false
+    } else if (ch === '"') {
+      inString = true
+      out += ch
+    } else if (ch !== ' ' && ch !== '\n' && ch !== '\r' && ch !== '\t') out += ch
+  }
+  return out
+}
+
+/**
+ * -o jsonl on a terminal: the same JSON, with the characters a terminal would act on that
+ * JSON.stringify leaves as they are (DEL, C1, bidirectional controls) written as \u escapes —
+ * still valid JSON with the same meaning. Into a pipe, jsonl stays exactly as encoded.
+ */
+export const jsonlTerminalRenderer: Renderer = (env) => {
+  const line = encodeEnvelope(env)
+  TERMINAL_IN_JSON.lastIndex = 0
+  const safe = TERMINAL_IN_JSON.test(line)
+    ? line.replace(TERMINAL_IN_JSON, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    : line
+  return `${safe}\n`
+}
+const TERMINAL_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
 
 const FIELDS = ['offset', 'partition', 'timestamp', 'source', 'key', 'value', 'headers', 'meta'] as const
 

@@ -360,6 +360,11 @@ describe('fidelity: envelopes, windows, contexts (embedded file broker)', () => 
     expect(no.out).toMatch(/Not confirmed; nothing was done/)
     const t = await run(['tail', 'orders', '--from', 'beginning', '--until', 'end'], {env: cli})
     expect(t.code).toBe(5) // nothing was published: the topic does not exist
+    // Ctrl-C at the prompt: readline sees it (raw mode), not a signal. Exit 130, nothing done.
+    const ctrlC = await answer('\x03')
+    expect(ctrlC.code, ctrlC.out).toBe(130)
+    expect(ctrlC.out).toMatch(/Not confirmed; nothing was done/)
+    expect(ctrlC.out).not.toMatch(/internal error/)
     const yes = await answer('y')
     expect(yes.code, yes.out).toBe(0)
     expect(yes.out).toMatch(/Published 1 message/)
