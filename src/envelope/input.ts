@@ -1,5 +1,5 @@
 import {createReadStream, createWriteStream} from 'node:fs'
-import {mkdtemp, readdir, rm} from 'node:fs/promises'
+import {lstat, mkdtemp, readdir, rm, rmdir, unlink} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
@@ -172,6 +172,14 @@ export async function spool(
   return {path, cleanup}
 }
 
+/** A spool younger than this is left alone even when its process seems gone (another PID namespace sharing the temp dir). */
+const STALE_SPOOL_MS = 60 * 60 * 1000
+
+/**
+ * Removes spools left by killed runs: directories (not links) of ours, named for a process that
+ * is gone, older than an hour. Only our own file in it is removed, then the empty directory —
+ * never a recursive delete, so nothing planted in a shared temp dir can redirect it.
+ */
 async function removeStaleSpools(): Promise<void> {
   let names: string[]
   try {
@@ -179,10 +187,20 @@ async function removeStaleSpools(): Promise<void> {
   } catch {
     return
   }
+  const uid = process.getuid?.()
   for (const name of names) {
     const pid = Number(new RegExp(`^${SPOOL_PREFIX}(\\d+)-`).exec(name)?.[1])
     if (!pid || pid === process.pid || alive(pid)) continue
-    await rm(join(tmpdir(), name), {recursive: true, force: true}).catch(() => {})
+    const dir = join(tmpdir(), name)
+    try {
+      const st = await lstat(dir)
+      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue
+      if (Date.now() - st.mtimeMs < STALE_SPOOL_MS) continue
+      await unlink(join(dir, 'stdin.jsonl')).catch(() => {})
+      await rmdir(dir)
+    } catch {
+      // gone meanwhile, or not empty (not one of ours after all): left as it is
+    }
   }
 }
 

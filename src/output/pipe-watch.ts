@@ -21,11 +21,17 @@ export function watchPipeReaders(fd: number, onGone: () => void, intervalMs = 50
   let readers = findReaders(link)
   // Nobody visible reads it: either another user's process, or it is gone already (EPIPE tells).
   if (readers.length === 0) return () => {}
+  // Gone only after two full looks, an interval apart, found no reader: a reader handing the
+  // pipe on (fork, exec, a new pid) is not mistaken for none.
+  let emptyLooks = 0
   const timer = setInterval(() => {
-    readers = readers.filter((r) => holds(r, link))
-    if (readers.length > 0) return
+    readers = readers.filter((r) => holds(r, link) !== 'no')
+    if (readers.length > 0) {
+      emptyLooks = 0
+      return
+    }
     readers = findReaders(link)
-    if (readers.length > 0) return
+    if (readers.length > 0 || ++emptyLooks < 2) return
     clearInterval(timer)
     onGone()
   }, intervalMs)
@@ -66,20 +72,26 @@ function findReaders(link: string): Reader[] {
     }
     for (const fd of fds) {
       const r = {pid, fd}
-      if (holds(r, link)) found.push(r)
+      if (holds(r, link) === 'yes') found.push(r)
     }
+    // One reader is enough to know the pipe is read; the next look checks it first.
+    if (found.length > 0) return found
   }
   return found
 }
 
-/** Does process `pid` still have `link` open at `fd`, for reading? */
-function holds({pid, fd}: Reader, link: string): boolean {
+/**
+ * Does process `pid` still have `link` open at `fd`, for reading? 'unknown' when we may not look
+ * (a reader that became setuid, or undumpable): it counts as still reading, never as gone.
+ */
+function holds({pid, fd}: Reader, link: string): 'yes' | 'no' | 'unknown' {
   try {
-    if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== link) return false
+    if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== link) return 'no'
     const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))
     // O_ACCMODE: 0 read-only, 2 read-write; 1 is another writer (a subshell holding our stdout).
-    return flags !== null && (Number.parseInt(flags[1]!, 8) & 3) !== 1
-  } catch {
-    return false
+    return flags !== null && (Number.parseInt(flags[1]!, 8) & 3) !== 1 ? 'yes' : 'no'
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    return code === 'ENOENT' || code === 'ESRCH' ? 'no' : 'unknown'
   }
 }

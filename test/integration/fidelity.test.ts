@@ -6,6 +6,7 @@ import {
   mkdirSync,
   mkdtempSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs'
@@ -415,12 +416,23 @@ describe('reliability and security: files, spools, locks, redaction (#18)', () =
     const stale = join(tmp, 'evtctl-spool-99999999-abc123')
     mkdirSync(stale)
     writeFileSync(join(stale, 'stdin.jsonl'), '{"v":1,"value":{"utf8":"secret"}}\n')
+    // Old enough to be stale (a younger one may belong to a run in another PID namespace).
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000)
+    utimesSync(stale, old, old)
+    // A young one of a gone pid, and a planted link, stay.
+    const young = join(tmp, 'evtctl-spool-99999998-young1')
+    mkdirSync(young)
+    const victim = mkdtempSync(join(tmpdir(), 'evtctl-victim-'))
+    writeFileSync(join(victim, 'keep'), 'x')
+    symlinkSync(victim, join(tmp, 'evtctl-spool-99999997-link01'))
     const p = await run(['publish', 'sp', '--input', 'jsonl'], {
       env: cli,
       input: '{"v":1,"value":{"utf8":"x"}}\n',
     })
     expect(p.code, p.stderr).toBe(0)
     expect(existsSync(stale)).toBe(false)
+    expect(existsSync(young)).toBe(true)
+    expect(existsSync(join(victim, 'keep'))).toBe(true)
   })
 
   test('a lock left by a killed publisher delays the next publish, never fails it (#18.13)', async () => {
