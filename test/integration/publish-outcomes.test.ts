@@ -4,10 +4,14 @@ import {join} from 'node:path'
 import {ReceiveMessageCommand} from '@aws-sdk/client-sqs'
 import {describe, expect, test} from 'vitest'
 import {createFileAdapter} from '../../src/adapters/file/file-adapter.js'
+import {createKafkaAdapter} from '../../src/adapters/kafka/kafka-adapter.js'
 import {createSqsAdapter} from '../../src/adapters/sqs/sqs-adapter.js'
 import type {BrokerAdapter, PublishOutcome} from '../../src/adapters/types.js'
 import {parseTarget, type Target} from '../../src/config/targets.js'
 import type {Envelope} from '../../src/envelope/envelope.js'
+import {brokerEnv} from '../brokers/env.js'
+import {createTopic} from '../brokers/kafka.js'
+import {kcat} from '../brokers/peers.js'
 import {counts, createQueue, fill, testSqs} from '../brokers/sqs.js'
 
 /**
@@ -83,6 +87,37 @@ describe('per-message publish outcomes (onSettled)', () => {
       expect(report.failed.map((f) => f.index)).toEqual([7])
       expect(outcomes.get(7)).toMatchObject({status: 'failed'})
       expect([...outcomes.values()].filter((o) => o.status === 'sent')).toHaveLength(24)
+    } finally {
+      await adapter.close()
+    }
+  })
+
+  test('Kafka: every index settled once; the one too large for the topic fails alone, the rest are at the broker', async () => {
+    const env = brokerEnv()
+    const topic = await createTopic('outcomes', 3)
+    const target = parseTarget(`kafka://${env.KAFKA_BROKERS}/${topic}`)
+    const adapter = createKafkaAdapter(target)
+    try {
+      const big = 'x'.repeat(2 * 1024 * 1024)
+      const {report, outcomes, twice} = await publishRecording(adapter, target, 600, (i) =>
+        i === 300 ? big : `m-${i}`,
+      )
+      expect(twice).toEqual([])
+      expect(outcomes.size).toBe(600)
+      expect(outcomes.get(300)).toMatchObject({status: 'failed'})
+      expect(report.sent).toBe(599)
+      const sentTo = new Map(
+        [...outcomes].filter(([, o]) => o.status === 'sent').map(([i, o]) => [`m-${i}`, o]),
+      )
+      expect(sentTo.size).toBe(599)
+      // Keyless messages name the partition they went to; kcat finds each there.
+      const r = await kcat(['-b', env.KAFKA_BROKERS!, '-C', '-t', topic, '-e', '-q', '-f', '%p %s\n'])
+      const seen = r.stdout.toString().trim().split('\n')
+      expect(seen).toHaveLength(599)
+      for (const line of seen) {
+        const [p, body] = line.split(' ') as [string, string]
+        expect(sentTo.get(body)).toEqual({status: 'sent', partition: Number(p)})
+      }
     } finally {
       await adapter.close()
     }

@@ -476,8 +476,23 @@ export function createKafkaAdapter(
         }
         // Only the messages of the partition batches that failed: the others are at the broker,
         // and a retry of the failed list must not send them twice.
-        for (const f of failures)
-          failed.push({index: indexes[f.position]!, error: mapKafkaError(f.error, where(topic)).message})
+        const failedAt = new Set<number>()
+        for (const f of failures) {
+          const error = mapKafkaError(f.error, where(topic)).message
+          failed.push({index: indexes[f.position]!, error})
+          failedAt.add(f.position)
+          publishOpts.onSettled?.(indexes[f.position]!, {status: 'failed', error})
+        }
+        if (publishOpts.onSettled) {
+          for (let pos = 0; pos < messages.length; pos++) {
+            if (failedAt.has(pos)) continue
+            const partition = messages[pos]!.partition
+            publishOpts.onSettled(indexes[pos]!, {
+              status: 'sent',
+              ...(partition !== undefined ? {partition} : {}),
+            })
+          }
+        }
         sent += messages.length - failures.length
         publishOpts.onProgress?.(sent)
       }
@@ -505,10 +520,9 @@ export function createKafkaAdapter(
           if (publishOpts.partition !== undefined) message.partition = publishOpts.partition
           else if (publishOpts.keepPartitions && env.partition !== undefined) {
             if (!parts.includes(env.partition)) {
-              failed.push({
-                index: i,
-                error: `partition ${env.partition} does not exist in "${topic}" (${parts.length} partitions)`,
-              })
+              const error = `partition ${env.partition} does not exist in "${topic}" (${parts.length} partitions)`
+              failed.push({index: i, error})
+              publishOpts.onSettled?.(i, {status: 'failed', error})
               continue
             }
             message.partition = env.partition
@@ -523,10 +537,9 @@ export function createKafkaAdapter(
           const compressed = (publishOpts.compression ?? 'none') !== 'none'
           const alone = BATCH_OVERHEAD + loneRecordBytes(bytes)
           if (alone > maxBytes && !compressed) {
-            failed.push({
-              index: i,
-              error: `message is ${alone} bytes as a record batch, over the topic's max.message.bytes (${maxBytes}); not sent`,
-            })
+            const error = `message is ${alone} bytes as a record batch, over the topic's max.message.bytes (${maxBytes}); not sent`
+            failed.push({index: i, error})
+            publishOpts.onSettled?.(i, {status: 'failed', error})
             continue
           }
           if (!span.fits(message.timestamp) || chunkBytes + bytes > maxBytes) await flush()
