@@ -244,7 +244,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
  * sent + failed messages are settled and none after them was sent.
  */
 function interruptedReport(report: PublishEventsReport, lines?: {lineOf(index: number): number}) {
-  const settled = report.sent + report.failed.length
+  // Every adapter reports outcomes per message (onSettled); sent + failed is the fallback.
+  const settled = report.settled ?? report.sent + report.failed.length + (report.deduplicated?.length ?? 0)
   const resumeLine = lines?.lineOf(settled)
   const failed = report.failed.length ? `, ${report.failed.length} failed (listed with --json)` : ''
   return new InterruptedError(

@@ -2,6 +2,7 @@ import type {BrokerAdapter, PublishFailure, PublishOptions} from '../adapters/ty
 import type {Target} from '../config/targets.js'
 import type {Envelope} from '../envelope/envelope.js'
 import {throttled} from '../util/rate.js'
+import {Watermark} from '../util/watermark.js'
 
 export interface PublishEventsOptions {
   dryRun: boolean
@@ -20,8 +21,16 @@ export interface PublishEventsReport {
   dryRun: boolean
   sent: number
   failed: PublishFailure[]
+  /** SQS FIFO: accepted but dropped as duplicates (not counted in `sent`). */
+  deduplicated?: Array<{index: number; messageId: string}>
   /** Dry run: how many would be sent. */
   wouldSend?: number
+  /**
+   * Messages 1..settled are settled (sent, failed or dropped as duplicates) and message
+   * settled + 1 is not: where a resume starts. Out-of-order sends (SQS) make this smaller than
+   * sent + failed while a batch before them is still unconfirmed.
+   */
+  settled?: number
   durationMs: number
 }
 
@@ -49,12 +58,26 @@ export async function publishEvents(
       durationMs: elapsed(started),
     }
   }
+  const settled = new Watermark()
+  let perMessage = false
   const report = await adapter.publish(target, source, {
     ...opts.broker,
     signal: opts.signal,
     onProgress: opts.onProgress,
+    onSettled: (index, outcome) => {
+      perMessage = true
+      settled.mark(index)
+      opts.broker?.onSettled?.(index, outcome)
+    },
   })
-  return {target: target.url, dryRun: false, ...report, durationMs: elapsed(started)}
+  return {
+    target: target.url,
+    dryRun: false,
+    ...report,
+    // Only from an adapter that reports per message (else the command falls back to counts).
+    ...(perMessage ? {settled: settled.settled} : {}),
+    durationMs: elapsed(started),
+  }
 }
 
 function elapsed(started: number): number {

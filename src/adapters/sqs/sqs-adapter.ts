@@ -13,12 +13,14 @@ import {
   UsageError,
 } from '../../errors.js'
 import {batches} from '../../util/batch.js'
+import {Watermark} from '../../util/watermark.js'
 import type {
   AdapterOptions,
   BrokerAdapter,
   Delivery,
   PublishFailure,
   PublishOptions,
+  PublishOutcome,
   PublishReport,
   ReadOptions,
 } from '../types.js'
@@ -598,6 +600,11 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     }
 
     const failed: PublishFailure[] = []
+    const watermark = new Watermark()
+    const settle = (index: number, outcome: PublishOutcome) => {
+      watermark.mark(index)
+      o.onSettled?.(index, outcome)
+    }
     const deduplicated: Array<{index: number; messageId: string}> = []
     /** FIFO: MessageId → when SQS returned it; a MessageId returned twice is a duplicate dropped. */
     const messageIds = new Map<string, number>()
@@ -625,7 +632,7 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
         } catch (err) {
           if (!(err instanceof EntryError)) throw err
           failed.push({index: i, error: err.message})
-          o.onSettled?.(i, {status: 'failed', error: err.message})
+          settle(i, {status: 'failed', error: err.message})
         }
       }
       // A batch holds at most the queue's MaximumMessageSize in all (256 KiB by default, at most
@@ -638,7 +645,8 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     await Promise.all(inFlight)
     if (gaveUp && !o.signal.aborted) {
       // Sends go out in input order, each settled (sent or failed): none after `settled` was sent.
-      const settled = sent + failed.length
+      // Batches finish out of order: the resume point is the first message not settled.
+      const settled = watermark.settled
       failed.sort((a, b) => a.index - b.index)
       const which = failed.slice(0, 10).map((f) => f.index + 1)
       throw new UnreachableError(
@@ -670,7 +678,7 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
             const last = group !== undefined ? lastSequence.get(group) : undefined
             if (messageIds.has(ok.messageId) || (seq !== undefined && last !== undefined && seq <= last)) {
               deduplicated.push({index: ok.index, messageId: ok.messageId})
-              o.onSettled?.(ok.index, {
+              settle(ok.index, {
                 status: 'dropped',
                 reason: 'SQS took it as a duplicate of a message sent within 5 minutes',
                 id: ok.messageId,
@@ -685,12 +693,8 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
         }
         sent += result.ok.length - dropped
         failed.push(...result.failed)
-        if (o.onSettled) {
-          for (const ok of result.ok) {
-            if (!ok.dropped) o.onSettled(ok.index, {status: 'sent', id: ok.messageId})
-          }
-          for (const f of result.failed) o.onSettled(f.index, {status: 'failed', error: f.error})
-        }
+        for (const ok of result.ok) if (!ok.dropped) settle(ok.index, {status: 'sent', id: ok.messageId})
+        for (const f of result.failed) settle(f.index, {status: 'failed', error: f.error})
         o.onProgress?.(sent)
       })
       inFlight.add(p)
