@@ -304,6 +304,23 @@ describe('fidelity: envelopes, windows, contexts (embedded file broker)', () => 
     expect(Date.now() - t0).toBeLessThan(10_000)
   }, 30_000)
 
+  test('SQS: flags for another kind of queue are exit 6 with nothing sent (FIFO ids on a standard queue, --delay on FIFO)', async () => {
+    const cli = sandboxEnv()
+    const standard = await createQueue('kindflags')
+    const fifo = await createQueue('kindflags', {ContentBasedDeduplication: 'true'}, true)
+    for (const [url, flags] of [
+      [standard.url, ['--group-id', 'g']],
+      [standard.url, ['--dedup-id', 'd']],
+      [fifo.url, ['--group-id', 'g', '--delay', '5s']],
+    ] as const) {
+      const r = await run(['publish', url, 'x', ...flags], {env: cli})
+      expect(r.code, r.stderr).toBe(6)
+      expect(r.stderr).toMatch(/^Try: /m)
+    }
+    expect(await counts(standard.url)).toEqual({visible: 0, inFlight: 0})
+    expect(await counts(fifo.url)).toEqual({visible: 0, inFlight: 0})
+  })
+
   test('SQS: a following tail | head -n 1 ends with head and releases what it held (#5)', async () => {
     const cli = sandboxEnv()
     const q = await createQueue('quietpipe')

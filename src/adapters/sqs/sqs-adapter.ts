@@ -10,6 +10,7 @@ import {
   isEvtctlError,
   NotAcknowledgedError,
   UnreachableError,
+  UnsupportedError,
   UsageError,
 } from '../../errors.js'
 import {batches} from '../../util/batch.js'
@@ -558,6 +559,19 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     } catch (err) {
       if (err instanceof CallAborted) return {sent: 0, failed: []} // Ctrl-C before anything was sent
       throw err
+    }
+    // Flags that depend on the kind of queue, refused before any input is read (exit 6).
+    if (!q.fifo && (o.groupId !== undefined || o.dedupId !== undefined)) {
+      throw new UnsupportedError(
+        `Queue "${target_.queueName}" is a standard queue: --group-id and --dedup-id are for FIFO queues (names ending in .fifo).`,
+        'Drop --group-id and --dedup-id, or publish to a FIFO queue.',
+      )
+    }
+    if (q.fifo && o.delaySeconds !== undefined) {
+      throw new UnsupportedError(
+        `Queue "${target_.queueName}" is a FIFO queue: SQS refuses a delay per message there (only the queue's own DelaySeconds applies).`,
+        "Drop --delay, or set the queue's DelaySeconds attribute.",
+      )
     }
     const it = events[Symbol.asyncIterator]()
     const first = await it.next()
