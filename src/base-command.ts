@@ -43,6 +43,8 @@ export abstract class BaseCommand extends Command {
   }
 
   private insecure = false
+  /** --context was on the command line (not only in EVTCTL_CONTEXT, which may be exported for good). */
+  private contextFlag = false
 
   /** Parses once; the global flags are kept from here (not looked up in argv again). */
   protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(
@@ -53,6 +55,7 @@ export abstract class BaseCommand extends Command {
     const flags = out.flags as {debug?: boolean; insecure?: boolean}
     this.debugEnabled ||= flags.debug === true
     this.insecure = flags.insecure === true
+    this.contextFlag = out.raw.some((t) => t.type === 'flag' && t.flag === 'context')
     return out
   }
 
@@ -84,7 +87,15 @@ export abstract class BaseCommand extends Command {
         'NO_CURRENT_CONTEXT',
       )
     }
-    return parseTarget(text, ctx, process.env, {chosen: Boolean(contextName)})
+    // A URL gets the context's credentials when it names the context's own endpoints, or when
+    // --context chose it for this run; an exported EVTCTL_CONTEXT does not send them anywhere.
+    const target = parseTarget(text, ctx, process.env, {chosen: this.contextFlag})
+    if (ctx && ctx.broker === target.kind && !target.context && hasCredentials(ctx)) {
+      this.warning(
+        `Context "${ctx.name}" is not used for ${target.url}: it names other hosts, and its credentials go only to its own. Add --context ${ctx.name} if this is the same service under another name.`,
+      )
+    }
+    return target
   }
 
   /** The config file, its warnings (0644, unknown settings) on stderr. */
@@ -277,6 +288,11 @@ export function fromOclif(err: Error & {oclif?: {exit?: number}}): EvtctlError |
     )
   }
   return undefined
+}
+
+/** Whether a context holds credentials or client certificates (which it keeps to its own hosts). */
+function hasCredentials(ctx: Record<string, unknown>): boolean {
+  return ['sasl', 'tls', 'profile'].some((k) => ctx[k] !== undefined)
 }
 
 /** The controlling terminal for reading, when there is one (stdin may be a pipe). */

@@ -97,7 +97,7 @@ export const registry: Record<BrokerKind, Registration> = {
         'SQS queues have no offsets or positions; a browse lists what the queue hands out. Drop --from.',
       seekTime: 'SQS cannot start a read at a time. Drop --from.',
       partitions: 'SQS queues have no partitions. Drop --partition.',
-      keys: 'SQS messages have no key; a FIFO queue groups by --group-id. Drop --key.',
+      keys: 'SQS messages have no key (a FIFO queue groups messages by their group id). Drop --key.',
     },
     load: async () => {
       const m = await import('./sqs/sqs-adapter.js')
@@ -111,7 +111,7 @@ export const registry: Record<BrokerKind, Registration> = {
       seekOffset:
         'Pub/Sub cannot start a read at an offset (a tail starts at the end already). Use --from <time>.',
       partitions: 'Pub/Sub has no partitions. Drop --partition.',
-      keys: 'Pub/Sub messages have no key; --ordering-key orders messages that share one. Drop --key.',
+      keys: 'Pub/Sub messages have no key (an ordering key orders the messages that share one). Drop --key.',
     },
     load: async () => {
       const m = await import('./pubsub/pubsub-adapter.js')

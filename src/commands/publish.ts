@@ -138,6 +138,16 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     if (flags.delay !== undefined && flags.delay > 900_000) {
       throw new UsageError('--delay is at most 15m on SQS.', 'Use a shorter delay.')
     }
+    // Flags that only mean something with another input are refused, never ignored.
+    if (flags['allow-empty'] && flags.input !== 'raw') {
+      throw new UsageError('--allow-empty is for --input raw.', 'Drop --allow-empty, or add --input raw.')
+    }
+    if (flags['keep-partitions'] && (flags.input !== 'jsonl' || args.value !== undefined)) {
+      throw new UsageError(
+        '--keep-partitions sends each envelope to its own partition, so it needs envelopes: --input jsonl.',
+        'Add --input jsonl (a capture written by tail -o jsonl), or drop --keep-partitions.',
+      )
+    }
     if (flags.file) await assertReadable(flags.file)
     // Loaded here, not at the top, so --help and --version stay fast.
     const [

@@ -20,7 +20,7 @@ const holdFlag = Flags.custom<number>({
     const seconds = Math.round(parseDuration(input, '--hold') / 1000)
     if (seconds < 1 || seconds > 12 * 60 * 60) {
       throw new UsageError(
-        `--hold ${input} is out of range: SQS hides a received message for at most 12 h, in whole seconds.`,
+        `--hold ${input} is out of range: SQS hides a received message for 1 s to 12 h, in whole seconds.`,
         range,
         'BAD_DURATION',
       )

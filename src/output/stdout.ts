@@ -57,6 +57,8 @@ export function dataWriter(stream: Writable, controller: AbortController, opts: 
   })
 
   function waitDrain(): Promise<void> {
+    // Aborted already (Ctrl-C, reader gone): nothing more is waited for.
+    if (controller.signal.aborted) return Promise.resolve()
     draining ??= new Promise<void>((resolve) => {
       const done = () => {
         stream.off('drain', done)

@@ -18,7 +18,8 @@ const TARGETS = {
 /** A value for each flag, for the commands that take it. */
 const VALUES: Record<string, {publish?: string[]; tail?: string[]}> = {
   partition: {publish: ['--partition', '3'], tail: ['--partition', '3']},
-  'keep-partitions': {publish: ['--keep-partitions']},
+  // Envelopes are needed to keep their partitions (else exit 2): an empty capture.
+  'keep-partitions': {publish: ['--keep-partitions', '--input', 'jsonl', '--file', '/dev/null']},
   key: {publish: ['--key', 'k'], tail: ['--key', 'k*']},
   acks: {publish: ['--acks', '1']},
   compression: {publish: ['--compression', 'lz4']},
@@ -38,7 +39,8 @@ for (const [kind, target] of Object.entries(TARGETS)) {
   for (const [flag, need] of Object.entries(FLAG_NEEDS)) {
     if (registry[kind as keyof typeof TARGETS].capabilities[need]) continue
     const v = VALUES[flag]!
-    if (v.publish) cases.push([kind, flag, ['publish', target(), 'v', ...v.publish]])
+    const value = v.publish?.includes('--file') ? [] : ['v']
+    if (v.publish) cases.push([kind, flag, ['publish', target(), ...value, ...v.publish]])
     if (v.tail) cases.push([kind, flag, ['tail', target(), '--until', 'end', ...v.tail]])
   }
 }
@@ -64,4 +66,3 @@ describe('broker-specific flags on brokers that cannot honour them', () => {
     expect(r.stderr).toMatch(/tail the topic/)
   })
 })
-

@@ -95,6 +95,25 @@ describe('credentials stay with their endpoints (#18.1)', () => {
     )
     expect(chosen.code).not.toBe(0)
     expect(chosen.stderr).not.toContain(env.KAFKA_SASL_PASSWORD!)
+    // The first run said why the context was not used (a spelling of the same host, perhaps).
+    expect(t.stderr).toMatch(/Context "secure" is not used for .*--context secure/)
+    // An exported EVTCTL_CONTEXT is not a choice made for this run: no credentials to other hosts.
+    const proxy2 = await loggingProxy(env.KAFKA_BROKERS!)
+    const exported = await run(
+      [
+        'tail',
+        `kafka://127.0.0.1:${proxy2.port}/${topic}`,
+        '--from',
+        'beginning',
+        '--until',
+        'end',
+        '-o',
+        'raw',
+      ],
+      {env: {...cli, EVTCTL_CONTEXT: 'secure'}},
+    )
+    expect(exported.code, exported.stderr).toBe(0)
+    expect(proxy2.seen()).not.toContain(env.KAFKA_SASL_PASSWORD!)
     // And the context's own brokers named by URL get its credentials.
     const own = await run(
       [

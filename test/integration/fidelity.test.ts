@@ -530,5 +530,12 @@ describe('reliability and security: files, spools, locks, redaction (#18)', () =
     expect(existsSync(join(cli.XDG_DATA_HOME!, 'evtctl', 'empty.jsonl'))).toBe(false)
     const ok = await run(['publish', 'empty', '--input', 'raw', '--allow-empty'], {env: cli, input: ''})
     expect(ok.code, ok.stderr).toBe(0)
+    // Flags that mean something only with another input are refused, not ignored.
+    const ae = await run(['publish', 'x', 'v', '--allow-empty'], {env: cli})
+    expect(ae.code).toBe(2)
+    expect(ae.stderr).toMatch(/--allow-empty is for --input raw/)
+    const kp = await run(['publish', 'x', '--keep-partitions'], {env: cli, input: 'a\n'})
+    expect(kp.code).toBe(2)
+    expect(kp.stderr).toMatch(/--keep-partitions .* needs envelopes/)
   })
 })
