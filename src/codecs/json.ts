@@ -1,4 +1,5 @@
 import type {Payload} from '../envelope/payload.js'
+import {type Decoder, NOT_DECODED} from './types.js'
 
 /** What jsonOf returns for a payload that is not JSON. */
 export const NOT_JSON: unique symbol = Symbol('not JSON')
@@ -22,6 +23,16 @@ export function jsonOf(p: Payload | null | undefined): unknown {
 
 /** Cheap pre-check: the first non-blank character could start JSON. */
 function mayBeJson(text: string): boolean {
-  const m = /^\s*([{["\dtfn-])/.exec(text)
-  return m !== null
+  return /^\s*[{["\dtfn-]/.test(text)
+}
+
+/** JSON, stored as {json} or as text that parses. */
+export const jsonDecoder: Decoder = {
+  name: 'json',
+  structured: true,
+  canDecode: (p) => 'json' in p || ('utf8' in p && mayBeJson(p.utf8)),
+  decode: (p) => {
+    const v = jsonOf(p)
+    return v === NOT_JSON ? NOT_DECODED : v
+  },
 }

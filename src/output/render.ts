@@ -1,5 +1,6 @@
 import {createColors} from 'picocolors'
-import {jsonOf, NOT_JSON} from '../codecs/json.js'
+import {viewOf} from '../codecs/chain.js'
+import type {Decoded} from '../codecs/types.js'
 import {type Envelope, encodeEnvelope} from '../envelope/envelope.js'
 import {type Payload, payloadBytes, payloadText} from '../envelope/payload.js'
 import {UsageError} from '../errors.js'
@@ -46,7 +47,7 @@ export function prettyRenderer(opts: {color: boolean; showSource?: boolean}): Re
     const headers = (env.headers ?? []).map(
       ([n, v]) => `  ${c.yellow(safeText(n))}: ${v === null ? c.dim('(null)') : showInline(v)}`,
     )
-    return `${[head.join('  '), ...headers, showValue(env.value, c)].join('\n')}\n`
+    return `${[head.join('  '), ...headers, showValue(env, c)].join('\n')}\n`
   }
 }
 
@@ -60,16 +61,17 @@ function showInline(p: Payload): string {
   return 'base64' in p ? `base64:${p.base64}` : safeText(payloadText(p))
 }
 
-function showValue(p: Payload | null, c: ReturnType<typeof createColors>): string {
+function showValue(env: Envelope, c: ReturnType<typeof createColors>): string {
+  const p = env.value
   if (p === null) return c.dim('(null value: tombstone)')
   if ('base64' in p)
     return c.magenta(`(binary, ${Buffer.from(p.base64, 'base64').length} bytes) base64:${p.base64}`)
   // JSON is shown indented when that changes only whitespace: text kept as {utf8} because it
   // does not re-serialise (20-digit numbers, 1.0, repeated keys) is shown as it is.
-  const json = jsonOf(p)
-  if (json !== NOT_JSON && typeof json === 'object' && json !== null) {
-    const compact = JSON.stringify(json)
-    if ('json' in p || compact === minifyJson(p.utf8)) return safeText(JSON.stringify(json, null, 2), true)
+  const d = viewOf(env).value
+  if (d?.structured && typeof d.data === 'object' && d.data !== null) {
+    const faithful = d.codec !== 'json' || 'json' in p || JSON.stringify(d.data) === minifyJson(p.utf8)
+    if (faithful) return safeText(JSON.stringify(d.data, null, 2), true)
   }
   return safeText(payloadText(p), true)
 }
@@ -136,6 +138,12 @@ export function templateRenderer(template: string, opts: {terminal?: boolean} = 
   return (env) => parts.map((p) => (typeof p === 'string' ? p : field(env, p))).join('')
 }
 
+const NO_FIELDS: unique symbol = Symbol('no fields')
+/** Data a path such as {value.a.b} can walk into: only a structured decoding has fields. */
+function fieldsOf(d: Decoded | null): unknown {
+  return d?.structured ? d.data : NO_FIELDS
+}
+
 /** A field as it is (the caller makes it safe for a terminal). */
 function inline(p: Payload): string {
   return 'base64' in p ? `base64:${p.base64}` : payloadText(p)
@@ -152,11 +160,11 @@ function lookup(env: Envelope, path: string[]): string {
     case 'key':
       v = env.key == null ? '' : inline(env.key)
       if (rest.length === 0) return String(v)
-      v = jsonOf(env.key)
+      v = fieldsOf(viewOf(env).key)
       break
     case 'value':
       if (rest.length === 0) return env.value === null ? '' : inline(env.value)
-      v = jsonOf(env.value)
+      v = fieldsOf(viewOf(env).value)
       break
     case 'headers': {
       const hs = env.headers ?? []
@@ -168,7 +176,7 @@ function lookup(env: Envelope, path: string[]): string {
     default:
       v = (env as unknown as Record<string, unknown>)[head!]
   }
-  if (v === NOT_JSON) return ''
+  if (v === NO_FIELDS) return ''
   for (const k of rest) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined
   if (v === undefined || v === null) return ''
   return typeof v === 'object' ? JSON.stringify(v) : String(v)

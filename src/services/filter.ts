@@ -1,8 +1,8 @@
 import jsonata from 'jsonata'
 import picomatch from 'picomatch'
-import {jsonOf, NOT_JSON} from '../codecs/json.js'
+import {viewOf} from '../codecs/chain.js'
 import type {Envelope} from '../envelope/envelope.js'
-import {type Payload, payloadText} from '../envelope/payload.js'
+import {payloadText} from '../envelope/payload.js'
 import {UsageError} from '../errors.js'
 
 export interface FilterSpec {
@@ -26,21 +26,14 @@ export function filterView(env: Envelope): Record<string, unknown> {
   }
   return {
     key: env.key == null ? null : payloadText(env.key),
-    value: valueData(env.value),
+    // The decoded value (parsed JSON however stored, text, or {base64}): one view per event.
+    value: viewOf(env).value?.data ?? null,
     headers,
     timestamp: env.timestamp,
     partition: env.partition,
     offset: env.offset,
     meta: env.meta ?? {},
   }
-}
-
-/** The value a filter sees: parsed JSON (whatever its storage class), else text, or {base64}. */
-function valueData(p: Payload | null): unknown {
-  if (p === null) return null
-  const json = jsonOf(p)
-  if (json !== NOT_JSON) return json
-  return 'utf8' in p ? p.utf8 : p
 }
 
 /**
