@@ -205,7 +205,11 @@ export interface GroupLag {
 
 /** Optional capability: `lag`. Reads committed positions without joining any group. */
 export interface LagAware {
-  lag(target: Target, group?: string): Promise<GroupLag[]>
+  /**
+   * One row per group and partition. `signal` aborted: rejects at once with its reason (the
+   * adapter stays usable, so a dashboard can abort a slow refresh and start the next).
+   */
+  lag(target: Target, group?: string, signal?: AbortSignal): Promise<GroupLag[]>
 }
 
 /** Optional capability: `deadLetters`. */

@@ -1,5 +1,5 @@
 import type {Kafka} from 'kafkajs'
-import type {KafkaFetchedPartition, KafkaFetcherPort, KafkaMessageIn} from './port.js'
+import type {KafkaFetchedPartition, KafkaFetcherPort, KafkaMessageIn, PartitionOffsets} from './port.js'
 
 /** kafkajs internals the fetcher uses (kafkajs 2.2.4, pinned; it is no longer developed). */
 interface KafkajsCluster {
@@ -8,6 +8,11 @@ interface KafkajsCluster {
   addMultipleTargetTopics(topics: string[]): Promise<void>
   refreshMetadata(): Promise<void>
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>
+  findTopicPartitionMetadata(topic: string): Array<{partitionId: number}>
+  /** ListOffsets, one request per leader for all the topics (kafkajs's admin does one topic a call). */
+  fetchTopicsOffset(
+    topics: Array<{topic: string; fromBeginning: boolean; partitions: Array<{partition: number}>}>,
+  ): Promise<Array<{topic: string; partitions: Array<{partition: number; offset: string}>}>>
   findBroker(opts: {nodeId: string}): Promise<{
     fetch(request: {
       maxWaitTime: number
@@ -126,6 +131,35 @@ export function createFetcher(kafka: Kafka, Batch: unknown): KafkaFetcherPort {
     return results.flat()
   }
 
+  /** As kafkajs's admin.fetchTopicOffsets, for several topics at once. */
+  async function listOffsetsOnce(topics: string[]): Promise<Map<string, PartitionOffsets[]>> {
+    const request = (fromBeginning: boolean) =>
+      cluster.fetchTopicsOffset(
+        topics.map((topic) => ({
+          topic,
+          fromBeginning,
+          partitions: cluster.findTopicPartitionMetadata(topic).map((p) => ({partition: p.partitionId})),
+        })),
+      )
+    const [high, low] = await Promise.all([request(false), request(true)])
+    const out = new Map<string, PartitionOffsets[]>()
+    for (const {topic, partitions} of high) {
+      const lows = low.find((l) => l.topic === topic)?.partitions ?? []
+      out.set(
+        topic,
+        partitions
+          .map(({partition, offset}) => ({
+            partition,
+            offset,
+            high: offset,
+            low: lows.find((l) => l.partition === partition)?.offset ?? offset,
+          }))
+          .sort((x, y) => x.partition - y.partition),
+      )
+    }
+    return out
+  }
+
   return {
     connect: async (topics) => {
       await cluster.connect()
@@ -134,11 +168,8 @@ export function createFetcher(kafka: Kafka, Batch: unknown): KafkaFetcherPort {
       // connection that it opens on first use; concurrent first fetches each opened one, and
       // only the last was closed on disconnect: the others kept the process alive after the
       // read (seen with kafkajs 2.2.4).
-      const metadata = cluster as unknown as {
-        findTopicPartitionMetadata(t: string): Array<{partitionId: number}>
-      }
       for (const topic of topics) {
-        const ids = metadata.findTopicPartitionMetadata(topic).map((p) => p.partitionId)
+        const ids = cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId)
         for (const nodeId of Object.keys(cluster.findLeaderForPartitions(topic, ids))) {
           const broker = (await cluster.findBroker({nodeId})) as unknown as {
             connectionPool?: {getConnection(index: number): Promise<unknown>}
@@ -156,6 +187,15 @@ export function createFetcher(kafka: Kafka, Batch: unknown): KafkaFetcherPort {
         if (!STALE_METADATA.has((err as {type?: string}).type ?? '')) throw err
         await cluster.refreshMetadata()
         return await fetchOnce(positions, opts)
+      }
+    },
+    listOffsets: async (topics) => {
+      try {
+        return await listOffsetsOnce(topics)
+      } catch (err) {
+        if (!STALE_METADATA.has((err as {type?: string}).type ?? '')) throw err
+        await cluster.refreshMetadata()
+        return await listOffsetsOnce(topics)
       }
     },
   }

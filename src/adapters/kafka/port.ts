@@ -97,6 +97,11 @@ export interface KafkaFetcherPort {
     positions: Array<{topic: string; partition: number; offset: string}>,
     opts: {maxWaitMs: number; maxBytes: number; maxBytesPerPartition: number},
   ): Promise<KafkaFetchedPartition[]>
+  /**
+   * Low and high offsets of every partition of `topics` (connected ones), read_committed as the
+   * admin's: one ListOffsets request per leader broker for all of them (two: low and high).
+   */
+  listOffsets(topics: string[]): Promise<Map<string, PartitionOffsets[]>>
 }
 
 export interface KafkaProducerPort {

@@ -1,0 +1,219 @@
+import {AsyncQueue} from '../../util/async-queue.js'
+import type {Delivery, ReadOptions, StartPosition} from '../types.js'
+import {toEnvelope} from './codec.js'
+import {interruption, type KafkaContext, type KafkaTarget, noSuchPartition} from './context.js'
+import {mapKafkaError} from './errors.js'
+import type {KafkaMessageIn, PartitionOffsets} from './port.js'
+import {ridingFetch} from './reconnect.js'
+
+const noop = async () => {}
+
+/** What one fetch brought for one partition that the read wants: its first `count` messages. */
+interface Slice {
+  source: string
+  partition: number
+  messages: KafkaMessageIn[]
+  count: number
+}
+
+/** Envelopes are made as the reader takes them, so they die young (cheap for the GC). */
+function* deliveries(s: Slice): Generator<Delivery> {
+  for (let i = 0; i < s.count; i++) {
+    yield {envelope: toEnvelope(s.source, s.partition, s.messages[i]!), ack: noop, release: noop}
+  }
+}
+
+/**
+ * Tail reads. They join no consumer group and commit nothing: Fetch requests go straight to the
+ * partition leaders (port.fetcher(), as kcat's assign), from offsets worked out here.
+ */
+export async function* readBatches(
+  ctx: KafkaContext,
+  target_: KafkaTarget,
+  readOpts: ReadOptions,
+  signal: AbortSignal,
+): AsyncGenerator<Iterable<Delivery>> {
+  const {abortable, where, opts} = ctx
+  const kafka = ctx.port
+  const topics = await abortable(signal, () => ctx.expandTopics(target_.topics))
+  const parts = await abortable(signal, () => ctx.partitionsOf(topics))
+  const a = await ctx.getAdmin()
+  // Start and stop offsets per topic-partition, fixed before the first fetch.
+  interface Cursor {
+    topic: string
+    partition: number
+    start: bigint
+    /** Where to stop: the high watermark when tail started (--until end), or when --until <time> passed. */
+    stopAt?: bigint
+    /** Where the next fetch starts. */
+    next: bigint
+    done: boolean
+  }
+  const cursors = new Map<string, Cursor>()
+  const key = (topic: string, partition: number) => `${topic}\u0000${partition}`
+  for (const [topic, ids] of parts) {
+    const chosen = readOpts.partitions?.length ? readOpts.partitions : ids
+    const missing = chosen.filter((p) => !ids.includes(p))
+    if (missing.length > 0) throw noSuchPartition(topic, missing, ids)
+    let offsets: PartitionOffsets[]
+    let byTime: Array<{partition: number; offset: string}> | undefined
+    try {
+      offsets = await abortable(signal, () => a.fetchTopicOffsets(topic))
+      if (readOpts.from.kind === 'time') {
+        const time = readOpts.from.time.getTime()
+        byTime = await abortable(signal, () => a.fetchTopicOffsetsByTimestamp(topic, time))
+      }
+    } catch (err) {
+      if (signal.aborted) throw interruption(signal)
+      throw mapKafkaError(err, where(topic))
+    }
+    for (const p of chosen) {
+      const o = offsets.find((x) => x.partition === p)
+      const low = BigInt(o?.low ?? '0')
+      const high = BigInt(o?.high ?? '0')
+      const start = startOffset(readOpts.from, low, high, byTime?.find((x) => x.partition === p)?.offset)
+      // A --until time already past: what is appended from now on is later still, so the
+      // partition ends at today's end (the time check below may stop it sooner).
+      const untilPassed = readOpts.until?.kind === 'time' && readOpts.until.time.getTime() <= Date.now()
+      const stopAt = readOpts.until?.kind === 'end' || untilPassed ? high : undefined
+      cursors.set(key(topic, p), {
+        topic,
+        partition: p,
+        start,
+        stopAt,
+        next: start,
+        done: stopAt !== undefined && start >= stopAt,
+      })
+    }
+  }
+  const active = () => [...cursors.values()].filter((c) => !c.done)
+  if (active().length === 0) return
+
+  const untilTime = readOpts.until?.kind === 'time' ? readOpts.until.time.getTime() : undefined
+  // Small fetches and a short queue keep RSS flat; see FETCH. Each queued item is one
+  // partition's part of one fetch.
+  const queue = new AsyncQueue<Slice>(2)
+  // One topic: the target's own URL; several: each envelope names its topic.
+  const sourceOf = (topic: string) =>
+    target_.topics.length === 1 && topics.length === 1 && topics[0] === target_.topics[0]
+      ? target_.url
+      : `kafka://${target_.brokers.join(',')}/${topic}`
+  const fetcher = kafka.fetcher()
+  const onAbort = () => queue.close()
+  signal.addEventListener('abort', onAbort, {once: true})
+  /** --until <time> has come: each partition ends at its end now (what comes later is later). */
+  const untilCame = async () => {
+    try {
+      for (const topic of topics) {
+        for (const o of await a.fetchTopicOffsets(topic)) {
+          const c = cursors.get(key(topic, o.partition))
+          if (!c || c.done) continue
+          const high = BigInt(o.high)
+          if (c.stopAt === undefined || high < c.stopAt) c.stopAt = high
+          // The fetch loop notices done partitions, and ends the read once none is left.
+          if (c.next >= c.stopAt) c.done = true
+        }
+      }
+    } catch (err) {
+      queue.close(mapKafkaError(err, where(topics.join(','))))
+    }
+  }
+  const timer =
+    untilTime !== undefined && untilTime > Date.now()
+      ? setTimeout(() => void untilCame(), untilTime - Date.now() + 1)
+      : undefined
+
+  const notice = readOpts.notice ?? opts.warn ?? (() => {})
+  const fetchRiding = ridingFetch(ctx, fetcher, topics, signal, notice)
+
+  /**
+   * Fetches while the reader works: the next fetch is on its way (from the positions the last
+   * one reached) while the records of the last one are handed over.
+   */
+  async function pump(): Promise<void> {
+    const fetchActive = () => {
+      const positions = active().map((c) => ({
+        topic: c.topic,
+        partition: c.partition,
+        offset: String(c.next),
+      }))
+      return positions.length ? fetchRiding(positions) : undefined
+    }
+    let pending = fetchActive()
+    while (pending) {
+      const fetched = await pending
+      if (signal.aborted) return
+      const slices: Slice[] = []
+      for (const f of fetched) {
+        const c = cursors.get(key(f.topic, f.partition))
+        if (!c || c.done) continue
+        const messages = f.messages
+        let to = messages.length
+        // Offsets rise within a fetch: look at the last one before searching for the stop.
+        if (c.stopAt !== undefined && to > 0 && BigInt(messages[to - 1]!.offset) >= c.stopAt) {
+          to = 0
+          while (to < messages.length && BigInt(messages[to]!.offset) < c.stopAt) to++
+          c.done = true
+        }
+        if (untilTime !== undefined) {
+          // --until is exclusive: a message stamped at the until time belongs to the next window.
+          for (let i = 0; i < to; i++) {
+            if (Number(messages[i]!.timestamp) >= untilTime) {
+              to = i
+              c.done = true
+              break
+            }
+          }
+        }
+        const next = BigInt(f.nextOffset)
+        if (next > c.next) c.next = next
+        if (c.stopAt !== undefined && c.next >= c.stopAt) c.done = true
+        if (to > 0) slices.push({source: sourceOf(f.topic), partition: f.partition, messages, count: to})
+      }
+      pending = fetchActive()
+      for (const slice of slices) await queue.push(slice)
+    }
+    queue.close()
+  }
+
+  try {
+    try {
+      await abortable(signal, () => fetcher.connect(topics))
+    } catch (err) {
+      if (signal.aborted) throw interruption(signal)
+      throw mapKafkaError(err, where(topics.join(',')))
+    }
+    pump().catch((err) =>
+      queue.close(signal.aborted ? undefined : mapKafkaError(err, where(topics.join(',')))),
+    )
+    for await (const slice of queue) {
+      if (signal.aborted) return
+      yield deliveries(slice)
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+    clearTimeout(timer)
+    queue.close()
+    // Ctrl-C: a fetch to a frozen broker would hold a clean disconnect for its whole time-out.
+    if (signal.aborted) kafka.destroy?.()
+    await fetcher.disconnect().catch(() => {})
+  }
+}
+
+/** Where a partition read starts, clamped to [low, high]. */
+export function startOffset(from: StartPosition, low: bigint, high: bigint, byTime?: string): bigint {
+  const clamp = (o: bigint) => (o < low ? low : o > high ? high : o)
+  switch (from.kind) {
+    case 'beginning':
+      return low
+    case 'end':
+      return high
+    case 'offset':
+      return clamp(from.offset)
+    case 'last':
+      return clamp(high - BigInt(from.count))
+    case 'time':
+      // Kafka answers -1 when no message is at or after the time: start at the end.
+      return byTime === undefined || byTime === '-1' ? high : clamp(BigInt(byTime))
+  }
+}
