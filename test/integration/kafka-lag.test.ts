@@ -5,7 +5,7 @@ import {createKafkaAdapter} from '../../src/adapters/kafka/kafka-adapter.js'
 import type {KafkaPort} from '../../src/adapters/kafka/port.js'
 import type {GroupLag} from '../../src/adapters/types.js'
 import {parseTarget} from '../../src/config/targets.js'
-import {InterruptedError} from '../../src/errors.js'
+import {InterruptedError, NotFoundError} from '../../src/errors.js'
 import {brokerEnv, uniqueName} from '../brokers/env.js'
 import {createTopic, testKafka} from '../brokers/kafka.js'
 
@@ -162,5 +162,15 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka lag: signal and batching', () => {
         latestTimestamp: at(24),
       },
     ])
+  })
+
+  test('a missing topic among several is named (exit 5)', async () => {
+    const missing = uniqueName('lag-missing')
+    const target = parseTarget(url(`${a},${missing}`))
+    const adapter = createKafkaAdapter(target)
+    adapters.push(adapter)
+    const err = await adapter.lag(target, g1).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(NotFoundError)
+    expect((err as Error).message).toContain(`"${missing}"`)
   })
 })
