@@ -1,4 +1,4 @@
-import {PubSub, type Topic} from '@google-cloud/pubsub'
+import {PubSub, type Topic, v1} from '@google-cloud/pubsub'
 import {credentialsError} from './errors.js'
 import type {PubsubMessageIn, PubsubPort} from './port.js'
 
@@ -54,6 +54,7 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
     }
     return t
   }
+  let subscriberApi: v1.SubscriberClient | undefined
   const short = (full: string) => full.slice(full.lastIndexOf('/') + 1)
   return {
     async topicRetention(topic) {
@@ -102,24 +103,106 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
       await ready()
       await client.subscription(subscription).seek('snapshot' in to ? to.snapshot : to.time)
     },
-    stream(subscription, onMessage, onError) {
-      const sub = client.subscription(subscription, {
-        flowControl: {maxMessages: 1_000, allowExcessMessages: false},
-        // Our own throw-away subscription: no exactly-once, no ordering guarantees needed here.
-      })
-      sub.on('message', (m) =>
-        onMessage({
-          id: m.id,
-          data: m.data,
+    stream(subscription, onMessages, onError) {
+      // Unary pull, not the client's streaming pull: in @google-cloud/pubsub 5.3 its flow control
+      // pauses a stream that no longer stops the gRPC streams under it (they are relayed by
+      // 'data' events, not piped), so when the server ignores maxOutstandingMessages (the
+      // emulator does) a slow consumer's backlog piles up in the client: 372 MB for 100k
+      // messages. Here the next pull waits for room, so memory stays bounded by construction.
+      // The options the client settled on (the emulator's host, port and plain-text channel).
+      subscriberApi ??= new v1.SubscriberClient(
+        client.options as ConstructorParameters<typeof v1.SubscriberClient>[0],
+      )
+      const api = subscriberApi
+      const name = client.subscription(subscription).name
+      let open = true
+      /** Delivered and not yet acked: leased (their ack deadline extended) until acked. */
+      const held = new Set<string>()
+      const toAck: string[] = []
+      let ackTimer: NodeJS.Timeout | undefined
+      const flushAcks = async () => {
+        clearTimeout(ackTimer)
+        ackTimer = undefined
+        while (toAck.length > 0) {
+          const ackIds = toAck.splice(0, ACK_IDS_PER_CALL)
+          // A lost ack only means the message comes again to this throw-away subscription.
+          await api.acknowledge({subscription: name, ackIds}, quick).catch(() => {})
+        }
+      }
+      const lease = setInterval(() => {
+        const ids = [...held]
+        for (let i = 0; i < ids.length; i += ACK_IDS_PER_CALL)
+          api
+            .modifyAckDeadline(
+              {subscription: name, ackIds: ids.slice(i, i + ACK_IDS_PER_CALL), ackDeadlineSeconds: 60},
+              quick,
+            )
+            .catch(() => {})
+      }, LEASE_MS)
+      lease.unref()
+      const toMessage = (r: ReceivedMessage): PubsubMessageIn => {
+        const m = r.message ?? {}
+        const ackId = r.ackId ?? ''
+        held.add(ackId)
+        const data = m.data ?? Buffer.alloc(0)
+        const t = m.publishTime
+        return {
+          id: m.messageId ?? '',
+          data: Buffer.isBuffer(data) ? data : Buffer.from(data as Uint8Array),
           attributes: m.attributes ?? {},
           ...(m.orderingKey ? {orderingKey: m.orderingKey} : {}),
-          publishTime: new Date(m.publishTime.getTime()),
-          ...(m.deliveryAttempt ? {deliveryAttempt: m.deliveryAttempt} : {}),
-          ack: () => m.ack(),
-        } satisfies PubsubMessageIn),
+          publishTime: new Date(Number(String(t?.seconds ?? 0)) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6)),
+          ...(r.deliveryAttempt ? {deliveryAttempt: r.deliveryAttempt} : {}),
+          ack: () => {
+            if (!held.delete(ackId)) return
+            toAck.push(ackId)
+            if (toAck.length >= ACK_IDS_PER_CALL) void flushAcks()
+            else ackTimer ??= setTimeout(() => void flushAcks(), 100)
+          },
+        }
+      }
+      const loop = async () => {
+        while (open) {
+          let received: ReceivedMessage[]
+          try {
+            // Waits (up to PULL_WAIT_MS) for messages to arrive; returns as soon as some are there.
+            const [res] = await api.pull(
+              {subscription: name, maxMessages: PULL_MAX},
+              {timeout: PULL_WAIT_MS, retry: null as never},
+            )
+            received = res.receivedMessages ?? []
+          } catch (err) {
+            if (!open) return
+            const code = (err as {code?: number}).code
+            // Nothing arrived in the wait (Google Cloud answers an idle pull with its deadline).
+            if (code === 4) continue
+            if (code !== undefined && PULL_RETRY_CODES.has(code)) {
+              await new Promise((r) => setTimeout(r, 1_000))
+              continue
+            }
+            open = false
+            onError(err)
+            return
+          }
+          if (!open) return
+          if (received.length > 0) await onMessages(received.map(toMessage))
+        }
+      }
+      // Two pulls at once: on the emulator a pull returns at most 100 messages.
+      void ready().then(
+        () => Promise.all(Array.from({length: PULLERS}, loop)),
+        (err) => {
+          open = false
+          onError(err)
+        },
       )
-      sub.on('error', onError)
-      return {close: () => sub.close()}
+      return {
+        async close() {
+          open = false
+          clearInterval(lease)
+          await flushAcks()
+        },
+      }
     },
     async publish(topic, m) {
       await ready()
@@ -134,10 +217,36 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
     },
     async close() {
       await Promise.allSettled([...topics.values()].map((t) => t.flush()))
-      await client.close()
+      await Promise.allSettled([client.close(), subscriberApi?.close()])
     },
   }
 }
+
+type ReceivedMessage = {
+  ackId?: string | null
+  deliveryAttempt?: number | null
+  message?: {
+    messageId?: string | null
+    data?: Uint8Array | string | null
+    attributes?: Record<string, string> | null
+    orderingKey?: string | null
+    publishTime?: {seconds?: unknown; nanos?: number | null} | null
+  } | null
+}
+/** Messages per pull, and pulls at once: a slow consumer holds at most their product beyond its own buffer. */
+const PULL_MAX = 500
+const PULLERS = 2
+/**
+ * How long one pull waits for messages to arrive. Short: the client's pull() gives no way to
+ * cancel it, and the process lives until the last one returns.
+ */
+const PULL_WAIT_MS = 2_000
+/** Held messages get their 60 s ack deadline renewed this often. */
+const LEASE_MS = 20_000
+/** Ack ids per acknowledge/modifyAckDeadline call (the request limit is 512 KB). */
+const ACK_IDS_PER_CALL = 1_000
+/** Pull errors that retrying mends (the client's own list for streaming pull). */
+const PULL_RETRY_CODES = new Set([1, 8, 10, 13, 14])
 
 let quieted = false
 

@@ -33,10 +33,16 @@ export interface PubsubPort {
   deleteSnapshot(name: string): Promise<void>
   listSnapshots(prefix: string): Promise<string[]>
   seek(subscription: string, to: {snapshot: string} | {time: Date}): Promise<void>
-  /** Streaming pull; `onMessage` is called per message; `onError` on a fatal stream error. */
+  /**
+   * Pulls from `subscription` until closed, a batch at a time: `onMessages` gets each batch, and
+   * the next pull waits until the promise it returns resolves (back-pressure: a slow consumer
+   * holds no more than a batch beyond its own buffer). A message's ack deadline is extended until
+   * it is acked. `onError` on an error that retrying will not mend; an unreachable Pub/Sub is
+   * retried (the caller decides when to give up).
+   */
   stream(
     subscription: string,
-    onMessage: (m: PubsubMessageIn) => void,
+    onMessages: (batch: PubsubMessageIn[]) => Promise<void> | void,
     onError: (err: unknown) => void,
   ): PubsubStream
   /** Publishes one message; resolves with its id. Ordering keys need `ordered`. */

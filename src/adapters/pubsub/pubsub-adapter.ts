@@ -24,12 +24,18 @@ export const TEMP_PREFIX = 'evtctl-tail-'
 export const SNAPSHOT_PREFIX = 'evtctl-peek-'
 /** Expiration policy of temporary subscriptions (Pub/Sub's minimum is one day). */
 const TTL_SECONDS = 86_400
-/** --until end on Pub/Sub: stop once no message arrived for this long. */
+/** --until end on Pub/Sub: stop once no message arrived for this long (while nothing waited to be written). */
 export const QUIET_MS = 2_000
+/**
+ * Read ahead of the writer, at most: messages, and bytes of data. A slow reader of stdout slows
+ * the pulls; the rest of a backlog stays at Pub/Sub.
+ */
+const MAX_QUEUED = 1_000
+const MAX_QUEUED_BYTES = 32 * 1024 * 1024
 const LABELS = {'created-by': 'evtctl'}
 /**
  * A following read checks that Pub/Sub still answers once nothing arrived for PROBE_MS (the
- * client's streaming pull retries an unreachable server forever, silently), and ends with exit 4
+ * pull loop retries an unreachable server, silently), and ends with exit 4
  * once nothing was heard for UNREACHABLE_MS.
  */
 const PROBE_MS = 5_000
@@ -130,7 +136,7 @@ export function createPubsubAdapter(
     const stamp = `${Math.floor(Date.now() / 1000)}-${randomBytes(4).toString('hex')}`
     const tempSub = `${TEMP_PREFIX}${stamp}`
     const snapshot = peek ? `${SNAPSHOT_PREFIX}${stamp}` : undefined
-    const queue = new AsyncQueue<PubsubMessageIn>(1_000)
+    const queue = new AsyncQueue<PubsubMessageIn>(MAX_QUEUED)
     let stream: {close(): Promise<void>} | undefined
     let watchdog: NodeJS.Timeout | undefined
     let created = false
@@ -170,13 +176,32 @@ export function createPubsubAdapter(
       )
       // Heard from Pub/Sub: a message, or an answer to a probe.
       let heard = Date.now()
+      // Arrivals from Pub/Sub, not hand-offs to the writer, measure quiet (--until end).
+      let lastArrival = Date.now()
+      // Bytes of data queued and not yet written: bounded too, for large messages.
+      let queuedBytes = 0
+      let bytesRoom: (() => void) | undefined
+      let ended = false
       stream = ps.stream(
         tempSub,
-        (m) => {
-          heard = Date.now()
-          void queue.push(m)
+        async (batch) => {
+          heard = lastArrival = Date.now()
+          for (const m of batch) queuedBytes += m.data.length
+          // Resolves when the queue has room again: the next pull waits for it (back-pressure).
+          await queue.push(...batch)
+          while (queuedBytes > MAX_QUEUED_BYTES && !ended) await new Promise<void>((r) => (bytesRoom = r))
         },
-        (err) => queue.close(mapPubsubError(err, where(target_))),
+        (err) => {
+          const mapped = mapPubsubError(err, where(target_))
+          queue.close(
+            mapped.exitCode === 5
+              ? new UnreachableError(
+                  `Temporary subscription ${tempSub} is gone: Pub/Sub (${endpoint}) lost it (an emulator restarted?).`,
+                  'Start the tail again.',
+                )
+              : mapped,
+          )
+        },
       )
       let probing = false
       watchdog = setInterval(() => {
@@ -216,32 +241,46 @@ export function createPubsubAdapter(
       const untilTime = readOpts.until?.kind === 'time' ? readOpts.until.time.getTime() : undefined
       // A --until time already past ends like --until end (what comes later is later still).
       let untilEnd = readOpts.until?.kind === 'end' || (untilTime !== undefined && untilTime <= Date.now())
-      let quietTimer: NodeJS.Timeout | undefined
-      const armQuiet = () => {
-        if (!untilEnd) return
-        clearTimeout(quietTimer)
-        quietTimer = setTimeout(() => queue.close(), QUIET_MS)
-      }
-      armQuiet()
+      // --until end ends once everything arrived was written (the consumer waits for more) and
+      // nothing arrived for QUIET_MS since. A slow reader holds the consumer at its write, so it
+      // never ends a read while messages wait: they are pulled once there is room, and are
+      // arrivals again.
+      let waitingSince: number | undefined = Date.now()
+      const quiet = setInterval(() => {
+        if (!untilEnd || waitingSince === undefined || queue.size > 0) return
+        if (Date.now() - Math.max(lastArrival, waitingSince) >= QUIET_MS) queue.close()
+      }, 100)
       // When a --until time comes: finish what was published before it, as --until end does.
       const deadline =
         untilTime !== undefined && !untilEnd
           ? setTimeout(() => {
               untilEnd = true
-              armQuiet()
+              lastArrival = Date.now()
             }, untilTime - Date.now())
           : undefined
       try {
-        for await (const m of queue) {
+        const messages = queue[Symbol.asyncIterator]()
+        for (;;) {
+          if (queue.size === 0) waitingSince = Date.now()
+          const next = await messages.next()
+          waitingSince = undefined
+          if (next.done) break
+          const m = next.value
+          queuedBytes -= m.data.length
+          if (bytesRoom && queuedBytes <= MAX_QUEUED_BYTES / 2) {
+            bytesRoom()
+            bytesRoom = undefined
+          }
           if (signal.aborted) break
           if (untilTime !== undefined && m.publishTime.getTime() >= untilTime) break
-          armQuiet()
           yield {envelope: toEnvelope(target_.url, m), ack: async () => {}, release: async () => {}}
           // Written: ack it on our own temporary subscription, so it is not redelivered to us.
           m.ack()
         }
       } finally {
-        clearTimeout(quietTimer)
+        ended = true
+        bytesRoom?.()
+        clearInterval(quiet)
         clearTimeout(deadline)
       }
     } finally {
