@@ -129,13 +129,20 @@ export abstract class BaseCommand extends Command {
    * A context marked `production: true` makes mutating commands ask first. --yes answers for
    * scripts; without a terminal to ask on, the command stops before doing anything.
    */
-  protected async confirmProduction(target: Target, action: string, yes: boolean): Promise<void> {
+  protected async confirmProduction(
+    target: Target,
+    action: string,
+    yes: boolean,
+    opts: {dryRun?: boolean} = {},
+  ): Promise<void> {
     const ctx = target.context
     if (!ctx?.production || yes) return
     const noTerminal = () =>
       new UsageError(
         `Context "${ctx.name}" is marked production and there is no terminal to confirm: ${action} ${target.url}.`,
-        'Add --yes to confirm, or use --dry-run to see what would happen.',
+        opts.dryRun
+          ? 'Add --yes to confirm, or use --dry-run to see what would happen.'
+          : 'Add --yes to confirm.',
         'CONFIRMATION_REQUIRED',
       )
     if (!process.stderr.isTTY) throw noTerminal()
@@ -210,6 +217,13 @@ export abstract class BaseCommand extends Command {
   override async finally(err: Error | undefined): Promise<void> {
     process.off('SIGINT', this.onSignal)
     process.off('SIGTERM', this.onSignal)
+    // A signal that came as the work ended (Ctrl-C on `producer | evtctl publish` can reach
+    // evtctl just after the producer's end of input): the work is done and reported, but the
+    // exit code still says it was interrupted, so a script never takes it for a clean end.
+    if (this.interrupts > 0 && !process.exitCode) {
+      process.exitCode = ExitCode.Interrupted
+      this.stderr('Interrupted as it finished: the report above is complete.')
+    }
     await Promise.allSettled(this.adapters.map((a) => a.close()))
     await super.finally(err)
     // A read of stdin that was given up (Ctrl-C, or a publish stopped by a broker error while
@@ -259,7 +273,10 @@ export abstract class BaseCommand extends Command {
 function cleanMessage(text: string): string {
   // Our repeatable flags take one value each (multipleNonGreedy), so oclif's advice to put
   // arguments first does not apply.
-  const message = text.replace(/\n*Note: [^\n]* allow multiple values\.[\s\S]*?beginning of arguments\./, '')
+  const message = text
+    .replace(/\n*Note: [^\n]* allow multiple values\.[\s\S]*?beginning of arguments\./, '')
+    // The Try: line that follows says it (once).
+    .replace(/\nSee more help with --help$/, '')
   const m = /^Parsing (--\S+) \s*\n\t([\s\S]*?)(\nSee more help with --help)?$/.exec(message)
   if (!m) return message
   const [, flag, rest] = m as unknown as [string, string, string]

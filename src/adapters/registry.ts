@@ -109,7 +109,7 @@ export const registry: Record<BrokerKind, Registration> = {
     capabilities: {...none, seekTime: true, orderingKeys: true, follow: true},
     instead: {
       seekOffset:
-        'Pub/Sub cannot start a read at an offset (a tail starts at the end already). Use --from <time>.',
+        'Pub/Sub has no offsets, so no --from beginning, offset or last N: use --from <time> (e.g. --from -7d) on a topic that retains messages, or no --from (a tail starts at the end).',
       partitions: 'Pub/Sub has no partitions. Drop --partition.',
       keys: 'Pub/Sub messages have no key (an ordering key orders the messages that share one). Drop --key.',
     },
@@ -193,7 +193,7 @@ export function requireCapabilities(target: Target, needs: readonly Capability[]
 
 function describeCapability(c: Capability): string {
   const words: Record<Capability, string> = {
-    seekOffset: 'start at an offset',
+    seekOffset: 'start at the beginning, an offset or the last N',
     seekTime: 'start at a time',
     partitions: 'choose partitions',
     nonDestructiveRead: 'read without side effects',

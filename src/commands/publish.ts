@@ -165,7 +165,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     // --compression on a file, --delay on Kafka…: refused (exit 6), also in a dry run.
     this.refuseUnsupportedFlags(target, flags)
     // When stdin carries the data it is not a terminal, so a production context then needs --yes.
-    if (!flags['dry-run']) await this.confirmProduction(target, 'Publish to', flags.yes)
+    if (!flags['dry-run']) await this.confirmProduction(target, 'Publish to', flags.yes, {dryRun: true})
     const decoration: Decoration = {
       classify: flags['dry-run'] || target.kind === 'file',
       ...(flags.key !== undefined ? {key: payloadFromString(flags.key)} : {}),
@@ -231,6 +231,9 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         onDryRun: this.jsonEnabled() ? undefined : (env) => out.write(jsonlRenderer(env)),
       })
       await out.end()
+      // A Ctrl-C that killed the producer of stdin arrives with its end of input: give a
+      // pending signal its turn before calling the input complete.
+      await new Promise((resolve) => setImmediate(resolve))
       if (this.interrupted()) throw interruptedReport(report, lines)
       const failed = report.failed.length
       if (report.dryRun)

@@ -20,7 +20,7 @@ const holdFlag = Flags.custom<number>({
     const seconds = Math.round(parseDuration(input, '--hold') / 1000)
     if (seconds < 1 || seconds > 12 * 60 * 60) {
       throw new UsageError(
-        `--hold ${input} is out of range: SQS hides a received message for 1 s to 12 h, in whole seconds.`,
+        `--hold ${input} is out of range: SQS hides a received message for at most 12 h (and at least 1 s), in whole seconds.`,
         range,
         'BAD_DURATION',
       )
@@ -150,6 +150,14 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     if (flags.from?.kind === 'time') needs.push('seekTime')
     if (flags.partition?.length) needs.push('partitions')
     if (!flags.until) needs.push('follow')
+    // A window that ends before it starts reads nothing: say so instead of printing nothing.
+    if (flags.from?.kind === 'time' && flags.until?.kind === 'time' && flags.until.time <= flags.from.time) {
+      throw new UsageError(
+        `--until ${flags.until.time.toISOString()} is not after --from ${flags.from.time.toISOString()}: the window is empty.`,
+        'Give an --until later than --from (the window is [from, until)).',
+        'EMPTY_WINDOW',
+      )
+    }
     // --consume, --hold, --profile…: refused (exit 6) where the broker cannot honour them.
     this.refuseUnsupportedFlags(target, flags)
     if (flags.consume) await this.confirmProduction(target, 'Delete messages from', flags.yes)

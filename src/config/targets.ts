@@ -82,6 +82,12 @@ function fileTopic(dir: string, name: string, ctx?: NamedContext): Target {
 /** HOST:PORT, a host name, an IPv4 address or a bracketed IPv6 address, and a port. */
 const KAFKA_BOOTSTRAP = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/
 
+/** HOST:PORT (or [IPv6]:PORT) with a port from 1 to 65535: a Kafka bootstrap server. */
+export function isBootstrapServer(host: string): boolean {
+  const port = Number(KAFKA_BOOTSTRAP.exec(host)?.[2] ?? Number.NaN)
+  return port >= 1 && port <= 65535
+}
+
 function kafkaTarget(text: string, rest: string, ctx: NamedContext | undefined, chosen: boolean): Target {
   // Topic names cannot hold "@", so one anywhere means user info (a password may even hold "/").
   const at = rest.lastIndexOf('@')
@@ -106,8 +112,7 @@ function kafkaTarget(text: string, rest: string, ctx: NamedContext | undefined, 
     )
   }
   for (const host of hosts) {
-    const port = Number(KAFKA_BOOTSTRAP.exec(host)?.[2] ?? Number.NaN)
-    if (!(port >= 1 && port <= 65535)) {
+    if (!isBootstrapServer(host)) {
       throw new UsageError(
         `Bootstrap server "${host}" in "${text}" is not HOST:PORT with a port from 1 to 65535.`,
         'Example: kafka://127.0.0.1:9092/orders (several: kafka://h1:9092,h2:9092/orders).',

@@ -78,7 +78,7 @@ export function decodeEnvelope(line: string, where = 'input'): Envelope {
     const path = issue.path.length > 0 ? ` at "${issue.path.join('.')}"` : ''
     throw new UsageError(
       `${where} is not a valid envelope${path}: ${issue.message}.`,
-      'An envelope needs "v":1 and "value" ({"json":…}, {"utf8":"…"}, {"base64":"…"} or null). See "Event envelope" in the README.',
+      'An envelope needs "v":1 and "value" ({"json":…}, {"utf8":"…"}, {"base64":"…"} or null); see "The event envelope" in the README. For lines of plain JSON or text, use --input lines.',
       'BAD_ENVELOPE',
     )
   }

@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'vitest'
 import {capabilitiesOf} from '../../src/adapters/registry.js'
-import type {BrokerAdapter, Delivery, ReadOptions} from '../../src/adapters/types.js'
+import type {BrokerAdapter, Delivery, PublishOutcome, ReadOptions} from '../../src/adapters/types.js'
 import type {Target} from '../../src/config/targets.js'
 import type {Envelope} from '../../src/envelope/envelope.js'
 import {payloadBytes} from '../../src/envelope/payload.js'
@@ -131,6 +131,58 @@ export function describeBrokerContract(name: string, subject: () => ContractSubj
           expect(await readFrom({kind: 'last', count: 1})).toEqual(['c'])
         }
         if (can.seekTime) expect(await readFrom({kind: 'time', time: new Date(at(1))})).toEqual(['b', 'c'])
+      } finally {
+        await adapter.close()
+      }
+    })
+
+    test('consume: where the target can, an acked message is gone; elsewhere a consuming read is refused (exit 6)', async () => {
+      const s = subject()
+      const adapter = await s.open()
+      try {
+        const target = await s.freshTarget()
+        if (!capabilitiesOf(target).consume) {
+          await expect(
+            collect(adapter.read(target, {...s.readAll, consume: true}, new AbortController().signal)),
+          ).rejects.toMatchObject({exitCode: ExitCode.Unsupported})
+          return
+        }
+        const three: Envelope[] = ['a', 'b', 'c'].map((v) => ({v: 1, value: {utf8: v}}))
+        await adapter.publish(target, from(three), {signal: new AbortController().signal})
+        for await (const d of adapter.read(
+          target,
+          {...s.readAll, consume: true, max: 1},
+          new AbortController().signal,
+        )) {
+          await d.ack()
+          break
+        }
+        const left = await collect(adapter.read(target, s.readAll, new AbortController().signal))
+        expect(left).toHaveLength(2)
+      } finally {
+        await adapter.close()
+      }
+    })
+
+    test('publish settles each message once (onSettled), in agreement with its report', async () => {
+      const s = subject()
+      const adapter = await s.open()
+      try {
+        const target = await s.freshTarget()
+        const want = samplesFor(s)
+        const outcomes = new Map<number, PublishOutcome>()
+        const twice: number[] = []
+        const report = await adapter.publish(target, from(want), {
+          signal: new AbortController().signal,
+          onSettled: (i, o) => {
+            if (outcomes.has(i)) twice.push(i)
+            outcomes.set(i, o)
+          },
+        })
+        expect(twice).toEqual([])
+        expect([...outcomes.keys()].sort((a, b) => a - b)).toEqual(want.map((_, i) => i))
+        expect([...outcomes.values()].filter((o) => o.status === 'sent')).toHaveLength(report.sent)
+        expect(report.failed).toEqual([])
       } finally {
         await adapter.close()
       }

@@ -538,4 +538,49 @@ describe('reliability and security: files, spools, locks, redaction (#18)', () =
     expect(kp.code).toBe(2)
     expect(kp.stderr).toMatch(/--keep-partitions .* needs envelopes/)
   })
+
+  test('new-user trial: an empty window, an unusable context and a hold message are refused up front', async () => {
+    const cli = sandboxEnv()
+    expect((await run(['publish', 'w', 'x'], {env: cli})).code).toBe(0)
+    const win = await run(
+      ['tail', 'w', '--from', '2026-11-23T11:00:00Z', '--until', '2026-11-23T10:00:00Z'],
+      {env: cli},
+    )
+    expect(win.code).toBe(2)
+    expect(win.stderr).toMatch(/is not after --from .*the window is empty/)
+    for (const args of [
+      ['config', 'set-context', 'k3', '--broker', 'kafka', '--brokers', 'localhost'],
+      ['config', 'set-context', 'k2', '--broker', 'kafka'],
+      ['config', 'set-context', 'p1', '--broker', 'pubsub'],
+    ]) {
+      const r = await run(args, {env: cli})
+      expect(r.code, args.join(' ')).toBe(2)
+      expect(r.stderr).toMatch(/^Try: /m)
+    }
+    const g = await run(['config', 'get-contexts', '--json'], {env: cli})
+    expect(JSON.parse(g.stdout.toString()).contexts).toEqual([])
+    const ps = await run(['tail', 'pubsub://p/topics/t', '--from', 'beginning', '--until', 'end'], {env: cli})
+    expect(ps.code).toBe(6)
+    expect(ps.stderr).toMatch(/start at the beginning, an offset or the last N/)
+    expect(ps.stderr).toMatch(/--from -7d/)
+  })
+
+  test('SQS: a browse whose receives moved messages to the dead-letter queue says so', async () => {
+    const cli = sandboxEnv()
+    const dlq = await createQueue('moved-dlq')
+    const q = await createQueue('moved', {
+      RedrivePolicy: JSON.stringify({deadLetterTargetArn: dlq.arn, maxReceiveCount: 1}),
+    })
+    await fill(q.url, ['a', 'b'])
+    const browse = () =>
+      run(['tail', q.url, '--until', 'end', '--allow-receive-count', '--hold', '1s'], {env: cli})
+    const first = await browse()
+    expect(first.code, first.stderr).toBe(0)
+    expect(lines(first.stdout)).toHaveLength(2)
+    const second = await browse()
+    expect(second.code, second.stderr).toBe(0)
+    expect(lines(second.stdout)).toHaveLength(0)
+    expect(second.stderr).toMatch(/2 message\(s\) visible at start were not received.*dead-letter queue/)
+    expect((await counts(dlq.url)).visible).toBe(2)
+  }, 30_000)
 })

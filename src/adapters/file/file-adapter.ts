@@ -7,6 +7,7 @@ import {decodeEnvelope} from '../../envelope/decode.js'
 import {type Envelope, encodeEnvelope} from '../../envelope/envelope.js'
 import {NotFoundError, UnreachableError, UsageError} from '../../errors.js'
 import {batches} from '../../util/batch.js'
+import {refuseConsume} from '../peek-only.js'
 import type {
   BrokerAdapter,
   DeadLetterAware,
@@ -168,6 +169,7 @@ async function* readTopic(
   opts: ReadOptions,
   signal: AbortSignal,
 ): AsyncGenerator<Delivery> {
+  refuseConsume('The file broker', opts)
   if (opts.partitions?.some((p) => p !== 0)) {
     throw new NotFoundError(`A file topic has only partition 0.`, 'Drop --partition, or use --partition 0.')
   }

@@ -1,4 +1,5 @@
 import {AsyncQueue} from '../../util/async-queue.js'
+import {refuseConsume} from '../peek-only.js'
 import type {Delivery, ReadOptions, StartPosition} from '../types.js'
 import {toEnvelope} from './codec.js'
 import {interruption, type KafkaContext, type KafkaTarget, noSuchPartition} from './context.js'
@@ -33,6 +34,7 @@ export async function* readBatches(
   readOpts: ReadOptions,
   signal: AbortSignal,
 ): AsyncGenerator<Iterable<Delivery>> {
+  refuseConsume('Kafka', readOpts)
   const {abortable, where, opts} = ctx
   const kafka = ctx.port
   const topics = await abortable(signal, () => ctx.expandTopics(target_.topics))

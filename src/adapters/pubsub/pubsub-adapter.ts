@@ -4,6 +4,7 @@ import type {Envelope, Header} from '../../envelope/envelope.js'
 import {payloadBytes, toPayload} from '../../envelope/payload.js'
 import {UnreachableError, UnsupportedError, UsageError} from '../../errors.js'
 import {AsyncQueue} from '../../util/async-queue.js'
+import {refuseConsume} from '../peek-only.js'
 import type {
   AdapterOptions,
   BrokerAdapter,
@@ -99,6 +100,7 @@ export function createPubsubAdapter(
     readOpts: ReadOptions,
     signal: AbortSignal,
   ): AsyncGenerator<Delivery> {
+    refuseConsume('Pub/Sub', readOpts)
     if (readOpts.from.kind !== 'end' && readOpts.from.kind !== 'time') {
       throw new UnsupportedError(
         'Pub/Sub cannot start a read at an offset.',
@@ -359,17 +361,21 @@ export function createPubsubAdapter(
         message = toPubsubMessage(env, o.orderingKey)
       } catch (err) {
         failed.push({index: i, error: (err as Error).message})
+        o.onSettled?.(i, {status: 'failed', error: (err as Error).message})
         continue
       }
       inFlight++
       ps.publish(target_.name, message).then(
-        () => {
+        (id) => {
+          o.onSettled?.(i, {status: 'sent', id})
           sent++
           if (sent % 1000 === 0) o.onProgress?.(sent)
           settle()
         },
         (err) => {
-          failed.push({index: i, error: mapPubsubError(err, where(target_)).message})
+          const error = mapPubsubError(err, where(target_)).message
+          failed.push({index: i, error})
+          o.onSettled?.(i, {status: 'failed', error})
           // The client refuses an ordering key after a failure until it is resumed.
           if (message.orderingKey) {
             ps.resumePublishing(target_.name, message.orderingKey)

@@ -492,6 +492,14 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
           `${released.ok ? `; released ${released.ok}` : ''}` +
           `${released.failed ? `; ${released.failed} could not be released and reappear after ${visibility}s` : ''}.`,
       )
+      // On a queue with a redrive policy, messages visible at start that no receive returned
+      // may have been moved by that very receive (their count had reached maxReceiveCount).
+      const wholeQueue = readOpts.until?.kind === 'end' && readOpts.max === undefined && !q.fifo
+      if (q.maxReceiveCount !== undefined && wholeQueue && !signal.aborted && listed < q.visible) {
+        notice(
+          `Warning: ${q.visible - listed} message(s) visible at start were not received. On a queue with maxReceiveCount ${q.maxReceiveCount}, a receive moves a message whose count reached it to the dead-letter queue instead of returning it: look there (they may be in flight at a consumer, too).`,
+        )
+      }
       if (consume) {
         notice(
           `Deleted ${deleted} message(s)${notDeleted ? `; ${notDeleted} printed could not be deleted and stay in the queue` : ''}.`,
@@ -627,6 +635,8 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     let sent = 0
     let index = 0
     let keysDropped = 0
+    /** FIFO group/dedup ids of envelopes (a FIFO capture) that a standard queue cannot keep. */
+    let fifoIdsDropped = 0
     // Standard queues keep no order, so several batches go at once; FIFO sends one at a time,
     // as order within a message group is the point of FIFO.
     const parallel = q.fifo ? 1 : PUBLISH_IN_FLIGHT
@@ -641,6 +651,7 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
       for (const env of batch) {
         const i = index++
         if (env.key != null) keysDropped++
+        if (!q.fifo && (env.meta?.groupId !== undefined || env.meta?.dedupId !== undefined)) fifoIdsDropped++
         try {
           entries.push(toEntry(env, String(i), entryOptions(i)))
         } catch (err) {
@@ -713,6 +724,11 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
       })
       inFlight.add(p)
       if (inFlight.size >= parallel) await Promise.race(inFlight)
+    }
+    if (fifoIdsDropped > 0) {
+      o.warn?.(
+        `${fifoIdsDropped} message(s) carried FIFO group/deduplication ids (meta.groupId, meta.dedupId) that queue "${target_.queueName}" cannot keep: it is a standard queue, so they were sent without them.`,
+      )
     }
     if (keysDropped > 0) {
       o.warn?.(

@@ -111,6 +111,25 @@ export default class ConfigSetContext extends BaseCommand {
       ...(flags.project !== undefined ? {project: flags.project} : {}),
       ...(flags.region !== undefined ? {region: flags.region} : {}),
     }
+    // A context that could not be used is refused now, not at its first use.
+    if (broker === 'kafka') {
+      const {isBootstrapServer} = await import('../../config/targets.js')
+      const bad = (context.brokers ?? []).filter((b) => !isBootstrapServer(b))
+      if (!context.brokers?.length || bad.length > 0) {
+        throw new UsageError(
+          bad.length
+            ? `--brokers ${bad.join(',')}: each bootstrap server is HOST:PORT with a port from 1 to 65535.`
+            : `A Kafka context needs --brokers.`,
+          `Example: evtctl config set-context ${args.name} --broker kafka --brokers 127.0.0.1:9092 (several: h1:9092,h2:9092).`,
+        )
+      }
+    }
+    if (broker === 'pubsub' && !context.project) {
+      throw new UsageError(
+        'A Pub/Sub context needs --project.',
+        `Example: evtctl config set-context ${args.name} --broker pubsub --project my-project`,
+      )
+    }
     config.contexts[args.name] = context
     if (flags.use) config['current-context'] = args.name
     await saveConfig(config)
