@@ -127,6 +127,16 @@ group.initial.rebalance.delay.ms=0
   kafka(): Kafka {
     return new Kafka({brokers: [this.brokers], clientId: 'evtctl-tests', logLevel: logLevel.NOTHING})
   }
+
+  /** Formats and starts this broker, with `topic` made (the set-up of every test that uses one). */
+  async startWithTopic(topic: string, numPartitions: number): Promise<void> {
+    await this.format()
+    await this.start()
+    const admin = this.kafka().admin()
+    await admin.connect()
+    await admin.createTopics({topics: [{topic, numPartitions}], waitForLeaders: true})
+    await admin.disconnect()
+  }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

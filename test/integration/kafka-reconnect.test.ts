@@ -23,12 +23,7 @@ describe.skipIf(!env.KAFKA_LIBS)('kafka: a following tail rides out a broker res
   let tail: Started | undefined
 
   beforeAll(async () => {
-    await own.format()
-    await own.start()
-    const admin = own.kafka().admin()
-    await admin.connect()
-    await admin.createTopics({topics: [{topic, numPartitions: 2}], waitForLeaders: true})
-    await admin.disconnect()
+    await own.startWithTopic(topic, 2)
   }, 150_000)
 
   afterAll(async () => {

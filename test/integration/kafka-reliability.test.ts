@@ -238,12 +238,7 @@ describe('bounded network calls: a broker frozen with kill -STOP (own broker)', 
   let running: Started | undefined
 
   beforeAll(async () => {
-    await own.format()
-    await own.start()
-    const admin = own.kafka().admin()
-    await admin.connect()
-    await admin.createTopics({topics: [{topic, numPartitions: 2}], waitForLeaders: true})
-    await admin.disconnect()
+    await own.startWithTopic(topic, 2)
     expect((await run(['publish', `kafka://${own.brokers}/${topic}`, 'before'], {env: cli})).code).toBe(0)
   }, 150_000)
 

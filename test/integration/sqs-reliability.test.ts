@@ -1,11 +1,12 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdtempSync, writeFileSync} from 'node:fs'
-import {createServer, type Server, Socket} from 'node:net'
+import {createServer, type Server, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {CreateQueueCommand, SQSClient} from '@aws-sdk/client-sqs'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {brokerEnv, uniqueName} from '../brokers/env.js'
+import {loggingProxy} from '../brokers/proxy.js'
 import {counts, createQueue, fill} from '../brokers/sqs.js'
 import {lines, run, sandboxEnv, start} from '../e2e/helpers.js'
 
@@ -26,32 +27,6 @@ async function silentServer(): Promise<{server: Server; port: number; close(): v
   return {
     server,
     port,
-    close: () => {
-      for (const s of sockets) s.destroy()
-      server.close()
-    },
-  }
-}
-
-/** A TCP proxy on loopback in front of `target`, recording every byte the client sends. */
-async function loggingProxy(targetPort: number): Promise<{port: number; sent(): string; close(): void}> {
-  const chunks: Buffer[] = []
-  const sockets: Socket[] = []
-  const server = createServer((client) => {
-    const upstream = new Socket()
-    sockets.push(client, upstream)
-    client.on('data', (b: Buffer) => chunks.push(b))
-    client.on('error', () => upstream.destroy())
-    upstream.on('error', () => client.destroy())
-    // Writes before the connection is up are buffered by the socket: nothing is lost.
-    upstream.connect(targetPort, '127.0.0.1')
-    client.pipe(upstream)
-    upstream.pipe(client)
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return {
-    port: (server.address() as {port: number}).port,
-    sent: () => Buffer.concat(chunks).toString('latin1'),
     close: () => {
       for (const s of sockets) s.destroy()
       server.close()
