@@ -59,7 +59,12 @@ function findReaders(link: string): Reader[] {
   const found: Reader[] = []
   let pids: string[]
   try {
-    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && p !== String(process.pid))
+    // A pipeline's reader is usually a sibling started with it: look near our own pid first, so
+    // a look on a busy host stops after a few processes instead of walking them all.
+    const own = process.pid
+    pids = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p) && p !== String(own))
+      .sort((a, b) => Math.abs(Number(a) - own) - Math.abs(Number(b) - own))
   } catch {
     return found
   }

@@ -33,7 +33,7 @@ export function mapSqsError(
   ) {
     const profile = where.profile
     return new AuthError(
-      `No usable AWS credentials were found for SQS at ${at}${profile ? ` with profile "${profile}"` : ''}: ${message.replace(/\.$/, '')}.`,
+      `No usable AWS credentials were found for ${where.endpoint ? `SQS at ${at}` : at}${profile ? ` with profile "${profile}"` : ''}: ${message.replace(/\.$/, '')}.`,
       profile
         ? `Check that profile "${profile}" exists in ~/.aws/config or ~/.aws/credentials (aws configure --profile ${profile}; "aws sso login --profile ${profile}" for SSO), or name another with --profile NAME.`
         : 'Name a profile (--profile NAME or AWS_PROFILE, set up with "aws configure", or "aws sso login" for SSO), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
@@ -47,7 +47,7 @@ export function mapSqsError(
     /security token|credentials/i.test(message)
   ) {
     return new AuthError(
-      `SQS at ${at} refused the credentials: ${message}.`,
+      `${where.endpoint ? `SQS at ${at}` : at} refused the credentials: ${message}.`,
       'Check the credentials in use: --profile NAME or AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run "aws sso login" if the session expired.',
       {cause: err},
     )
