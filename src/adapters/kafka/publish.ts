@@ -2,7 +2,7 @@ import {randomInt} from 'node:crypto'
 import type {Envelope} from '../../envelope/envelope.js'
 import {UsageError} from '../../errors.js'
 import {batches} from '../../util/batch.js'
-import type {PublishFailure, PublishOptions, PublishReport} from '../types.js'
+import type {PublishFailure, PublishOptions, PublishOutcome, PublishReport} from '../types.js'
 import {toKafkaMessage} from './codec.js'
 import {interruption, type KafkaContext, type KafkaTarget, noSuchPartition} from './context.js'
 import {mapKafkaError} from './errors.js'
@@ -74,21 +74,17 @@ export async function publish(
       }
       // Only the messages of the partition batches that failed: the others are at the broker,
       // and a retry of the failed list must not send them twice.
-      const failedAt = new Set<number>()
+      const failedAt = failures.length ? new Set<number>() : undefined
       for (const f of failures) {
         const error = mapKafkaError(f.error, where(topic)).message
         failed.push({index: indexes[f.position]!, error})
-        failedAt.add(f.position)
+        failedAt!.add(f.position)
         publishOpts.onSettled?.(indexes[f.position]!, {status: 'failed', error})
       }
       if (publishOpts.onSettled) {
         for (let pos = 0; pos < messages.length; pos++) {
-          if (failedAt.has(pos)) continue
-          const partition = messages[pos]!.partition
-          publishOpts.onSettled(indexes[pos]!, {
-            status: 'sent',
-            ...(partition !== undefined ? {partition} : {}),
-          })
+          if (failedAt?.has(pos)) continue
+          publishOpts.onSettled(indexes[pos]!, sentOutcome(messages[pos]!.partition))
         }
       }
       sent += messages.length - failures.length
@@ -112,6 +108,8 @@ export async function publish(
     }
     for await (const batch of batches(events, {maxItems: CHUNK, maxWaitMs: 20})) {
       if (publishOpts.signal.aborted) break
+      // One clock reading per input batch (a BigInt per message cost GC time at a million).
+      const now = BigInt(Date.now())
       for (const env of batch) {
         const i = index++
         const message = toKafkaMessage(env)
@@ -127,7 +125,7 @@ export async function publish(
         } else if (message.key == null) message.partition = parts[roundRobin++ % parts.length]!
         // A request spans at most ~24.8 days of timestamps (see timestamp-span.ts): the
         // producer's encoder corrupts wider ones. Messages without one are stamped now, here.
-        message.timestamp ??= BigInt(Date.now())
+        message.timestamp ??= now
         // The broker refuses a partition's batch over the topic's max.message.bytes, and with it
         // every message in it. A message too large alone is refused here, never sent (with
         // compression the broker judges the compressed size: it goes alone, so only it can fail).
@@ -172,4 +170,18 @@ async function maxMessageBytes(ctx: KafkaContext, topic: string): Promise<number
   } catch {
     return DEFAULT_MAX_MESSAGE_BYTES
   }
+}
+
+/**
+ * The outcome of a message sent (to `partition`, when the adapter chose it): one shared, frozen
+ * object per partition, not one per message (a million publishes made a million of them).
+ */
+const SENT = new Map<number | undefined, PublishOutcome>()
+function sentOutcome(partition: number | undefined): PublishOutcome {
+  let o = SENT.get(partition)
+  if (!o) {
+    o = Object.freeze(partition === undefined ? {status: 'sent'} : {status: 'sent', partition})
+    SENT.set(partition, o)
+  }
+  return o
 }
