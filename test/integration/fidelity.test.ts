@@ -321,6 +321,21 @@ describe('fidelity: envelopes, windows, contexts (embedded file broker)', () => 
     expect(await counts(fifo.url)).toEqual({visible: 0, inFlight: 0})
   })
 
+  test('Kafka: --max stops the read while the next fetch is on its way, at once and without a reconnect', async () => {
+    const cli = sandboxEnv()
+    const topic = await createTopic('maxstop')
+    const many = Array.from({length: 20_000}, (_, i) => `{"i":${i},"pad":"${'x'.repeat(150)}"}`).join('\n')
+    expect((await run(['publish', `${K()}/${topic}`], {env: cli, input: many})).code).toBe(0)
+    const t0 = Date.now()
+    const t = await run(['tail', `${K()}/${topic}`, '--from', 'beginning', '--max', '100', '-o', 'raw'], {
+      env: cli,
+    })
+    expect(t.code, t.stderr).toBe(0)
+    expect(lines(t.stdout)).toHaveLength(100)
+    expect(t.stderr).not.toMatch(/connection lost|reconnected/)
+    expect(Date.now() - t0).toBeLessThan(10_000)
+  }, 30_000)
+
   test('SQS: a following tail | head -n 1 ends with head and releases what it held (#5)', async () => {
     const cli = sandboxEnv()
     const q = await createQueue('quietpipe')

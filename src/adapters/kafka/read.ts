@@ -126,7 +126,12 @@ export async function* readBatches(
       : undefined
 
   const notice = readOpts.notice ?? opts.warn ?? (() => {})
-  const fetchRiding = ridingFetch(ctx, fetcher, topics, signal, notice)
+  // Ends the fetching when the reader stops (--max, tail | head) as well as on Ctrl-C: a fetch
+  // still on its way then fails as "Not connected", which must not be taken for a lost
+  // connection to ride out (it reconnected, and kept the process alive with nobody reading).
+  const stop = new AbortController()
+  const reading = AbortSignal.any([signal, stop.signal])
+  const fetchRiding = ridingFetch(ctx, fetcher, topics, reading, notice)
 
   /**
    * Fetches while the reader works: the next fetch is on its way (from the positions the last
@@ -144,7 +149,7 @@ export async function* readBatches(
     let pending = fetchActive()
     while (pending) {
       const fetched = await pending
-      if (signal.aborted) return
+      if (reading.aborted) return
       const slices: Slice[] = []
       for (const f of fetched) {
         const c = cursors.get(key(f.topic, f.partition))
@@ -186,13 +191,14 @@ export async function* readBatches(
       throw mapKafkaError(err, where(topics.join(',')))
     }
     pump().catch((err) =>
-      queue.close(signal.aborted ? undefined : mapKafkaError(err, where(topics.join(',')))),
+      queue.close(reading.aborted ? undefined : mapKafkaError(err, where(topics.join(',')))),
     )
     for await (const slice of queue) {
       if (signal.aborted) return
       yield deliveries(slice)
     }
   } finally {
+    stop.abort()
     signal.removeEventListener('abort', onAbort)
     clearTimeout(timer)
     queue.close()
