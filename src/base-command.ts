@@ -4,6 +4,7 @@ import {openAdapter, requireCapabilities, requireFlags} from './adapters/registr
 import type {AdapterOptions, BrokerAdapter, Capability} from './adapters/types.js'
 import type {Target} from './config/targets.js'
 import {ConfigError, EvtctlError, ExitCode, InterruptedError, isEvtctlError, UsageError} from './errors.js'
+import {renderEvent, type UserEvent, warning, warningJson} from './events.js'
 import {safeText} from './output/safe-text.js'
 import {BrokenPipe} from './output/stdout.js'
 
@@ -91,8 +92,11 @@ export abstract class BaseCommand extends Command {
     // --context chose it for this run; an exported EVTCTL_CONTEXT does not send them anywhere.
     const target = parseTarget(text, ctx, process.env, {chosen: this.contextFlag})
     if (ctx && ctx.broker === target.kind && !target.context && hasCredentials(ctx)) {
-      this.warning(
-        `Context "${ctx.name}" is not used for ${target.url}: it names other hosts, and its credentials go only to its own. Add --context ${ctx.name} if this is the same service under another name.`,
+      this.emit(
+        warning(
+          'CONTEXT_NOT_USED',
+          `Context "${ctx.name}" is not used for ${target.url}: it names other hosts, and its credentials go only to its own. Add --context ${ctx.name} if this is the same service under another name.`,
+        ),
       )
     }
     return target
@@ -101,7 +105,7 @@ export abstract class BaseCommand extends Command {
   /** The config file, its warnings (0644, unknown settings) on stderr. */
   protected async loadConfig(): Promise<import('./config/config.js').Config> {
     const {loadConfig} = await import('./config/config.js')
-    return loadConfig(undefined, (m) => this.warning(m))
+    return loadConfig(undefined, this.emit)
   }
 
   /** Exit 6 for a broker-specific flag the target's broker cannot honour; nothing connected. */
@@ -119,7 +123,7 @@ export abstract class BaseCommand extends Command {
     const adapter = await openAdapter(target, {
       ...extra,
       insecure: this.insecure,
-      warn: (message) => this.warning(message),
+      emit: this.emit,
     })
     this.adapters.push(adapter)
     return adapter
@@ -186,12 +190,20 @@ export abstract class BaseCommand extends Command {
   }
 
   /** Warnings of this run: on stderr for people, and in the --json document as `warnings`. */
-  private readonly warnings: string[] = []
+  private readonly warnings: UserEvent[] = []
 
-  /** A warning: shown on stderr at once, and carried by --json output (success or error). */
-  protected warning(message: string): void {
-    this.warnings.push(message)
-    this.stderr(`Warning: ${message}`)
+  /**
+   * The one place events for the user are rendered: on stderr at once, and warnings carried by
+   * --json output (success or error) as {code, message}. Bound, so it can be handed on.
+   */
+  protected readonly emit = (event: UserEvent): void => {
+    if (event.level === 'warning') this.warnings.push(event)
+    this.stderr(renderEvent(event))
+  }
+
+  /** The warnings emitted so far, as --json and reports carry them. */
+  protected warningsJson(): Array<{code: string; message: string}> {
+    return this.warnings.map(warningJson)
   }
 
   protected override toSuccessJson(result: unknown): unknown {
@@ -203,7 +215,7 @@ export abstract class BaseCommand extends Command {
     ) {
       return result
     }
-    return {...result, warnings: [...this.warnings]}
+    return {...result, warnings: this.warningsJson()}
   }
 
   /**
@@ -250,7 +262,7 @@ export abstract class BaseCommand extends Command {
       const body = known
         ? known.toJSON()
         : {code: 'INTERNAL', message: err.message, exitCode: ExitCode.Internal}
-      const warnings = this.warnings.length ? {warnings: this.warnings} : {}
+      const warnings = this.warnings.length ? {warnings: this.warningsJson()} : {}
       process.stdout.write(`${JSON.stringify({error: body, ...warnings}, null, 2)}\n`)
       return
     }

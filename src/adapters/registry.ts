@@ -122,11 +122,13 @@ export const registry: Record<BrokerKind, Registration> = {
 
 /**
  * What `target` can do. Mostly the broker's, but a Pub/Sub subscription is peeked from its
- * backlog through a snapshot, so it cannot start at a time as a topic can.
+ * backlog through a snapshot, so it cannot start at a time as a topic can, and it can be consumed.
  */
 export function capabilitiesOf(target: Target): Capabilities {
   const c = registry[target.kind].capabilities
-  if (target.kind === 'pubsub' && target.resource === 'subscriptions') return {...c, seekTime: false}
+  // A subscription can be consumed (pulled and acked); a topic has nothing to ack.
+  if (target.kind === 'pubsub' && target.resource === 'subscriptions')
+    return {...c, seekTime: false, consume: true}
   return c
 }
 

@@ -1,5 +1,6 @@
 import type {Target} from '../config/targets.js'
 import type {Envelope} from '../envelope/envelope.js'
+import type {Emit} from '../events.js'
 
 /*
  * The adapter contract: what every broker adapter promises, and what commands and services may
@@ -19,7 +20,8 @@ import type {Envelope} from '../envelope/envelope.js'
  * - Errors are this project's classes (src/errors.ts) naming the resource of the call: a missing
  *   target is NotFoundError (exit 5), a broker that does not answer UnreachableError (exit 4)
  *   within a bounded time, refused credentials AuthError (exit 3).
- * - Adapters never print: what the user should hear goes through `warn` and `notice`.
+ * - Adapters never print: what the user should hear is a typed event (src/events.ts) passed to
+ *   `emit`; the command renders it and carries warnings into its --json document.
  */
 
 /**
@@ -87,16 +89,16 @@ export interface ReadOptions {
   max?: number
   /** SQS: the reader deletes each message once printed (`tail --consume`): receive one at a time. */
   consume?: boolean
-  /** Information for the user (stderr): what the read is doing, what it found. */
-  notice?: (message: string) => void
+  /** What the read is doing and what it found, for the user (defaults to the adapter's emit). */
+  emit?: Emit
 }
 
 /** How the command opens an adapter: flags that change connections, and where warnings go. */
 export interface AdapterOptions {
   /** Do not verify TLS certificates (an explicit --insecure). */
   insecure?: boolean
-  /** A warning for the user (stderr); adapters never print. */
-  warn?: (message: string) => void
+  /** Where the adapter's events for the user go; adapters never print. */
+  emit?: Emit
   /** SQS: the AWS profile to use (`--profile`), before the context's and AWS_PROFILE. */
   profile?: string
 }
@@ -130,8 +132,8 @@ export interface PublishOptions {
   delaySeconds?: number
   /** Kafka: idempotent producer. */
   idempotent?: boolean
-  /** A warning for the user (stderr); adapters never print. */
-  warn?: (message: string) => void
+  /** What the user should hear about this publish (keys dropped…); adapters never print. */
+  emit?: Emit
   /** Called after each confirmed batch with the running count of sent messages. */
   onProgress?: (sent: number) => void
   /**

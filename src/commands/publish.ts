@@ -224,7 +224,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
           idempotent: flags.idempotent,
           keepPartitions: flags['keep-partitions'],
           partition: flags.partition,
-          warn: (m) => this.warning(m),
+          emit: this.emit,
         },
         rate: flags.rate,
         signal: this.signal,

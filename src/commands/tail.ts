@@ -32,7 +32,7 @@ const holdFlag = Flags.custom<number>({
 export default class Tail extends BaseCommand {
   static override summary = 'Print messages from a topic, subscription or queue, live or over a window.'
   static override description =
-    `Never commits offsets, acks or deletes (unless --consume on SQS). Kafka: fetches partitions directly and joins no consumer group. Pub/Sub: a temporary subscription (a subscription is peeked through a snapshot). SQS has no side-effect-free read: every receive counts toward maxReceiveCount, so a queue with a redrive policy needs --allow-receive-count, and each message is hidden while listed, then released.
+    `Never commits offsets, acks or deletes (unless --consume: SQS queues, Pub/Sub subscriptions). Kafka: fetches partitions directly and joins no consumer group. Pub/Sub: a temporary subscription (a subscription is peeked through a snapshot). SQS has no side-effect-free read: every receive counts toward maxReceiveCount, so a queue with a redrive policy needs --allow-receive-count, and each message is hidden while listed, then released.
 
 Where it starts: --from (default end, i.e. only new messages). Where it stops: --until end stops at the end as it was when tail started; --until <time>/<duration> stops then; --max N stops after N printed messages. Without --until, tail follows live until Ctrl-C or --max.
 
@@ -79,7 +79,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         'SQS: browse a queue that has a redrive policy although each receive counts toward maxReceiveCount.',
     }),
     consume: Flags.boolean({
-      summary: 'SQS: delete each message after printing it (destructive; off by default).',
+      summary:
+        'Take each message once printed: SQS deletes it, a Pub/Sub subscription acks it (destructive; off by default).',
     }),
     format: Flags.string({
       summary: 'Template per message, e.g. "{offset} {key} {value.id} {headers.trace-id}".',
@@ -160,7 +161,12 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     }
     // --consume, --hold, --profile…: refused (exit 6) where the broker cannot honour them.
     this.refuseUnsupportedFlags(target, flags)
-    if (flags.consume) await this.confirmProduction(target, 'Delete messages from', flags.yes)
+    if (flags.consume)
+      await this.confirmProduction(
+        target,
+        target.kind === 'pubsub' ? 'Acknowledge messages of' : 'Delete messages from',
+        flags.yes,
+      )
     const adapter = await this.open(
       target,
       needs,
@@ -175,7 +181,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         partitions: flags.partition,
         allowReceiveCount: flags['allow-receive-count'],
         ...(flags.hold !== undefined ? {holdSeconds: flags.hold} : {}),
-        notice: (m) => this.stderr(m),
+        emit: this.emit,
       },
       ackAfterWrite: flags.consume,
       max: flags.max,

@@ -3,6 +3,7 @@ import {dirname} from 'node:path'
 import {parse, stringify} from 'yaml'
 import {z} from 'zod'
 import {ConfigError} from '../errors.js'
+import {type Emit, warning} from '../events.js'
 import {configFile} from './paths.js'
 
 /**
@@ -48,17 +49,20 @@ const KNOWN_CONTEXT_KEYS = new Set([
 ])
 
 /**
- * Reads the config file. `warn` hears what is read but suspicious: a file others may read (it
+ * Reads the config file. `emit` hears what is read but suspicious: a file others may read (it
  * may hold secrets) and settings evtctl does not know (a typo would otherwise go unnoticed).
  */
-export async function loadConfig(file = configFile(), warn?: (message: string) => void): Promise<Config> {
+export async function loadConfig(file = configFile(), emit?: Emit): Promise<Config> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
     const mode = (await stat(file)).mode & 0o777
-    if (warn && mode & 0o077) {
-      warn(
-        `${file} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}) and may hold secrets. Run: chmod 600 ${file}`,
+    if (emit && mode & 0o077) {
+      emit(
+        warning(
+          'CONFIG_READABLE_BY_OTHERS',
+          `${file} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}) and may hold secrets. Run: chmod 600 ${file}`,
+        ),
       )
     }
   } catch (err) {
@@ -82,7 +86,9 @@ export async function loadConfig(file = configFile(), warn?: (message: string) =
       'See "Configuration" in the README for the format.',
     )
   }
-  if (warn) for (const message of unknownSettings(raw as Record<string, unknown>)) warn(message)
+  if (emit)
+    for (const message of unknownSettings(raw as Record<string, unknown>))
+      emit(warning('CONFIG_UNKNOWN_SETTING', message))
   return parsed.data
 }
 

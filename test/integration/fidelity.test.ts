@@ -263,8 +263,8 @@ describe('fidelity: envelopes, windows, contexts (embedded file broker)', () => 
     const doc = JSON.parse(r.stdout.toString())
     expect(doc.contexts).toHaveLength(1)
     expect(doc.warnings).toEqual([
-      expect.stringMatching(/mode 0644/),
-      expect.stringMatching(/unknown setting "drr"/),
+      {code: 'CONFIG_READABLE_BY_OTHERS', message: expect.stringMatching(/mode 0644/)},
+      {code: 'CONFIG_UNKNOWN_SETTING', message: expect.stringMatching(/unknown setting "drr"/)},
     ])
   })
 

@@ -6,6 +6,7 @@ import {describe, expect, test} from 'vitest'
 import {parseTarget, type Target} from '../../config/targets.js'
 import {decodeEnvelope} from '../../envelope/decode.js'
 import {type Envelope, encodeEnvelope} from '../../envelope/envelope.js'
+import type {UserEvent} from '../../events.js'
 import type {Delivery, ReadOptions} from '../types.js'
 import {commitFileOffset, createFileAdapter, deadLetterTargetOf} from './file-adapter.js'
 
@@ -125,10 +126,16 @@ describe('file broker', () => {
       })(),
       {signal: signal()},
     )
-    const notices: string[] = []
-    const got = await values(adapter.read(t, {...readAll, notice: (m) => notices.push(m)}, signal()))
+    const events: UserEvent[] = []
+    const got = await values(adapter.read(t, {...readAll, emit: (e) => events.push(e)}, signal()))
     expect(got).toEqual([0, 1, 9])
-    expect(notices).toEqual([expect.stringContaining(`damaged line in ${t.path}: line 3 (offset 2)`)])
+    expect(events).toEqual([
+      {
+        level: 'warning',
+        code: 'DAMAGED_LINE',
+        message: expect.stringContaining(`damaged line in ${t.path}: line 3 (offset 2)`),
+      },
+    ])
   })
 
   test('an append after a writer died mid-line starts on a fresh line', async () => {

@@ -6,6 +6,7 @@ import type {Target} from '../../config/targets.js'
 import {decodeEnvelope} from '../../envelope/decode.js'
 import {type Envelope, encodeEnvelope} from '../../envelope/envelope.js'
 import {NotFoundError, UnreachableError, UsageError} from '../../errors.js'
+import {warning} from '../../events.js'
 import {batches} from '../../util/batch.js'
 import {refuseConsume} from '../peek-only.js'
 import type {
@@ -170,6 +171,7 @@ async function* readTopic(
   signal: AbortSignal,
 ): AsyncGenerator<Delivery> {
   refuseConsume('The file broker', opts)
+  const emit = opts.emit
   if (opts.partitions?.some((p) => p !== 0)) {
     throw new NotFoundError(`A file topic has only partition 0.`, 'Drop --partition, or use --partition 0.')
   }
@@ -196,7 +198,7 @@ async function* readTopic(
         if (signal.aborted) return
         pos = line.end
         index = line.index + 1
-        const delivery = toDelivery(target, line, (m) => opts.notice?.(`Warning: ${m}`))
+        const delivery = toDelivery(target, line, (m) => emit?.(warning('DAMAGED_LINE', m)))
         if (!delivery) continue
         const ts = delivery.envelope.timestamp ? Date.parse(delivery.envelope.timestamp) : Number.NaN
         if (skipBefore !== undefined) {

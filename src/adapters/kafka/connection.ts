@@ -4,6 +4,7 @@ import {promisify} from 'node:util'
 import {z} from 'zod'
 import type {Target} from '../../config/targets.js'
 import {AuthError, ConfigError} from '../../errors.js'
+import {warning} from '../../events.js'
 import type {AdapterOptions} from '../types.js'
 import {type KafkaConnection, readPem} from './kafkajs-port.js'
 
@@ -65,8 +66,11 @@ export function kafkaConnection(
     const t = typeof ctx.tls === 'object' ? ctx.tls : {}
     const insecure = Boolean(opts.insecure || t.insecure)
     if (insecure)
-      opts.warn?.(
-        'TLS certificates are NOT verified (--insecure): anyone on the path can read and alter traffic.',
+      opts.emit?.(
+        warning(
+          'TLS_NOT_VERIFIED',
+          'TLS certificates are NOT verified (--insecure): anyone on the path can read and alter traffic.',
+        ),
       )
     ssl =
       !t['ca-file'] && !t['cert-file'] && !t['key-file'] && !insecure

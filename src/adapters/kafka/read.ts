@@ -125,13 +125,13 @@ export async function* readBatches(
       ? setTimeout(() => void untilCame(), untilTime - Date.now() + 1)
       : undefined
 
-  const notice = readOpts.notice ?? opts.warn ?? (() => {})
+  const emit = readOpts.emit ?? opts.emit ?? (() => {})
   // Ends the fetching when the reader stops (--max, tail | head) as well as on Ctrl-C: a fetch
   // still on its way then fails as "Not connected", which must not be taken for a lost
   // connection to ride out (it reconnected, and kept the process alive with nobody reading).
   const stop = new AbortController()
   const reading = AbortSignal.any([signal, stop.signal])
-  const fetchRiding = ridingFetch(ctx, fetcher, topics, reading, notice)
+  const fetchRiding = ridingFetch(ctx, fetcher, topics, reading, emit)
 
   /**
    * Fetches while the reader works: the next fetch is on its way (from the positions the last

@@ -1,5 +1,6 @@
 import pRetry from 'p-retry'
 import {UnreachableError} from '../../errors.js'
+import {type Emit, info, warning} from '../../events.js'
 import type {KafkaContext} from './context.js'
 import {mapKafkaError} from './errors.js'
 import type {KafkaFetchedPartition, KafkaFetcherPort} from './port.js'
@@ -25,7 +26,7 @@ export function ridingFetch(
   fetcher: KafkaFetcherPort,
   topics: string[],
   signal: AbortSignal,
-  notice: (message: string) => void,
+  emit: Emit,
 ): (positions: Positions) => Promise<KafkaFetchedPartition[]> {
   const {reconnectMs, where} = ctx
   const brokerList = ctx.target.brokers.join(',')
@@ -63,12 +64,22 @@ export function ridingFetch(
             last = error
             if (lostAt !== undefined || signal.aborted || reconnectMs === 0 || !connectionLost(error)) return
             lostAt = Date.now()
-            notice(`Kafka connection lost (${reason(error)}); retrying for up to ${seconds(reconnectMs)}…`)
+            emit(
+              warning(
+                'CONNECTION_LOST',
+                `Kafka connection lost (${reason(error)}); retrying for up to ${seconds(reconnectMs)}…`,
+              ),
+            )
           },
         },
       )
       if (lostAt !== undefined)
-        notice(`Kafka reconnected after ${seconds(Date.now() - lostAt)}; reading on where it stopped.`)
+        emit(
+          info(
+            'RECONNECTED',
+            `Kafka reconnected after ${seconds(Date.now() - lostAt)}; reading on where it stopped.`,
+          ),
+        )
       return fetched
     } catch (err) {
       if (lostAt === undefined || signal.aborted) throw err

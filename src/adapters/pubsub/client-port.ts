@@ -103,7 +103,7 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
       await ready()
       await client.subscription(subscription).seek('snapshot' in to ? to.snapshot : to.time)
     },
-    stream(subscription, onMessages, onError) {
+    stream(subscription, onMessages, onError, opts = {}) {
       // Unary pull, not the client's streaming pull: in @google-cloud/pubsub 5.3 its flow control
       // pauses a stream that no longer stops the gRPC streams under it (they are relayed by
       // 'data' events, not piped), so when the server ignores maxOutstandingMessages (the
@@ -118,16 +118,40 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
       let open = true
       /** Delivered and not yet acked: leased (their ack deadline extended) until acked. */
       const held = new Set<string>()
-      const toAck: string[] = []
+      /** Confirmed acks asked for, so a second ack() gets the same answer (idempotent). */
+      const acked = new Map<string, Promise<void>>()
+      /** Acks to send in the next call, each with who waits for its answer. */
+      const toAck: Array<{ackId: string; settle?: (err?: unknown) => void}> = []
       let ackTimer: NodeJS.Timeout | undefined
       const flushAcks = async () => {
         clearTimeout(ackTimer)
         ackTimer = undefined
         while (toAck.length > 0) {
-          const ackIds = toAck.splice(0, ACK_IDS_PER_CALL)
-          // A lost ack only means the message comes again to this throw-away subscription.
-          await api.acknowledge({subscription: name, ackIds}, quick).catch(() => {})
+          const chunk = toAck.splice(0, ACK_IDS_PER_CALL)
+          const ackIds = chunk.map((a) => a.ackId)
+          // Fire-and-forget acks (temporary subscriptions): a lost one only means the message comes
+          // again to a throw-away subscription. Confirmed acks hear the answer.
+          await api.acknowledge({subscription: name, ackIds}, quick).then(
+            () => {
+              for (const a of chunk) a.settle?.()
+            },
+            (err: unknown) => {
+              for (const a of chunk) a.settle?.(err)
+            },
+          )
         }
+      }
+      const queueAck = (ackId: string, settle?: (err?: unknown) => void) => {
+        toAck.push(settle ? {ackId, settle} : {ackId})
+        if (toAck.length >= ACK_IDS_PER_CALL) void flushAcks()
+        else ackTimer ??= setTimeout(() => void flushAcks(), settle ? 10 : 100)
+      }
+      const nack = async (ackIds: string[]) => {
+        for (let i = 0; i < ackIds.length; i += ACK_IDS_PER_CALL)
+          await api.modifyAckDeadline(
+            {subscription: name, ackIds: ackIds.slice(i, i + ACK_IDS_PER_CALL), ackDeadlineSeconds: 0},
+            quick,
+          )
       }
       const lease = setInterval(() => {
         const ids = [...held]
@@ -154,10 +178,19 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
           publishTime: new Date(Number(String(t?.seconds ?? 0)) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6)),
           ...(r.deliveryAttempt ? {deliveryAttempt: r.deliveryAttempt} : {}),
           ack: () => {
-            if (!held.delete(ackId)) return
-            toAck.push(ackId)
-            if (toAck.length >= ACK_IDS_PER_CALL) void flushAcks()
-            else ackTimer ??= setTimeout(() => void flushAcks(), 100)
+            if (held.delete(ackId)) queueAck(ackId)
+          },
+          ackConfirmed: () => {
+            if (!held.has(ackId)) return acked.get(ackId) ?? Promise.reject(new Error('message was released'))
+            held.delete(ackId)
+            const p = new Promise<void>((resolve, reject) =>
+              queueAck(ackId, (err) => (err === undefined ? resolve() : reject(err))),
+            )
+            acked.set(ackId, p)
+            return p
+          },
+          nack: async () => {
+            if (held.delete(ackId)) await nack([ackId])
           },
         }
       }
@@ -167,7 +200,7 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
           try {
             // Waits (up to PULL_WAIT_MS) for messages to arrive; returns as soon as some are there.
             const [res] = await api.pull(
-              {subscription: name, maxMessages: PULL_MAX},
+              {subscription: name, maxMessages: opts.maxMessages ?? PULL_MAX},
               {timeout: PULL_WAIT_MS, retry: null as never},
             )
             received = res.receivedMessages ?? []
@@ -184,13 +217,18 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
             onError(err)
             return
           }
-          if (!open) return
+          if (!open) {
+            // A pull that answered after close: give its messages back at once where asked to.
+            const ids = received.map((r) => r.ackId ?? '').filter(Boolean)
+            if (opts.releaseOnClose && ids.length > 0) await nack(ids).catch(() => {})
+            return
+          }
           if (received.length > 0) await onMessages(received.map(toMessage))
         }
       }
       // Two pulls at once: on the emulator a pull returns at most 100 messages.
-      void ready().then(
-        () => Promise.all(Array.from({length: PULLERS}, loop)),
+      const loops = ready().then(
+        () => Promise.all(Array.from({length: opts.pullers ?? PULLERS}, loop)),
         (err) => {
           open = false
           onError(err)
@@ -201,6 +239,15 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
           open = false
           clearInterval(lease)
           await flushAcks()
+          // A pull still on its way gets messages leased to us: wait for it (≤ PULL_WAIT_MS) to
+          // give them back, or they would stay hidden from other consumers until their deadline.
+          if (opts.releaseOnClose) await loops.catch(() => {})
+          if (opts.releaseOnClose && held.size > 0) {
+            const ids = [...held]
+            held.clear()
+            // Best effort: what is not given back expires after its ack deadline (60 s).
+            await nack(ids).catch(() => {})
+          }
         },
       }
     },

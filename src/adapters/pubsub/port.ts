@@ -9,7 +9,21 @@ export interface PubsubMessageIn {
   orderingKey?: string
   publishTime: Date
   deliveryAttempt?: number
+  /** Acks soon, in a batch, without waiting or telling whether Pub/Sub took it (temporary subscriptions). */
   ack(): void
+  /** Acks and resolves once Pub/Sub answered the acknowledge call; rejects when it did not. */
+  ackConfirmed(): Promise<void>
+  /** Gives the message back now (ack deadline 0): Pub/Sub redelivers it, counting an attempt. */
+  nack(): Promise<void>
+}
+
+export interface StreamOptions {
+  /** Messages per pull (default 500). */
+  maxMessages?: number
+  /** Pulls at once (default 2). */
+  pullers?: number
+  /** On close, give back (nack) what was delivered and not acked, instead of letting it expire. */
+  releaseOnClose?: boolean
 }
 
 export interface PubsubStream {
@@ -44,6 +58,7 @@ export interface PubsubPort {
     subscription: string,
     onMessages: (batch: PubsubMessageIn[]) => Promise<void> | void,
     onError: (err: unknown) => void,
+    opts?: StreamOptions,
   ): PubsubStream
   /** Publishes one message; resolves with its id. Ordering keys need `ordered`. */
   publish(

@@ -2,7 +2,8 @@ import {randomBytes} from 'node:crypto'
 import type {Target} from '../../config/targets.js'
 import type {Envelope, Header} from '../../envelope/envelope.js'
 import {payloadBytes, toPayload} from '../../envelope/payload.js'
-import {UnreachableError, UnsupportedError, UsageError} from '../../errors.js'
+import {NotAcknowledgedError, UnreachableError, UnsupportedError, UsageError} from '../../errors.js'
+import {type Emit, info, warning} from '../../events.js'
 import {AsyncQueue} from '../../util/async-queue.js'
 import {refuseConsume} from '../peek-only.js'
 import type {
@@ -34,6 +35,8 @@ export const QUIET_MS = 2_000
 const MAX_QUEUED = 1_000
 const MAX_QUEUED_BYTES = 32 * 1024 * 1024
 const LABELS = {'created-by': 'evtctl'}
+/** A consuming read pulls at most this many at a time: what is pulled is held from other consumers. */
+const CONSUME_PULL_MAX = 100
 /**
  * A following read checks that Pub/Sub still answers once nothing arrived for PROBE_MS (the
  * pull loop retries an unreachable server, silently), and ends with exit 4
@@ -60,7 +63,8 @@ export function createPubsubAdapter(
 ): BrokerAdapter {
   const t = asPubsub(target)
   const emulatorHost = t.context?.['emulator-host'] ?? process.env.PUBSUB_EMULATOR_HOST
-  if (emulatorHost && !port) opts.warn?.(`Using the Pub/Sub emulator at ${emulatorHost}.`)
+  if (emulatorHost && !port)
+    opts.emit?.(warning('EMULATOR', `Using the Pub/Sub emulator at ${emulatorHost}.`))
   const ps = port ?? createClientPort({project: t.project, emulatorHost})
   const endpoint = emulatorHost ? `the emulator at ${emulatorHost}` : 'pubsub.googleapis.com'
   const where = (x: PubsubTarget) => ({
@@ -83,6 +87,30 @@ export function createPubsubAdapter(
     close: () => ps.close(),
   }
 
+  /**
+   * ack() of a consuming read: resolves once Pub/Sub answered the acknowledge call. Pub/Sub may
+   * still redeliver an acked message unless the subscription has exactly-once delivery (then the
+   * answer is a confirmation); a replay keys its copies by message id for that reason.
+   */
+  async function confirmAck(x: PubsubTarget, m: PubsubMessageIn, emit?: Emit): Promise<void> {
+    try {
+      await m.ackConfirmed()
+    } catch (err) {
+      const mapped = mapPubsubError(err, where(x))
+      emit?.(
+        warning(
+          'NOT_ACKNOWLEDGED',
+          `Message ${m.id} was not acknowledged (${mapped.message}); Pub/Sub redelivers it.`,
+        ),
+      )
+      throw new NotAcknowledgedError(
+        `Message ${m.id} of ${x.name} was not acknowledged: ${mapped.message}`,
+        undefined,
+        {cause: err},
+      )
+    }
+  }
+
   /** Removes temporary subscriptions and snapshots that crashed runs left behind (past their expiry). */
   async function cleanupOrphans(): Promise<void> {
     const cutoff = Math.floor(Date.now() / 1000) - TTL_SECONDS
@@ -100,22 +128,28 @@ export function createPubsubAdapter(
     readOpts: ReadOptions,
     signal: AbortSignal,
   ): AsyncGenerator<Delivery> {
-    refuseConsume('Pub/Sub', readOpts)
+    const emit = readOpts.emit ?? opts.emit
+    const peek = target_.resource === 'subscriptions'
+    // Consuming reads the subscription itself: each message acked once the reader acks it.
+    const consume = readOpts.consume === true
+    if (consume && !peek) refuseConsume('A Pub/Sub topic', readOpts)
     if (readOpts.from.kind !== 'end' && readOpts.from.kind !== 'time') {
       throw new UnsupportedError(
         'Pub/Sub cannot start a read at an offset.',
         'Use --from <time>, or no --from.',
       )
     }
-    const peek = target_.resource === 'subscriptions'
     const topic = peek ? await call(target_, () => ps.subscriptionTopic(target_.name)) : target_.name
     // One look-up of the topic: it proves the topic exists (exit 5) and says whether it retains messages.
     const retention = peek && !emulatorHost ? undefined : await call(target_, () => ps.topicRetention(topic))
-    if (peek && emulatorHost && !retention?.retentionSeconds) {
+    if (peek && !consume && emulatorHost && !retention?.retentionSeconds) {
       // Seen on emulator 0.8.20: a new subscription holds only what its topic retains, and a
       // snapshot seek replays only what the subscription holds. Google Cloud replays the snapshot.
-      readOpts.notice?.(
-        `Warning: the Pub/Sub emulator replays a snapshot only from messages its topic retains, and topic "${topic.slice(topic.lastIndexOf('/') + 1)}" has no message retention, so this peek will show nothing. Create the topic with --message-retention-duration on the emulator; Google Cloud needs no such setting.`,
+      emit?.(
+        warning(
+          'EMULATOR',
+          `the Pub/Sub emulator replays a snapshot only from messages its topic retains, and topic "${topic.slice(topic.lastIndexOf('/') + 1)}" has no message retention, so this peek will show nothing. Create the topic with --message-retention-duration on the emulator; Google Cloud needs no such setting.`,
+        ),
       )
     }
     if (readOpts.from.kind === 'time') {
@@ -137,7 +171,7 @@ export function createPubsubAdapter(
     if (signal.aborted) return
     const stamp = `${Math.floor(Date.now() / 1000)}-${randomBytes(4).toString('hex')}`
     const tempSub = `${TEMP_PREFIX}${stamp}`
-    const snapshot = peek ? `${SNAPSHOT_PREFIX}${stamp}` : undefined
+    const snapshot = peek && !consume ? `${SNAPSHOT_PREFIX}${stamp}` : undefined
     const queue = new AsyncQueue<PubsubMessageIn>(MAX_QUEUED)
     let stream: {close(): Promise<void>} | undefined
     let watchdog: NodeJS.Timeout | undefined
@@ -159,22 +193,31 @@ export function createPubsubAdapter(
           )
         }
       }
-      await call(target_, () =>
-        ps.createSubscription(topic, tempSub, {
-          ttlSeconds: TTL_SECONDS,
-          labels: LABELS,
-          ackDeadlineSeconds: 60,
-        }),
-      )
-      created = true
+      if (!consume)
+        await call(target_, () =>
+          ps.createSubscription(topic, tempSub, {
+            ttlSeconds: TTL_SECONDS,
+            labels: LABELS,
+            ackDeadlineSeconds: 60,
+          }),
+        )
+      created = !consume
       if (signal.aborted) return // the finally deletes what was made
       if (snapshot) await call(target_, () => ps.seek(tempSub, {snapshot}))
       if (readOpts.from.kind === 'time')
         await call(target_, () => ps.seek(tempSub, {time: (readOpts.from as {time: Date}).time}))
-      readOpts.notice?.(
-        peek
-          ? `Peeking subscription "${target_.name}" through snapshot ${snapshot} and temporary subscription ${tempSub}; the subscription itself is not read.`
-          : `Reading topic "${target_.name}" through temporary subscription ${tempSub} (deleted on exit).`,
+      emit?.(
+        consume
+          ? info(
+              'READ_PLAN',
+              `Consuming subscription "${target_.name}": each message is acknowledged once written; what was pulled and not written is given back on exit (Pub/Sub counts a delivery attempt for it).`,
+            )
+          : info(
+              peek ? 'SNAPSHOT' : 'READ_PLAN',
+              peek
+                ? `Peeking subscription "${target_.name}" through snapshot ${snapshot} and temporary subscription ${tempSub}; the subscription itself is not read.`
+                : `Reading topic "${target_.name}" through temporary subscription ${tempSub} (deleted on exit).`,
+            ),
       )
       // Heard from Pub/Sub: a message, or an answer to a probe.
       let heard = Date.now()
@@ -184,8 +227,10 @@ export function createPubsubAdapter(
       let queuedBytes = 0
       let bytesRoom: (() => void) | undefined
       let ended = false
+      /** Consuming: the ids Pub/Sub confirmed acks for. */
+      const acked = new Set<string>()
       stream = ps.stream(
-        tempSub,
+        consume ? target_.name : tempSub,
         async (batch) => {
           heard = lastArrival = Date.now()
           for (const m of batch) queuedBytes += m.data.length
@@ -204,12 +249,20 @@ export function createPubsubAdapter(
               : mapped,
           )
         },
+        consume
+          ? {
+              // Pulled messages are held from other consumers until written: no more than needed.
+              maxMessages: Math.min(CONSUME_PULL_MAX, readOpts.max ?? CONSUME_PULL_MAX),
+              pullers: 1,
+              releaseOnClose: true,
+            }
+          : {},
       )
       let probing = false
       watchdog = setInterval(() => {
         if (probing || Date.now() - heard < PROBE_MS) return
         probing = true
-        ps.subscriptionTopic(tempSub)
+        ps.subscriptionTopic(consume ? target_.name : tempSub)
           .then(
             () => {
               heard = Date.now()
@@ -275,6 +328,17 @@ export function createPubsubAdapter(
           }
           if (signal.aborted) break
           if (untilTime !== undefined && m.publishTime.getTime() >= untilTime) break
+          if (consume) {
+            yield {
+              envelope: toEnvelope(target_.url, m),
+              ack: async () => {
+                await confirmAck(target_, m, emit)
+                acked.add(m.id)
+              },
+              release: () => m.nack(),
+            }
+            continue
+          }
           yield {envelope: toEnvelope(target_.url, m), ack: async () => {}, release: async () => {}}
           // Written: ack it on our own temporary subscription, so it is not redelivered to us.
           m.ack()
@@ -284,6 +348,8 @@ export function createPubsubAdapter(
         bytesRoom?.()
         clearInterval(quiet)
         clearTimeout(deadline)
+        if (consume)
+          emit?.(info('CONSUMED', `Acknowledged ${acked.size} message(s) on subscription "${target_.name}".`))
       }
     } finally {
       signal.removeEventListener('abort', onAbort)
@@ -317,7 +383,7 @@ export function createPubsubAdapter(
           () => ps.deleteSnapshot(snapshot),
           `the next tail removes it after 1 day, or delete it: gcloud pubsub snapshots delete ${snapshot} ${project}`,
         )
-      for (const line of left) (readOpts.notice ?? opts.warn)?.(`Warning: ${line}.`)
+      for (const line of left) emit?.(warning('CLEANUP_FAILED', `${line}.`))
     }
   }
 
@@ -389,11 +455,19 @@ export function createPubsubAdapter(
     if (inFlight > 0) await new Promise<void>((r) => (drained = r))
     o.onProgress?.(sent)
     if (keysDropped > 0)
-      o.warn?.(
-        `${keysDropped} message key(s) were not sent: Pub/Sub messages have no key (use --ordering-key).`,
+      o.emit?.(
+        warning(
+          'KEYS_DROPPED',
+          `${keysDropped} message key(s) were not sent: Pub/Sub messages have no key (use --ordering-key).`,
+        ),
       )
     if (resumed.size > 0)
-      o.warn?.(`Publishing resumed on ordering key(s) after failures: ${[...resumed].join(', ')}.`)
+      o.emit?.(
+        warning(
+          'ORDERING_KEY_RESUMED',
+          `Publishing resumed on ordering key(s) after failures: ${[...resumed].join(', ')}.`,
+        ),
+      )
     failed.sort((a, b) => a.index - b.index)
     return {sent, failed}
   }

@@ -13,6 +13,7 @@ import {
   UnsupportedError,
   UsageError,
 } from '../../errors.js'
+import {type InfoCode, info as infoEvent, type WarningCode, warning} from '../../events.js'
 import {batches} from '../../util/batch.js'
 import {Watermark} from '../../util/watermark.js'
 import type {
@@ -233,8 +234,11 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     // A --until time already past lists the queue as --until end does, leaving out later messages.
     const pastWindow = untilTime !== undefined && untilTime <= Date.now()
     const untilEnd = readOpts.until?.kind === 'end' || pastWindow
-    const notice = (m: string) => readOpts.notice?.(m)
+    const emit = readOpts.emit ?? opts.emit
+    const notice = (code: InfoCode, m: string) => emit?.(infoEvent(code, m))
+    const warn = (code: WarningCode, m: string) => emit?.(warning(code, m))
     notice(
+      'READ_PLAN',
       `Browsing ${q.fifo ? 'FIFO ' : ''}queue "${target_.queueName}": ~${q.visible} visible, ~${q.inFlight} in flight, ~${q.delayed} delayed. ` +
         (consume
           ? 'Messages are received one at a time, each deleted once its line was written.'
@@ -245,6 +249,7 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     )
     if (!readOpts.until && !consume) {
       notice(
+        'FOLLOW_PLAN',
         keepHidden
           ? "Following: messages already listed stay hidden while tail runs (the queue's consumers get them only after it stops), so their receive counts rise once. Prefer --until end."
           : `Following: SQS has no way to wait for new messages only, so messages already listed come back every ${hold}s and are received again (not printed again; their receive count rises). Prefer --until end.`,
@@ -270,10 +275,11 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
       // A message about to be deleted (--consume) needs no warning until it reached the limit.
       if (consume && count < maxCount) return
       warned.set(id, count)
-      notice(
+      warn(
+        'RECEIVE_COUNT_NEAR_LIMIT',
         count >= maxCount
-          ? `Warning: message ${id} has now been received ${count} times (maxReceiveCount ${maxCount}): the next receive, by anyone, moves it to the dead-letter queue.`
-          : `Warning: message ${id} has now been received ${count} times (maxReceiveCount ${maxCount}): after one more receive, the next one moves it to the dead-letter queue.`,
+          ? `message ${id} has now been received ${count} times (maxReceiveCount ${maxCount}): the next receive, by anyone, moves it to the dead-letter queue.`
+          : `message ${id} has now been received ${count} times (maxReceiveCount ${maxCount}): after one more receive, the next one moves it to the dead-letter queue.`,
       )
     }
 
@@ -319,16 +325,18 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
             const [id] = chunk[Number(f.Id)]!
             if (!held.has(id) || warnedRenew.has(id)) continue // deleted or released meanwhile
             warnedRenew.add(id)
-            notice(
-              `Warning: could not keep message ${id} hidden (${f.Code}: ${f.Message}); it may be received again.`,
+            warn(
+              'VISIBILITY_NOT_EXTENDED',
+              `could not keep message ${id} hidden (${f.Code}: ${f.Message}); it may be received again.`,
             )
           }
         } catch (err) {
           const id = chunk[0]![0]
           if (!warnedRenew.has(id)) {
             warnedRenew.add(id)
-            notice(
-              `Warning: could not keep ${chunk.length} message(s) hidden (${(err as Error).message}); they may be received again.`,
+            warn(
+              'VISIBILITY_NOT_EXTENDED',
+              `could not keep ${chunk.length} message(s) hidden (${(err as Error).message}); they may be received again.`,
             )
           }
         }
@@ -439,7 +447,7 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
                 if (!(err instanceof CallAborted)) throw err
                 notDeleted++
                 const message = `Could not delete message ${id}: interrupted before SQS confirmed it; it may stay in the queue.`
-                notice(message)
+                warn('NOT_ACKNOWLEDGED', message)
                 // ack() resolves only once the delete is confirmed: a journal may rely on it.
                 throw new NotAcknowledgedError(message)
               }
@@ -447,7 +455,7 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
               if (f) {
                 notDeleted++
                 const message = `Could not delete message ${id} (${f.Code}: ${f.Message}); it stays in the queue.`
-                notice(message)
+                warn('NOT_ACKNOWLEDGED', message)
                 throw new NotAcknowledgedError(message)
               }
               held.delete(id)
@@ -471,8 +479,9 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
         }
         if (untilEnd && !keepHidden && !warnedHold && Date.now() - started > hold * 800) {
           warnedHold = true
-          notice(
-            `Warning: listing has taken longer than ${Math.round(hold * 0.8)}s; messages received first may become visible to others again (no message is listed twice). Use --hold for a longer hold.`,
+          warn(
+            'LISTING_SLOW',
+            `listing has taken longer than ${Math.round(hold * 0.8)}s; messages received first may become visible to others again (no message is listed twice). Use --hold for a longer hold.`,
           )
         }
         if (untilEnd && seen.size >= q.visible) {
@@ -485,9 +494,10 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
       // A renewal still under way would hide again what is released next (it gets SETTLE_MS).
       ending.abort()
       await renewing
-      if (stopped) notice(stopped)
+      if (stopped) warn('LISTING_SLOW', stopped)
       const released = await releaseAll(q.url, held)
       notice(
+        'READ_SUMMARY',
         `Listed ${listed} of ~${q.visible} message(s) visible at start (SQS counts are approximate)` +
           `${released.ok ? `; released ${released.ok}` : ''}` +
           `${released.failed ? `; ${released.failed} could not be released and reappear after ${visibility}s` : ''}.`,
@@ -496,17 +506,20 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
       // may have been moved by that very receive (their count had reached maxReceiveCount).
       const wholeQueue = readOpts.until?.kind === 'end' && readOpts.max === undefined && !q.fifo
       if (q.maxReceiveCount !== undefined && wholeQueue && !signal.aborted && listed < q.visible) {
-        notice(
-          `Warning: ${q.visible - listed} message(s) visible at start were not received. On a queue with maxReceiveCount ${q.maxReceiveCount}, a receive moves a message whose count reached it to the dead-letter queue instead of returning it: look there (they may be in flight at a consumer, too).`,
+        warn(
+          'NOT_RECEIVED',
+          `${q.visible - listed} message(s) visible at start were not received. On a queue with maxReceiveCount ${q.maxReceiveCount}, a receive moves a message whose count reached it to the dead-letter queue instead of returning it: look there (they may be in flight at a consumer, too).`,
         )
       }
       if (consume) {
         notice(
+          'CONSUMED',
           `Deleted ${deleted} message(s)${notDeleted ? `; ${notDeleted} printed could not be deleted and stay in the queue` : ''}.`,
         )
       }
       if (q.fifo && exhausted && seen.size < q.visible) {
-        notice(
+        warn(
+          'FIFO_GROUPS_BLOCKED',
           `Only ${seen.size} of ~${q.visible} could be listed: a FIFO queue hands out no later message of a group while an earlier one is hidden (held by this browse, or in flight at a consumer), so the rest of those groups stays out of reach of a browse. --consume reads on past them, deleting as it goes.`,
         )
       }
@@ -593,8 +606,11 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
       if (!second.done) {
         head.push(second.value)
         deriveDedup = true
-        o.warn?.(
-          `one --dedup-id for several messages: each is sent with its own, ${o.dedupId}-1, ${o.dedupId}-2, … (SQS would keep only the first of messages sharing one).`,
+        o.emit?.(
+          warning(
+            'DEDUP_ID_SUFFIXED',
+            `one --dedup-id for several messages: each is sent with its own, ${o.dedupId}-1, ${o.dedupId}-2, … (SQS would keep only the first of messages sharing one).`,
+          ),
         )
       }
     }
@@ -726,20 +742,29 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
       if (inFlight.size >= parallel) await Promise.race(inFlight)
     }
     if (fifoIdsDropped > 0) {
-      o.warn?.(
-        `${fifoIdsDropped} message(s) carried FIFO group/deduplication ids (meta.groupId, meta.dedupId) that queue "${target_.queueName}" cannot keep: it is a standard queue, so they were sent without them.`,
+      o.emit?.(
+        warning(
+          'FIFO_IDS_DROPPED',
+          `${fifoIdsDropped} message(s) carried FIFO group/deduplication ids (meta.groupId, meta.dedupId) that queue "${target_.queueName}" cannot keep: it is a standard queue, so they were sent without them.`,
+        ),
       )
     }
     if (keysDropped > 0) {
-      o.warn?.(
-        `${keysDropped} message key(s) were not sent: SQS messages have no key (FIFO queues group by --group-id).`,
+      o.emit?.(
+        warning(
+          'KEYS_DROPPED',
+          `${keysDropped} message key(s) were not sent: SQS messages have no key (FIFO queues group by --group-id).`,
+        ),
       )
     }
     if (deduplicated.length > 0) {
       deduplicated.sort((a, b) => a.index - b.index)
       const which = deduplicated.slice(0, 20).map((d) => d.index + 1)
-      o.warn?.(
-        `${deduplicated.length} message(s) were not added to the queue: SQS took them as duplicates of messages sent within the last 5 minutes (the same deduplication id${q.contentDedup ? ', or the same body' : ''}) and dropped them. Not counted as published: message(s) ${which.join(', ')}${deduplicated.length > which.length ? ', …' : ''}.`,
+      o.emit?.(
+        warning(
+          'DEDUPLICATED',
+          `${deduplicated.length} message(s) were not added to the queue: SQS took them as duplicates of messages sent within the last 5 minutes (the same deduplication id${q.contentDedup ? ', or the same body' : ''}) and dropped them. Not counted as published: message(s) ${which.join(', ')}${deduplicated.length > which.length ? ', …' : ''}.`,
+        ),
       )
     }
     failed.sort((a, b) => a.index - b.index)
