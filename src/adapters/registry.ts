@@ -70,6 +70,8 @@ export const registry: Record<BrokerKind, Registration> = {
       lag: true,
       follow: true,
       keys: true,
+      // With a consumer group that records what was taken (ReadOptions.group).
+      consume: true,
       producerAcks: true,
       compression: true,
       idempotentProducer: true,
@@ -158,6 +160,7 @@ export const FLAG_NEEDS: Readonly<Record<string, Capability>> = {
   hold: 'receiveCounts',
   'allow-receive-count': 'receiveCounts',
   consume: 'consume',
+  group: 'consumerGroups',
   profile: 'awsProfile',
 }
 

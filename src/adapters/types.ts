@@ -87,8 +87,18 @@ export interface ReadOptions {
   holdSeconds?: number
   /** The reader stops after this many messages (`--max`): SQS receives no more than still needed. */
   max?: number
-  /** SQS: the reader deletes each message once printed (`tail --consume`): receive one at a time. */
+  /**
+   * Read to take what is read, where the target can `consume`: each Delivery.ack() then takes the
+   * message for good (SQS: deletes it; a Pub/Sub subscription: acks it; Kafka: commits it for
+   * `group`). SQS receives one at a time; Pub/Sub pulls little at a time.
+   */
   consume?: boolean
+  /**
+   * Kafka, with consume: the consumer group whose progress the read records. It starts where the
+   * group's commits say (elsewhere at `from`), and ack() commits for the group, outside any
+   * generation (Kafka takes that only while the group has no active members).
+   */
+  group?: string
   /** What the read is doing and what it found, for the user (defaults to the adapter's emit). */
   emit?: Emit
 }

@@ -32,7 +32,7 @@ const holdFlag = Flags.custom<number>({
 export default class Tail extends BaseCommand {
   static override summary = 'Print messages from a topic, subscription or queue, live or over a window.'
   static override description =
-    `Never commits offsets, acks or deletes (unless --consume: SQS queues, Pub/Sub subscriptions). Kafka: fetches partitions directly and joins no consumer group. Pub/Sub: a temporary subscription (a subscription is peeked through a snapshot). SQS has no side-effect-free read: every receive counts toward maxReceiveCount, so a queue with a redrive policy needs --allow-receive-count, and each message is hidden while listed, then released.
+    `Never commits offsets, acks or deletes (unless --consume: SQS queues, Pub/Sub subscriptions, Kafka with --group). Kafka: fetches partitions directly and joins no consumer group. Pub/Sub: a temporary subscription (a subscription is peeked through a snapshot). SQS has no side-effect-free read: every receive counts toward maxReceiveCount, so a queue with a redrive policy needs --allow-receive-count, and each message is hidden while listed, then released.
 
 Where it starts: --from (default end, i.e. only new messages). Where it stops: --until end stops at the end as it was when tail started; --until <time>/<duration> stops then; --max N stops after N printed messages. Without --until, tail follows live until Ctrl-C or --max.
 
@@ -80,7 +80,11 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     }),
     consume: Flags.boolean({
       summary:
-        'Take each message once printed: SQS deletes it, a Pub/Sub subscription acks it (destructive; off by default).',
+        'Take each message once printed: SQS deletes it, a Pub/Sub subscription acks it, Kafka commits it for --group (off by default).',
+    }),
+    group: Flags.string({
+      summary: 'Kafka --consume: the consumer group that records what was taken (starts at its commits).',
+      dependsOn: ['consume'],
     }),
     format: Flags.string({
       summary: 'Template per message, e.g. "{offset} {key} {value.id} {headers.trace-id}".',
@@ -161,10 +165,21 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     }
     // --consume, --hold, --profile…: refused (exit 6) where the broker cannot honour them.
     this.refuseUnsupportedFlags(target, flags)
+    if (flags.consume && target.kind === 'kafka' && !flags.group) {
+      throw new UsageError(
+        'tail --consume on Kafka records what it took in a consumer group, and none was given.',
+        'Add --group NAME (a group with no running consumers; it starts at its commits), or drop --consume.',
+        'GROUP_REQUIRED',
+      )
+    }
     if (flags.consume)
       await this.confirmProduction(
         target,
-        target.kind === 'pubsub' ? 'Acknowledge messages of' : 'Delete messages from',
+        target.kind === 'pubsub'
+          ? 'Acknowledge messages of'
+          : target.kind === 'kafka'
+            ? `Commit offsets of group "${flags.group}" on`
+            : 'Delete messages from',
         flags.yes,
       )
     const adapter = await this.open(
@@ -181,6 +196,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         partitions: flags.partition,
         allowReceiveCount: flags['allow-receive-count'],
         ...(flags.hold !== undefined ? {holdSeconds: flags.hold} : {}),
+        ...(flags.group !== undefined ? {group: flags.group} : {}),
         emit: this.emit,
       },
       ackAfterWrite: flags.consume,

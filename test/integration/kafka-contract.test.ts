@@ -14,5 +14,6 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka', () => {
     freshTarget: async () => parseTarget(url(await createTopic('contract'))),
     missingTarget: async () => parseTarget(url(uniqueName('missing'))),
     readAll: {from: {kind: 'beginning'}, until: {kind: 'end'}},
+    consumeWith: () => ({group: uniqueName('contract-consume')}),
   }))
 })

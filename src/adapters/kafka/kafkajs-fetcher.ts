@@ -13,6 +13,14 @@ interface KafkajsCluster {
   fetchTopicsOffset(
     topics: Array<{topic: string; fromBeginning: boolean; partitions: Array<{partition: number}>}>,
   ): Promise<Array<{topic: string; partitions: Array<{partition: number; offset: string}>}>>
+  findGroupCoordinator(opts: {groupId: string}): Promise<{
+    offsetCommit(request: {
+      groupId: string
+      groupGenerationId: number
+      memberId: string
+      topics: Array<{topic: string; partitions: Array<{partition: number; offset: string}>}>
+    }): Promise<unknown>
+  }>
   findBroker(opts: {nodeId: string}): Promise<{
     fetch(request: {
       maxWaitTime: number
@@ -187,6 +195,37 @@ export function createFetcher(kafka: Kafka, Batch: unknown): KafkaFetcherPort {
         if (!STALE_METADATA.has((err as {type?: string}).type ?? '')) throw err
         await cluster.refreshMetadata()
         return await fetchOnce(positions, opts)
+      }
+    },
+    commitOffsets: async (groupId, offsets) => {
+      const byTopic = new Map<string, Array<{partition: number; offset: string}>>()
+      for (const o of offsets) {
+        const list = byTopic.get(o.topic) ?? []
+        byTopic.set(o.topic, list)
+        list.push({partition: o.partition, offset: o.offset})
+      }
+      const request = {
+        groupId,
+        // A commit outside any generation, as kafka-consumer-groups --reset-offsets does: Kafka
+        // takes it only while the group has no members (else UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION).
+        groupGenerationId: -1,
+        memberId: '',
+        topics: [...byTopic].map(([topic, partitions]) => ({topic, partitions})),
+      }
+      try {
+        await (await cluster.findGroupCoordinator({groupId})).offsetCommit(request)
+      } catch (err) {
+        const type = (err as {type?: string}).type ?? ''
+        if (
+          type !== 'NOT_COORDINATOR' &&
+          type !== 'COORDINATOR_NOT_AVAILABLE' &&
+          type !== 'COORDINATOR_LOAD_IN_PROGRESS'
+        )
+          throw err
+        // The coordinator moved or is loading: ask again, once.
+        await new Promise((r) => setTimeout(r, 500))
+        await cluster.refreshMetadata()
+        await (await cluster.findGroupCoordinator({groupId})).offsetCommit(request)
       }
     },
     listOffsets: async (topics) => {

@@ -102,6 +102,15 @@ export interface KafkaFetcherPort {
    * admin's: one ListOffsets request per leader broker for all of them (two: low and high).
    */
   listOffsets(topics: string[]): Promise<Map<string, PartitionOffsets[]>>
+  /**
+   * Commits `offsets` (the next offset to read, per partition) for `groupId` outside any group
+   * generation; resolves once the group coordinator wrote them. Kafka refuses it while the group
+   * has active members.
+   */
+  commitOffsets(
+    groupId: string,
+    offsets: Array<{topic: string; partition: number; offset: string}>,
+  ): Promise<void>
 }
 
 export interface KafkaProducerPort {

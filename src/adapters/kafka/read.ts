@@ -1,32 +1,44 @@
+import {UsageError} from '../../errors.js'
+import {info} from '../../events.js'
 import {AsyncQueue} from '../../util/async-queue.js'
-import {refuseConsume} from '../peek-only.js'
 import type {Delivery, ReadOptions, StartPosition} from '../types.js'
 import {toEnvelope} from './codec.js'
+import {GroupCommitter} from './commit.js'
 import {interruption, type KafkaContext, type KafkaTarget, noSuchPartition} from './context.js'
 import {mapKafkaError} from './errors.js'
 import type {KafkaMessageIn, PartitionOffsets} from './port.js'
 import {ridingFetch} from './reconnect.js'
 
 const noop = async () => {}
+/** How long the end of a consuming read waits for its last commits. */
+const DRAIN_MS = 5_000
 
 /** What one fetch brought for one partition that the read wants: its first `count` messages. */
 interface Slice {
   source: string
+  topic: string
   partition: number
   messages: KafkaMessageIn[]
   count: number
 }
 
 /** Envelopes are made as the reader takes them, so they die young (cheap for the GC). */
-function* deliveries(s: Slice): Generator<Delivery> {
+function* deliveries(s: Slice, committer?: GroupCommitter): Generator<Delivery> {
   for (let i = 0; i < s.count; i++) {
-    yield {envelope: toEnvelope(s.source, s.partition, s.messages[i]!), ack: noop, release: noop}
+    const m = s.messages[i]!
+    yield {
+      envelope: toEnvelope(s.source, s.partition, m),
+      ack: committer ? committer.delivered(s.topic, s.partition, m.offset) : noop,
+      release: noop,
+    }
   }
 }
 
 /**
- * Tail reads. They join no consumer group and commit nothing: Fetch requests go straight to the
- * partition leaders (port.fetcher(), as kcat's assign), from offsets worked out here.
+ * Reads. They join no consumer group: Fetch requests go straight to the partition leaders
+ * (port.fetcher(), as kcat's assign), from offsets worked out here. A peek commits nothing; a
+ * consuming read (readOpts.consume with a group) starts at the group's commits and commits what
+ * the reader acks (see GroupCommitter).
  */
 export async function* readBatches(
   ctx: KafkaContext,
@@ -34,8 +46,14 @@ export async function* readBatches(
   readOpts: ReadOptions,
   signal: AbortSignal,
 ): AsyncGenerator<Iterable<Delivery>> {
-  refuseConsume('Kafka', readOpts)
   const {abortable, where, opts} = ctx
+  const group = readOpts.consume ? readOpts.group : undefined
+  if (readOpts.consume && !group) {
+    throw new UsageError(
+      'A consuming Kafka read records its progress in a consumer group, and none was given.',
+      'Add --group NAME (a group with no running consumers), or read without --consume.',
+    )
+  }
   const kafka = ctx.port
   const topics = await abortable(signal, () => ctx.expandTopics(target_.topics))
   const parts = await abortable(signal, () => ctx.partitionsOf(topics))
@@ -59,8 +77,13 @@ export async function* readBatches(
     if (missing.length > 0) throw noSuchPartition(topic, missing, ids)
     let offsets: PartitionOffsets[]
     let byTime: Array<{partition: number; offset: string}> | undefined
+    let committed: Array<{partition: number; offset: string}> = []
     try {
       offsets = await abortable(signal, () => a.fetchTopicOffsets(topic))
+      if (group) {
+        const c = await abortable(signal, () => a.fetchOffsets({groupId: group, topics: [topic]}))
+        committed = c.find((x) => x.topic === topic)?.partitions ?? []
+      }
       if (readOpts.from.kind === 'time') {
         const time = readOpts.from.time.getTime()
         byTime = await abortable(signal, () => a.fetchTopicOffsetsByTimestamp(topic, time))
@@ -73,7 +96,12 @@ export async function* readBatches(
       const o = offsets.find((x) => x.partition === p)
       const low = BigInt(o?.low ?? '0')
       const high = BigInt(o?.high ?? '0')
-      const start = startOffset(readOpts.from, low, high, byTime?.find((x) => x.partition === p)?.offset)
+      // A consuming read goes on where its group stopped (Kafka says -1 where it never committed).
+      const c = committed.find((x) => x.partition === p)?.offset
+      const start =
+        c !== undefined && c !== '-1'
+          ? startOffset({kind: 'offset', offset: BigInt(c)}, low, high)
+          : startOffset(readOpts.from, low, high, byTime?.find((x) => x.partition === p)?.offset)
       // A --until time already past: what is appended from now on is later still, so the
       // partition ends at today's end (the time check below may stop it sooner).
       const untilPassed = readOpts.until?.kind === 'time' && readOpts.until.time.getTime() <= Date.now()
@@ -101,6 +129,7 @@ export async function* readBatches(
       ? target_.url
       : `kafka://${target_.brokers.join(',')}/${topic}`
   const fetcher = kafka.fetcher()
+  const committer = group ? new GroupCommitter(fetcher, group, where, readOpts.emit ?? opts.emit) : undefined
   const onAbort = () => queue.close()
   signal.addEventListener('abort', onAbort, {once: true})
   /** --until <time> has come: each partition ends at its end now (what comes later is later). */
@@ -175,7 +204,14 @@ export async function* readBatches(
         const next = BigInt(f.nextOffset)
         if (next > c.next) c.next = next
         if (c.stopAt !== undefined && c.next >= c.stopAt) c.done = true
-        if (to > 0) slices.push({source: sourceOf(f.topic), partition: f.partition, messages, count: to})
+        if (to > 0)
+          slices.push({
+            source: sourceOf(f.topic),
+            topic: f.topic,
+            partition: f.partition,
+            messages,
+            count: to,
+          })
       }
       pending = fetchActive()
       for (const slice of slices) await queue.push(slice)
@@ -195,13 +231,19 @@ export async function* readBatches(
     )
     for await (const slice of queue) {
       if (signal.aborted) return
-      yield deliveries(slice)
+      yield deliveries(slice, committer)
     }
   } finally {
     stop.abort()
     signal.removeEventListener('abort', onAbort)
     clearTimeout(timer)
     queue.close()
+    // Acks given before the reader stopped are committed before the connection goes (bounded:
+    // on Ctrl-C with Kafka gone, the acks still waiting are rejected instead).
+    if (committer) {
+      await committer.drainWithin(DRAIN_MS)
+      emit(info('CONSUMED', `Committed ${committer.committed} message(s) for group "${group}".`))
+    }
     // Ctrl-C: a fetch to a frozen broker would hold a clean disconnect for its whole time-out.
     if (signal.aborted) kafka.destroy?.()
     await fetcher.disconnect().catch(() => {})

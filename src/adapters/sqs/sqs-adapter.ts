@@ -155,11 +155,16 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
   }
 
   /** The queue's URL and settings; a Ctrl-C gives it up at once (CallAborted: nothing was done). */
-  async function info(target_: SqsTarget, signal?: AbortSignal): Promise<QueueInfo> {
+  /**
+   * The queue's URL and settings, and its counts. `fresh`: the counts as they are now (a read
+   * plans its end by them), not as an earlier call of this adapter saw them.
+   */
+  async function info(target_: SqsTarget, signal?: AbortSignal, fresh = false): Promise<QueueInfo> {
     const cached = infos.get(target_.url)
-    if (cached) return cached
+    if (cached && !fresh) return cached
     try {
       const url =
+        cached?.url ??
         target_.queueUrl ??
         (
           await call('GetQueueUrl', (o) => sqs.getQueueUrl({QueueName: target_.queueName}, o), {
@@ -210,7 +215,7 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
   ): AsyncGenerator<Delivery> {
     let q: QueueInfo
     try {
-      q = await info(target_, signal)
+      q = await info(target_, signal, true)
     } catch (err) {
       if (err instanceof CallAborted) return // Ctrl-C before anything was received
       throw err
