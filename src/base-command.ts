@@ -102,6 +102,21 @@ export abstract class BaseCommand extends Command {
     return target
   }
 
+  /**
+   * What `dlq list` looks at: a whole broker (kafka://HOST:PORT, sqs://REGION, pubsub://PROJECT,
+   * file://DIR), one resource, or — with no text — the current context's broker (see parseScope).
+   */
+  protected async resolveScope(text: string | undefined, contextName?: string): Promise<Target> {
+    const [{configFile}, {parseScope}] = await Promise.all([
+      import('./config/paths.js'),
+      import('./config/scope.js'),
+    ])
+    if (!contextName && !(await exists(configFile()))) return parseScope(text, undefined)
+    const {currentContext} = await import('./config/config.js')
+    const ctx = currentContext(await this.loadConfig(), contextName)
+    return parseScope(text, ctx, process.env, {chosen: this.contextFlag})
+  }
+
   /** The config file, its warnings (0644, unknown settings) on stderr. */
   protected async loadConfig(): Promise<import('./config/config.js').Config> {
     const {loadConfig} = await import('./config/config.js')

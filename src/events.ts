@@ -38,6 +38,9 @@ export type WarningCode =
   | 'NOT_PERMITTED'
   | 'MOVE_TASK_RUNNING'
   | 'DEPTH_UPPER_BOUND'
+  | 'NOT_SCANNED'
+  | 'NOT_A_DLQ'
+  | 'DLQ_ELSEWHERE'
 
 export type InfoCode =
   | 'READ_PLAN'

@@ -68,6 +68,7 @@ export const registry: Record<BrokerKind, Registration> = {
       nonDestructiveRead: true,
       consumerGroups: true,
       lag: true,
+      deadLetters: true,
       follow: true,
       keys: true,
       // With a consumer group that records what was taken (ReadOptions.group).
@@ -84,9 +85,10 @@ export const registry: Record<BrokerKind, Registration> = {
   },
   sqs: {
     label: 'SQS',
-    // Dead letters and native redrive come with `dlq list` and `replay`; until then they are not claimed.
+    // Native redrive comes with `replay`; until then it is not claimed.
     capabilities: {
       ...none,
+      deadLetters: true,
       fifo: true,
       follow: true,
       deliveryDelay: true,
@@ -108,7 +110,7 @@ export const registry: Record<BrokerKind, Registration> = {
   },
   pubsub: {
     label: 'Pub/Sub',
-    capabilities: {...none, seekTime: true, orderingKeys: true, follow: true},
+    capabilities: {...none, seekTime: true, orderingKeys: true, follow: true, deadLetters: true},
     instead: {
       seekOffset:
         'Pub/Sub has no offsets, so no --from beginning, offset or last N: use --from <time> (e.g. --from -7d) on a topic that retains messages, or no --from (a tail starts at the end).',

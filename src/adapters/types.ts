@@ -1,6 +1,6 @@
 import type {Target} from '../config/targets.js'
 import type {Envelope} from '../envelope/envelope.js'
-import type {Emit} from '../events.js'
+import type {Emit, UserEvent} from '../events.js'
 
 /*
  * The adapter contract: what every broker adapter promises, and what commands and services may
@@ -224,14 +224,61 @@ export interface LagAware {
   lag(target: Target, group?: string, signal?: AbortSignal): Promise<GroupLag[]>
 }
 
+/** A dead-letter destination, as its broker describes it (`dlq list`). */
+export interface DeadLetterQueue {
+  /** The DLQ, as tail and replay take it (Pub/Sub: the dead-letter topic). */
+  target: Target
+  /** Messages in it; null when the broker cannot tell (see depthNote), never a guessed 0. */
+  depth: number | null
+  /** false: approximate (SQS) or an upper bound (a compacted Kafka topic). */
+  depthExact: boolean
+  /** Why depth is null or not exact. */
+  depthNote?: string
+  /** SQS: received and not yet deleted, and delayed — apart from depth. */
+  inFlight?: number
+  delayed?: number
+  /** Where its messages come from, as the broker's settings say (or names, for Kafka). */
+  sources: DeadLetterSource[]
+  /** Timestamps of the oldest and newest message, where the broker tells them without a scan. */
+  oldest?: string
+  newest?: string
+  /** SQS: a message move task under way (native redrive). */
+  moveTask?: {status: string; moved?: number; toMove?: number; destination?: string}
+  /** Why a --scan must not read it (an SQS DLQ with a redrive policy of its own); else readable. */
+  unscannable?: string
+  /**
+   * Pub/Sub: subscriptions of the dead-letter topic, the targets a scan reads (the topic itself
+   * holds nothing). None: Pub/Sub drops what is dead-lettered there.
+   */
+  readVia?: Target[]
+  warnings: UserEvent[]
+}
+
+export interface DeadLetterSource {
+  /** URL of the source queue, topic or subscription. */
+  target: string
+  /** SQS: receives before a message moves here. */
+  maxReceiveCount?: number
+  /** Pub/Sub: delivery attempts before a message moves here. */
+  maxDeliveryAttempts?: number
+  /** How the source was found: the broker's own settings, or a naming convention (Kafka). */
+  by: 'redrive-policy' | 'dead-letter-policy' | 'name' | 'file-name'
+}
+
 /** Optional capability: `deadLetters`. */
 export interface DeadLetterAware {
-  deadLetterTarget(target: Target): Promise<Target | undefined>
+  /**
+   * The dead-letter destinations in `scope`: a whole broker (a scope target with no resource, see
+   * config/scope.ts) or one resource (then just it, as a DLQ). Read-only: lists and describes,
+   * never receives, acks, commits or creates. A listing call that is not permitted is a warning
+   * naming the permission, and what can be listed still is.
+   */
+  listDeadLetters(scope: Target, signal: AbortSignal): Promise<DeadLetterQueue[]>
 }
 
 export function isLagAware(a: BrokerAdapter): a is BrokerAdapter & LagAware {
   return typeof (a as Partial<LagAware>).lag === 'function'
 }
 export function isDeadLetterAware(a: BrokerAdapter): a is BrokerAdapter & DeadLetterAware {
-  return typeof (a as Partial<DeadLetterAware>).deadLetterTarget === 'function'
+  return typeof (a as Partial<DeadLetterAware>).listDeadLetters === 'function'
 }

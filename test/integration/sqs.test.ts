@@ -158,8 +158,12 @@ describe.skipIf(!env.SQS_ENDPOINT)('sqs: browse and publish against ElasticMQ', 
     expect(r.code, r.stderr).toBe(0)
     expect(lines(r.stdout)).toHaveLength(5)
     expect(await counts(q.url)).toEqual({visible: 7, inFlight: 0})
-    const notOnKafka = await run(['tail', 'kafka://127.0.0.1:1/x', '--consume', '--until', 'end'], {env: cli})
-    expect(notOnKafka.code).toBe(6)
+    // Where reading cannot take messages (the file broker), --consume is refused, exit 6; Kafka
+    // takes them only for a consumer group, so without --group it is a usage error.
+    const notOnFile = await run(['tail', 'file:///tmp/x.jsonl', '--consume', '--until', 'end'], {env: cli})
+    expect(notOnFile.code).toBe(6)
+    const noGroup = await run(['tail', 'kafka://127.0.0.1:1/x', '--consume', '--until', 'end'], {env: cli})
+    expect(noGroup.code).toBe(2)
   })
 
   test('a missing queue is exit 5; an unreachable endpoint is exit 4; --from is exit 6', async () => {

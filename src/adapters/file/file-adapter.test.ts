@@ -1,7 +1,7 @@
 import {fork} from 'node:child_process'
 import {appendFileSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {describe, expect, test} from 'vitest'
 import {parseTarget, type Target} from '../../config/targets.js'
 import {decodeEnvelope} from '../../envelope/decode.js'
@@ -203,7 +203,31 @@ describe('file broker', () => {
       path: '/x/orders.dlq.jsonl',
       name: 'orders.dlq',
     })
-    expect(await adapter.deadLetterTarget(t)).toMatchObject({path: '/x/orders.dlq.jsonl'})
+  })
+
+  test('listDeadLetters: NAME.dlq.jsonl files of a directory, exact depth, the source by name', async () => {
+    const t = await seed(2)
+    const dlq = deadLetterTargetOf(t)
+    await adapter.publish(dlq, from([ev(1), ev(2), ev(3)]), {signal: signal()})
+    appendFileSync(dlq.path, '{"v":1,\n') // a damaged line is not a message
+    const dir = parseTarget(`file://${dirname(t.path)}`)
+    if (dir.kind !== 'file') throw new Error()
+    const found = await adapter.listDeadLetters({...dir, name: ''}, signal())
+    expect(found).toEqual([
+      expect.objectContaining({
+        target: expect.objectContaining({path: dlq.path}),
+        depth: 3,
+        depthExact: true,
+        sources: [{target: `file://${t.path}`, by: 'file-name'}],
+      }),
+    ])
+    // One topic given: just it, as a DLQ; a missing one is exit 5.
+    expect(await adapter.listDeadLetters(dlq, signal())).toHaveLength(1)
+    await expect(adapter.listDeadLetters({...dlq, path: `${dlq.path}.nope`}, signal())).rejects.toMatchObject(
+      {
+        exitCode: 5,
+      },
+    )
   })
 
   test('only partition 0 exists', async () => {

@@ -1,5 +1,5 @@
 import {watch} from 'node:fs'
-import {type FileHandle, mkdir, open, readFile, stat, writeFile} from 'node:fs/promises'
+import {type FileHandle, mkdir, open, readdir, readFile, stat, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import lockfile from 'proper-lockfile'
 import type {Target} from '../../config/targets.js'
@@ -12,6 +12,7 @@ import {refuseConsume} from '../peek-only.js'
 import type {
   BrokerAdapter,
   DeadLetterAware,
+  DeadLetterQueue,
   Delivery,
   GroupLag,
   LagAware,
@@ -51,7 +52,7 @@ export function createFileAdapter(): BrokerAdapter & LagAware & DeadLetterAware 
     read: (target, opts, signal) => readTopic(asFile(target), opts, signal),
     publish: (target, events, opts) => appendTopic(asFile(target), events, opts),
     lag: (target, group) => fileLag(asFile(target), group),
-    deadLetterTarget: async (target) => deadLetterTargetOf(asFile(target)),
+    listDeadLetters: (scope) => listDeadLetters(asFile(scope)),
     close: async () => {},
   }
 }
@@ -64,6 +65,68 @@ function asFile(target: Target): FileTarget {
 export function deadLetterTargetOf(target: FileTarget): FileTarget {
   const path = target.path.replace(/(\.jsonl)?$/, '.dlq.jsonl')
   return {kind: 'file', url: `file://${path}`, path, name: `${target.name}.dlq`}
+}
+
+/**
+ * Dead-letter topics: `NAME.dlq.jsonl` files of a directory (a whole-broker scope), or the one
+ * topic given. Depth is exact: the messages in the file, read without a lock, as tail reads.
+ */
+async function listDeadLetters(scope: FileTarget): Promise<DeadLetterQueue[]> {
+  const topics: FileTarget[] = []
+  if (scope.name === '') {
+    let names: string[]
+    try {
+      names = await readdir(scope.path)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new NotFoundError(
+          `No file broker directory at ${scope.path}.`,
+          'Check the path, or publish first.',
+        )
+      throw err
+    }
+    for (const n of names.filter((x) => x.endsWith('.dlq.jsonl')).sort()) {
+      const path = join(scope.path, n)
+      topics.push({kind: 'file', url: `file://${path}`, path, name: n.replace(/\.jsonl$/, '')})
+    }
+  } else topics.push(scope)
+  const out: DeadLetterQueue[] = []
+  for (const t of topics) {
+    const size = await sizeOf(t)
+    const fh = await open(t.path, 'r')
+    let depth = 0
+    let oldest: string | undefined
+    let newest: string | undefined
+    try {
+      for await (const line of linesFrom(fh, 0, 0, size)) {
+        const d = toDelivery(t, line)
+        if (!d) continue
+        depth++
+        const ts = d.envelope.timestamp
+        if (ts && (oldest === undefined || ts < oldest)) oldest = ts
+        if (ts && (newest === undefined || ts > newest)) newest = ts
+      }
+    } finally {
+      await fh.close()
+    }
+    const sourcePath = t.path.replace(/\.dlq\.jsonl$/, '.jsonl')
+    const hasSource =
+      sourcePath !== t.path &&
+      (await stat(sourcePath).then(
+        (x) => x.isFile(),
+        () => false,
+      ))
+    out.push({
+      target: t,
+      depth,
+      depthExact: true,
+      sources: hasSource ? [{target: `file://${sourcePath}`, by: 'file-name'}] : [],
+      ...(oldest ? {oldest} : {}),
+      ...(newest ? {newest} : {}),
+      warnings: [],
+    })
+  }
+  return out
 }
 
 async function sizeOf(target: FileTarget): Promise<number> {

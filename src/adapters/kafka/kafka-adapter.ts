@@ -1,7 +1,8 @@
 import type {Target} from '../../config/targets.js'
-import type {AdapterOptions, BrokerAdapter, LagAware} from '../types.js'
+import type {AdapterOptions, BrokerAdapter, DeadLetterAware, LagAware} from '../types.js'
 import {kafkaConnection, RECONNECT_TIMEOUT_MS} from './connection.js'
 import {asKafka, createKafkaContext} from './context.js'
+import {listDeadLetters} from './dead-letters.js'
 import {createKafkaPort} from './default-port.js'
 import {lag} from './offsets.js'
 import type {KafkaPort} from './port.js'
@@ -26,7 +27,7 @@ export function createKafkaAdapter(
   target: Target,
   opts: AdapterOptions = {},
   port?: KafkaPort,
-): BrokerAdapter & LagAware {
+): BrokerAdapter & LagAware & DeadLetterAware {
   const t = asKafka(target)
   const conn = port ? undefined : kafkaConnection(t, opts)
   const kafka = port ?? createKafkaPort(conn!)
@@ -40,6 +41,7 @@ export function createKafkaAdapter(
     readBatches: (target_, readOpts, signal) => readBatches(ctx, asKafka(target_), readOpts, signal),
     publish: (target_, events, publishOpts) => publish(ctx, asKafka(target_), events, publishOpts),
     lag: (target_, group, signal) => lag(ctx, asKafka(target_), group, signal),
+    listDeadLetters: (scope, signal) => listDeadLetters(ctx, asKafka(scope), signal),
     close: () => ctx.closeAdmin(),
   }
 }

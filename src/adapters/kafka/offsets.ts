@@ -135,7 +135,7 @@ async function measure(
   }
 }
 
-interface Wanted {
+export interface Wanted {
   topic: string
   partition: number
   offset: bigint

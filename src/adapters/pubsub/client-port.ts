@@ -80,6 +80,31 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
       await ready()
       await client.subscription(name).delete(onExit)
     },
+    async listSubscriptionDetails() {
+      await ready()
+      const [subs] = await client.getSubscriptions({autoPaginate: true})
+      return subs.map((s) => {
+        const m = (s.metadata ?? {}) as {
+          topic?: string | null
+          deadLetterPolicy?: {deadLetterTopic?: string | null; maxDeliveryAttempts?: number | null} | null
+        }
+        const dl = m.deadLetterPolicy?.deadLetterTopic
+        return {
+          name: short(s.name),
+          topic: short(m.topic ?? ''),
+          ...(dl
+            ? {
+                deadLetter: {
+                  topic: short(dl),
+                  ...(m.deadLetterPolicy?.maxDeliveryAttempts
+                    ? {maxDeliveryAttempts: m.deadLetterPolicy.maxDeliveryAttempts}
+                    : {}),
+                },
+              }
+            : {}),
+        }
+      })
+    },
     async listSubscriptions(prefix) {
       await ready()
       const [subs] = await client.getSubscriptions()

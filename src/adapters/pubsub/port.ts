@@ -41,6 +41,13 @@ export interface PubsubPort {
     opts: {ttlSeconds: number; labels: Record<string, string>; ackDeadlineSeconds: number},
   ): Promise<void>
   deleteSubscription(name: string): Promise<void>
+  /**
+   * Every subscription of the project (all pages): its short name, its topic's short name, and its
+   * dead-letter policy (the dead-letter topic's short name).
+   */
+  listSubscriptionDetails(): Promise<
+    Array<{name: string; topic: string; deadLetter?: {topic: string; maxDeliveryAttempts?: number}}>
+  >
   /** Names of the project's subscriptions starting with `prefix`. */
   listSubscriptions(prefix: string): Promise<string[]>
   createSnapshot(subscription: string, name: string, labels: Record<string, string>): Promise<void>

@@ -9,6 +9,7 @@ import {refuseConsume} from '../peek-only.js'
 import type {
   AdapterOptions,
   BrokerAdapter,
+  DeadLetterAware,
   Delivery,
   PublishFailure,
   PublishOptions,
@@ -16,6 +17,7 @@ import type {
   ReadOptions,
 } from '../types.js'
 import {createClientPort} from './client-port.js'
+import {listPubsubDeadLetters} from './dead-letters.js'
 import {briefMessage, mapPubsubError} from './errors.js'
 import type {PubsubMessageIn, PubsubPort} from './port.js'
 
@@ -60,7 +62,7 @@ export function createPubsubAdapter(
   target: Target,
   opts: AdapterOptions = {},
   port?: PubsubPort,
-): BrokerAdapter {
+): BrokerAdapter & DeadLetterAware {
   const t = asPubsub(target)
   const emulatorHost = t.context?.['emulator-host'] ?? process.env.PUBSUB_EMULATOR_HOST
   if (emulatorHost && !port)
@@ -84,6 +86,7 @@ export function createPubsubAdapter(
     kind: 'pubsub',
     read: (target_, readOpts, signal) => read(asPubsub(target_), readOpts, signal),
     publish: (target_, events, publishOpts) => publish(asPubsub(target_), events, publishOpts),
+    listDeadLetters: (scope) => listPubsubDeadLetters(ps, asPubsub(scope), call),
     close: () => ps.close(),
   }
 

@@ -7,6 +7,12 @@ import type {
   GetQueueAttributesCommandOutput,
   GetQueueUrlCommandInput,
   GetQueueUrlCommandOutput,
+  ListDeadLetterSourceQueuesCommandInput,
+  ListDeadLetterSourceQueuesCommandOutput,
+  ListMessageMoveTasksCommandInput,
+  ListMessageMoveTasksCommandOutput,
+  ListQueuesCommandInput,
+  ListQueuesCommandOutput,
   ReceiveMessageCommandInput,
   ReceiveMessageCommandOutput,
   SendMessageBatchCommandInput,
@@ -47,5 +53,15 @@ export interface SqsPort {
     i: ChangeMessageVisibilityBatchCommandInput,
     o?: CallOptions,
   ): Promise<ChangeMessageVisibilityBatchCommandOutput>
+  /** One page (up to MaxResults, 1,000 at most); NextToken for the next. */
+  listQueues(i: ListQueuesCommandInput, o?: CallOptions): Promise<ListQueuesCommandOutput>
+  listDeadLetterSourceQueues(
+    i: ListDeadLetterSourceQueuesCommandInput,
+    o?: CallOptions,
+  ): Promise<ListDeadLetterSourceQueuesCommandOutput>
+  listMessageMoveTasks(
+    i: ListMessageMoveTasksCommandInput,
+    o?: CallOptions,
+  ): Promise<ListMessageMoveTasksCommandOutput>
   destroy(): void
 }

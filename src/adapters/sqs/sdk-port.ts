@@ -3,6 +3,9 @@ import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  ListDeadLetterSourceQueuesCommand,
+  ListMessageMoveTasksCommand,
+  ListQueuesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SQSClient,
@@ -23,6 +26,9 @@ export function createSdkPort(config: SQSClientConfig): SqsPort {
     sendMessageBatch: (i, o) => client.send(new SendMessageBatchCommand(i), o),
     deleteMessageBatch: (i, o) => client.send(new DeleteMessageBatchCommand(i), o),
     changeMessageVisibilityBatch: (i, o) => client.send(new ChangeMessageVisibilityBatchCommand(i), o),
+    listQueues: (i, o) => client.send(new ListQueuesCommand(i), o),
+    listDeadLetterSourceQueues: (i, o) => client.send(new ListDeadLetterSourceQueuesCommand(i), o),
+    listMessageMoveTasks: (i, o) => client.send(new ListMessageMoveTasksCommand(i), o),
     destroy: () => client.destroy(),
   }
 }

@@ -19,6 +19,7 @@ import {Watermark} from '../../util/watermark.js'
 import type {
   AdapterOptions,
   BrokerAdapter,
+  DeadLetterAware,
   Delivery,
   PublishFailure,
   PublishOptions,
@@ -27,6 +28,7 @@ import type {
   ReadOptions,
 } from '../types.js'
 import {EntryError, type EntryOptions, entryBytes, maxMessageBytes, toEntry, toEnvelope} from './codec.js'
+import {listSqsDeadLetters} from './dead-letters.js'
 import {mapSqsError} from './errors.js'
 import type {CallOptions, SqsPort} from './port.js'
 import {createSdkPort} from './sdk-port.js'
@@ -98,7 +100,11 @@ interface Held {
  * - everything still held is released (visibility 0) at the end, on Ctrl-C and on errors.
  * Deleting happens only through Delivery.ack (tail --consume), one message at a time.
  */
-export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port?: SqsPort): BrokerAdapter {
+export function createSqsAdapter(
+  target: Target,
+  opts: AdapterOptions = {},
+  port?: SqsPort,
+): BrokerAdapter & DeadLetterAware {
   const t = asSqs(target)
   const config = sqsClientConfig(t, process.env, opts.profile)
   const sqs = port ?? createSdkPort(config)
@@ -205,6 +211,17 @@ export function createSqsAdapter(target: Target, opts: AdapterOptions = {}, port
     kind: 'sqs',
     read: (target_, readOpts, signal) => browse(asSqs(target_), readOpts, signal),
     publish: (target_, events, publishOpts) => publish(asSqs(target_), events, publishOpts),
+    listDeadLetters: (scope, signal) =>
+      listSqsDeadLetters(
+        {
+          sqs,
+          call,
+          urlOf: async (x, sig) => (await info(x, sig)).url,
+          ...(opts.emit ? {emit: opts.emit} : {}),
+        },
+        asSqs(scope),
+        signal,
+      ),
     close: async () => sqs.destroy(),
   }
 
