@@ -79,7 +79,9 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
       show(d.target),
       depthText(d),
       d.sources.length === 0
-        ? '-'
+        ? d.sourcesSeen?.length
+          ? d.sourcesSeen.map((x) => `${show(shortName(x.source))} (seen ${x.count})`).join(', ')
+          : '-'
         : d.sources
             .map(
               (s) =>
