@@ -10,6 +10,7 @@ import ConfigUseContext from './commands/config/use-context.js'
 import ConfigView from './commands/config/view.js'
 import DlqList from './commands/dlq/list.js'
 import Publish from './commands/publish.js'
+import Replay from './commands/replay.js'
 import Tail from './commands/tail.js'
 
 export {execute} from '@oclif/core'
@@ -23,5 +24,6 @@ export const COMMANDS = {
   'config:view': ConfigView,
   'dlq:list': DlqList,
   publish: Publish,
+  replay: Replay,
   tail: Tail,
 }

@@ -161,8 +161,9 @@ export const FLAG_NEEDS: Readonly<Record<string, Capability>> = {
   delay: 'deliveryDelay',
   hold: 'receiveCounts',
   'allow-receive-count': 'receiveCounts',
-  consume: 'consume',
+  // Before consume: --group names the more specific refusal.
   group: 'consumerGroups',
+  consume: 'consume',
   profile: 'awsProfile',
 }
 

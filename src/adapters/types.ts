@@ -90,7 +90,11 @@ export interface ReadOptions {
   /**
    * Read to take what is read, where the target can `consume`: each Delivery.ack() then takes the
    * message for good (SQS: deletes it; a Pub/Sub subscription: acks it; Kafka: commits it for
-   * `group`). SQS receives one at a time; Pub/Sub pulls little at a time.
+   * `group`). SQS receives one at a time; Pub/Sub pulls little at a time. ack() of a message that
+   * was given back (released, or at the end of the read) rejects; it never resolves without the
+   * broker's confirmation. SQS: when the read ends by itself, messages handed to the reader and not
+   * yet settled stay hidden and the reader's, so it can still ack or release them (a replay's
+   * last batch); on Ctrl-C or an early stop they are given back.
    */
   consume?: boolean
   /**

@@ -14,3 +14,8 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
 export function configFile(env: NodeJS.ProcessEnv = process.env): string {
   return join(configDir(env), 'config.yaml')
 }
+
+/** $XDG_STATE_HOME/evtctl (default ~/.local/state/evtctl): replay journals. */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'evtctl')
+}

@@ -31,6 +31,7 @@ const VALUES: Record<string, {publish?: string[]; tail?: string[]}> = {
   hold: {tail: ['--hold', '5s']},
   'allow-receive-count': {tail: ['--allow-receive-count']},
   consume: {tail: ['--consume']},
+  group: {tail: ['--group', 'g', '--consume']},
   profile: {publish: ['--profile', 'dev'], tail: ['--profile', 'dev']},
 }
 

@@ -278,6 +278,15 @@ export function createSqsAdapter(
       )
     }
     const held = new Map<string, Held>()
+    /**
+     * Consuming: messages handed to the reader and not yet acked or released. At the normal end of
+     * the read they stay hidden and the reader's (ack() and release() still work); on Ctrl-C or
+     * when the reader stops early they are released with the rest.
+     */
+    const handed = new Set<string>()
+    /** What became of a message that is no longer held, so a late ack() can tell. */
+    const fate = new Map<string, 'deleted' | 'released'>()
+    let endedNormally = false
     const seen = new Set<string>()
     /** MessageId → the receive count last warned about. */
     const warned = new Map<string, number>()
@@ -448,12 +457,18 @@ export function createSqsAdapter(
           // --until is exclusive: a message sent at that very millisecond belongs to the next window.
           if (untilTime !== undefined && Number(m.Attributes?.SentTimestamp ?? 0) >= untilTime) continue
           listed++
+          if (consume) handed.add(id)
           yield {
             envelope: toEnvelope(target_.url, m),
             // tail --consume: one DeleteMessage per message, resolved once SQS confirmed it.
             ack: async () => {
               const h = held.get(id)
-              if (!h) return
+              if (!h) {
+                if (fate.get(id) === 'deleted') return
+                throw new NotAcknowledgedError(
+                  `Message ${id} was given back to the queue before it was acknowledged; it stays there.`,
+                )
+              }
               let res: Awaited<ReturnType<SqsPort['deleteMessageBatch']>>
               try {
                 res = await call(
@@ -481,12 +496,16 @@ export function createSqsAdapter(
                 throw new NotAcknowledgedError(message)
               }
               held.delete(id)
+              handed.delete(id)
+              fate.set(id, 'deleted')
               deleted++
             },
             release: async () => {
               const h = held.get(id)
               if (!h) return
               held.delete(id)
+              handed.delete(id)
+              fate.set(id, 'released')
               await call(
                 'ChangeMessageVisibilityBatch',
                 (o) =>
@@ -511,13 +530,21 @@ export function createSqsAdapter(
           break
         }
       }
+      endedNormally = true
     } finally {
       if (renewTimer) clearInterval(renewTimer)
       // A renewal still under way would hide again what is released next (it gets SETTLE_MS).
       ending.abort()
       await renewing
       if (stopped) warn('LISTING_SLOW', stopped)
-      const released = await releaseAll(q.url, held)
+      // A consuming read that ended by itself leaves the reader what it was handed (see handed).
+      const keep = consume && endedNormally && !signal.aborted ? handed : new Set<string>()
+      const toRelease = new Map([...held].filter(([id]) => !keep.has(id)))
+      for (const id of toRelease.keys()) {
+        held.delete(id)
+        fate.set(id, 'released')
+      }
+      const released = await releaseAll(q.url, toRelease)
       notice(
         'READ_SUMMARY',
         `Listed ${listed} of ~${q.visible} message(s) visible at start (SQS counts are approximate)` +

@@ -1,0 +1,180 @@
+import {Args, Flags} from '@oclif/core'
+import {capabilitiesOf} from '../adapters/registry.js'
+import type {Capability} from '../adapters/types.js'
+import {BaseCommand} from '../base-command.js'
+import {ExitCode, exitCodeHelp, UnsupportedError, UsageError} from '../errors.js'
+import {fromFlag, headerFlag, untilFlag} from '../flags.js'
+import type {ReplayReport} from '../services/replay/replay.js'
+
+export default class Replay extends BaseCommand {
+  static override summary = 'Put dead-lettered or captured events back, losing nothing.'
+  static override description =
+    `SOURCE is a DLQ, any topic/queue/subscription, or a capture file (file://capture.jsonl as written by tail -o jsonl). Each message goes to --to, or back where it came from when the message says so (SQS DeadLetterQueueSourceArn, Kafka kafka_dlt-original-topic / __connect.errors.topic, the file broker's X.dlq.jsonl → X.jsonl).
+
+--move removes each source message only after the destination confirmed its copy (default for SQS queues); --copy leaves the source untouched (default for Kafka and file topics, which cannot delete). --dry-run shows the plan and changes nothing.
+
+Every run keeps a journal (under $XDG_STATE_HOME/evtctl/replays/, 0600): rerunning the same command resumes an interrupted run — what was sent but not yet removed is removed and not sent again; what may have been sent is listed in possibleDuplicates. --fresh starts over.
+
+${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
+
+  static override examples = [
+    {
+      description: 'See the plan first',
+      command: '<%= config.bin %> <%= command.id %> sqs://us-east-1/orders-dlq --dry-run',
+    },
+    {
+      description: 'Move dead letters back to their source queue',
+      command: '<%= config.bin %> <%= command.id %> sqs://us-east-1/orders-dlq',
+    },
+    {
+      description: 'Copy a Kafka DLT back to its topic, only one customer',
+      command: `<%= config.bin %> <%= command.id %> kafka://127.0.0.1:9092/orders.DLT --key 'customer-9*'`,
+    },
+    {
+      description: 'Replay a capture into another topic',
+      command:
+        '<%= config.bin %> <%= command.id %> file://capture.jsonl --to kafka://127.0.0.1:9092/orders-copy',
+    },
+  ]
+
+  static override enableJsonFlag = true
+
+  static override args = {
+    source: Args.string({
+      description: 'DLQ, topic, queue, subscription or capture file to replay.',
+      required: true,
+    }),
+  }
+
+  static override flags = {
+    to: Flags.string({summary: 'Destination for every message (default: where each came from).'}),
+    move: Flags.boolean({
+      summary: 'Remove each source message once its copy is confirmed.',
+      exclusive: ['copy'],
+    }),
+    copy: Flags.boolean({summary: 'Leave the source untouched.', exclusive: ['move']}),
+    'dry-run': Flags.boolean({summary: 'Show what would be replayed where; change nothing.'}),
+    from: fromFlag({
+      summary: 'Start: beginning (default where the source has positions), an offset, -N, a time.',
+    }),
+    until: untilFlag({summary: 'Stop: end (default: the end as it was at start), a time, a duration.'}),
+    key: Flags.string({summary: 'Only messages whose key matches this glob.'}),
+    header: headerFlag({
+      multiple: true,
+      multipleNonGreedy: true,
+      summary: 'Only messages with a header name=<glob> (repeatable).',
+    }),
+    where: Flags.string({summary: 'JSONata expression; replay messages where it is true.'}),
+    max: Flags.integer({min: 1, summary: 'Replay at most this many messages.'}),
+    hold: Flags.integer({
+      min: 1,
+      max: 43_200,
+      summary:
+        "SQS --move: seconds each received message stays hidden while it is replayed [default: 30]; an interrupted run's messages come back after it.",
+    }),
+    fresh: Flags.boolean({
+      summary: 'Start a new run even if an interrupted run of this command can be resumed.',
+    }),
+    yes: Flags.boolean({char: 'y', summary: 'Confirm on a context marked production.'}),
+  }
+
+  async run(): Promise<ReplayReport> {
+    const {args, flags} = await this.parse(Replay)
+    const [{buildFilter}, {replay}, {stateDir}] = await Promise.all([
+      import('../services/filter.js'),
+      import('../services/replay/replay.js'),
+      import('../config/paths.js'),
+    ])
+    const filterSpec = {
+      key: flags.key,
+      headers: (flags.header ?? []).map((h): [string, string] => [h.name, h.value]),
+      where: flags.where,
+    }
+    const filter = buildFilter(filterSpec)
+    const source = await this.resolveTarget(args.source, flags.context)
+    const to = flags.to ? await this.resolveTarget(flags.to, flags.context) : undefined
+    const can = capabilitiesOf(source)
+    const mode: 'move' | 'copy' = flags.move
+      ? 'move'
+      : flags.copy
+        ? 'copy'
+        : can.consume && source.kind === 'sqs'
+          ? 'move'
+          : 'copy'
+    if (mode === 'move' && !can.consume) {
+      throw new UnsupportedError(
+        `${source.url} cannot be replayed with --move: ${source.kind === 'kafka' || source.kind === 'file' ? 'a log keeps its messages (nothing can be deleted from it)' : 'reading it cannot take messages'}.`,
+        'Use --copy (the default here).',
+      )
+    }
+    if (mode === 'move' && source.kind !== 'sqs') {
+      throw new UnsupportedError(
+        `--move from ${source.kind === 'pubsub' ? 'a Pub/Sub subscription' : source.url} is not offered yet: only SQS queues are moved.`,
+        'Use --copy (the source is left as it is), then remove what you replayed yourself.',
+      )
+    }
+    if (to && to.url === source.url)
+      throw new UsageError('--to is the source itself.', 'Give another destination.', 'SAME_TARGET')
+    const needs: Capability[] = []
+    if (flags.from && flags.from.kind !== 'time') needs.push('seekOffset')
+    if (flags.from?.kind === 'time') needs.push('seekTime')
+    this.refuseUnsupportedFlags(source, flags)
+    if (!flags['dry-run']) {
+      await this.confirmProduction(
+        source,
+        mode === 'move' ? 'Move messages out of' : 'Copy messages from',
+        flags.yes,
+        {dryRun: true},
+      )
+      if (to) await this.confirmProduction(to, 'Publish messages to', flags.yes, {dryRun: true})
+    }
+    // Logs are read from the beginning unless told otherwise; queues from what they hold.
+    const from = flags.from ?? (can.seekOffset ? {kind: 'beginning' as const} : {kind: 'end' as const})
+    let opened = false
+    const report = await replay({
+      source,
+      ...(to ? {to} : {}),
+      mode,
+      dryRun: flags['dry-run'] === true,
+      read: {from, ...(flags.until ? {until: flags.until} : {})},
+      ...(filter ? {filter} : {}),
+      ...(flags.max !== undefined ? {max: flags.max} : {}),
+      fresh: flags.fresh === true,
+      ...(flags.hold !== undefined ? {holdSeconds: flags.hold} : {}),
+      journalDir: `${stateDir()}/replays`,
+      filterSpec,
+      open: async (t) => {
+        const a = await this.open(t, opened ? [] : needs)
+        opened = true
+        return a
+      },
+      signal: this.signal,
+      emit: this.emit,
+      ...(process.env.EVTCTL_REPLAY_FAULT ? {fault: process.env.EVTCTL_REPLAY_FAULT} : {}),
+    })
+    this.printReport(report)
+    if (report.failed.length > 0) process.exitCode = ExitCode.PartialFailure
+    this.throwIfInterrupted()
+    return report
+  }
+
+  private printReport(r: ReplayReport): void {
+    const dests = r.destinations.map((d) => `${d.target} (${d.count})`).join(', ') || 'nowhere'
+    if (r.dryRun) {
+      this.stderr(`Dry run (${r.mode}): would replay ${r.selected} message(s) from ${r.source} to ${dests}.`)
+      if (r.mode === 'move') this.stderr('Each would be removed from the source once its copy is confirmed.')
+    } else {
+      this.stderr(
+        `Replayed ${r.sent} of ${r.selected} selected message(s) from ${r.source} to ${dests} (${r.mode}${r.mode === 'move' ? `; removed ${r.removedFromSource} from the source` : ''}) in ${r.durationMs} ms.`,
+      )
+      if (r.completedFromJournal)
+        this.stderr(
+          `Finished ${r.completedFromJournal} that the interrupted run had sent (removed, not sent again).`,
+        )
+    }
+    for (const f of r.failed.slice(0, 20)) this.stderr(`  failed ${f.id}: ${f.error}`)
+    for (const s of r.skipped.slice(0, 20)) this.stderr(`  skipped ${s.id}: ${s.reason}`)
+    for (const d of r.possibleDuplicates.slice(0, 20)) this.stderr(`  possible duplicate ${d.id}: ${d.why}`)
+    if (r.journal) this.stderr(`Journal: ${r.journal}`)
+  }
+}

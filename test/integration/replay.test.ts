@@ -1,0 +1,201 @@
+import {ReceiveMessageCommand} from '@aws-sdk/client-sqs'
+import {describe, expect, test} from 'vitest'
+import {brokerEnv} from '../brokers/env.js'
+import {createTopic, testKafka} from '../brokers/kafka.js'
+import {kcatProduce} from '../brokers/peers.js'
+import {counts, createQueue, fill, testSqs} from '../brokers/sqs.js'
+import {run, sandboxEnv} from '../e2e/helpers.js'
+
+const env = brokerEnv()
+
+/** Everything in `url`, read by an independent client (held 30 s: read once), body → attributes. */
+async function drain(url: string): Promise<Array<{body: string; n?: string; kind?: string}>> {
+  const sqs = testSqs()
+  const out: Array<{body: string; n?: string; kind?: string}> = []
+  try {
+    for (;;) {
+      const r = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: 30,
+          MessageAttributeNames: ['All'],
+        }),
+      )
+      if (!r.Messages?.length) return out
+      for (const m of r.Messages)
+        out.push({
+          body: m.Body!,
+          n: m.MessageAttributes?.n?.StringValue,
+          kind: m.MessageAttributes?.kind?.StringValue,
+        })
+    }
+  } finally {
+    sqs.destroy()
+  }
+}
+
+async function deadLetterAll(url: string): Promise<void> {
+  const sqs = testSqs()
+  try {
+    for (let i = 0; i < 30 && (await counts(url)).visible > 0; i++)
+      await sqs.send(
+        new ReceiveMessageCommand({QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 0}),
+      )
+  } finally {
+    sqs.destroy()
+  }
+}
+
+describe.skipIf(!env.SQS_ENDPOINT)('replay on SQS', () => {
+  test('dead letters go back to the queue SQS took them from, byte-exact with attributes; the DLQ is empty', async () => {
+    const cli = sandboxEnv()
+    const dlq = await createQueue('rp-dlq')
+    const main = await createQueue('rp-main', {
+      RedrivePolicy: JSON.stringify({deadLetterTargetArn: dlq.arn, maxReceiveCount: 1}),
+    })
+    const bodies = ['a', 'b', 'c', 'd']
+    await fill(main.url, bodies)
+    await deadLetterAll(main.url)
+    expect(await counts(dlq.url)).toEqual({visible: 4, inFlight: 0})
+
+    const dry = await run(['replay', dlq.url, '--dry-run', '--json'], {env: cli})
+    expect(dry.code, dry.stderr).toBe(0)
+    expect(JSON.parse(dry.stdout.toString())).toMatchObject({
+      mode: 'move',
+      dryRun: true,
+      selected: 4,
+      sent: 0,
+      destinations: [{target: main.url, count: 4}],
+    })
+    expect(await counts(dlq.url)).toEqual({visible: 4, inFlight: 0}) // the dry run changed nothing
+    expect(await counts(main.url)).toEqual({visible: 0, inFlight: 0})
+
+    const r = await run(['replay', dlq.url, '--json'], {env: cli})
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout.toString())).toMatchObject({
+      selected: 4,
+      sent: 4,
+      removedFromSource: 4,
+      failed: [],
+    })
+    expect(await counts(dlq.url)).toEqual({visible: 0, inFlight: 0})
+    const got = await drain(main.url)
+    expect(got.map((m) => m.body).sort()).toEqual(bodies)
+    expect(got.every((m) => m.kind === 'test' && m.n !== undefined)).toBe(true)
+  })
+
+  test('--where selects; what is not selected stays in the source, untouched', async () => {
+    const cli = sandboxEnv()
+    const dlq = await createQueue('rp-sel-dlq')
+    const dest = await createQueue('rp-sel-dest')
+    await fill(dlq.url, ['{"n":1}', '{"n":2}', '{"n":3}'])
+    const r = await run(
+      ['replay', dlq.url, '--to', dest.url, '--where', 'value.n >= 2', '--hold', '2', '--json'],
+      {env: cli},
+    )
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout.toString())).toMatchObject({selected: 2, sent: 2, removedFromSource: 2})
+    expect((await drain(dest.url)).map((m) => m.body).sort()).toEqual(['{"n":2}', '{"n":3}'])
+    expect(await counts(dlq.url)).toEqual({visible: 1, inFlight: 0})
+  })
+
+  test.each(['after-receive', 'after-select', 'after-send', 'after-journal', 'after-remove'])(
+    'killed (SIGKILL) %s: a rerun finishes; every message at the destination, none left, duplicates listed',
+    async (point) => {
+      const cli = sandboxEnv()
+      const dlq = await createQueue(`rp-kill-dlq`)
+      const dest = await createQueue(`rp-kill-dest`)
+      const bodies = Array.from({length: 12}, (_, i) => `m${i}`)
+      await fill(dlq.url, bodies)
+      const args = ['replay', dlq.url, '--to', dest.url, '--hold', '2', '--json']
+      const killed = await run(args, {env: {...cli, EVTCTL_REPLAY_FAULT: `${point}:1`}})
+      expect(killed.code).toBeNull() // killed
+      let report: {possibleDuplicates: Array<{id: string}>; resumed: boolean} | undefined
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 2_500)) // what the killed run held comes back
+        const again = await run(args, {env: cli})
+        expect([0, 7], again.stderr).toContain(again.code)
+        report = JSON.parse(again.stdout.toString())
+        if ((await counts(dlq.url)).visible + (await counts(dlq.url)).inFlight === 0) break
+      }
+      expect(report!.resumed).toBe(true)
+      expect(await counts(dlq.url)).toEqual({visible: 0, inFlight: 0})
+      const got = (await drain(dest.url)).map((m) => m.body)
+      expect([...new Set(got)].sort()).toEqual(bodies.sort())
+      const duplicates = got.length - new Set(got).size
+      // At most one batch duplicated, and only where the kill came between send and journal.
+      expect(duplicates).toBeLessThanOrEqual(point === 'after-send' ? 12 : 0)
+      if (point === 'after-send') expect(report!.possibleDuplicates.length).toBeGreaterThanOrEqual(duplicates)
+    },
+    60_000,
+  )
+})
+
+describe.skipIf(!env.KAFKA_BROKERS)('replay on Kafka', () => {
+  test('a Spring DLT back to its topic (copy): key, headers, value intact; the DLT untouched', async () => {
+    const cli = sandboxEnv()
+    const source = await createTopic('rp-orders')
+    const admin = testKafka().admin()
+    await admin.connect()
+    await admin.createTopics({topics: [{topic: `${source}.DLT`}], waitForLeaders: true})
+    await admin.disconnect()
+    for (const i of [1, 2, 3]) {
+      const p = await kcatProduce(
+        env.KAFKA_BROKERS!,
+        `${source}.DLT`,
+        {key: `k${i}`, headers: [`kafka_dlt-original-topic=${source}`, 'trace=t1']},
+        `{"i":${i}}`,
+      )
+      expect(p.code, p.stderr).toBe(0)
+    }
+    const r = await run(['replay', `kafka://${env.KAFKA_BROKERS}/${source}.DLT`, '--json'], {env: cli})
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout.toString())).toMatchObject({
+      mode: 'copy',
+      selected: 3,
+      sent: 3,
+      removedFromSource: 0,
+    })
+    const back = await run(
+      [
+        'tail',
+        `kafka://${env.KAFKA_BROKERS}/${source}`,
+        '--from',
+        'beginning',
+        '--until',
+        'end',
+        '-o',
+        'jsonl',
+      ],
+      {env: cli},
+    )
+    const envs = back.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(envs.map((e) => [e.key.utf8, e.value.json.i])).toEqual([
+      ['k1', 1],
+      ['k2', 2],
+      ['k3', 3],
+    ])
+    expect(envs[0].headers).toEqual([
+      ['kafka_dlt-original-topic', {utf8: source}],
+      ['trace', {utf8: 't1'}],
+    ])
+    // Rerunning the finished command sends copies again (a new run); --move is refused on a log.
+    const move = await run(['replay', `kafka://${env.KAFKA_BROKERS}/${source}.DLT`, '--move'], {env: cli})
+    expect(move.code).toBe(6)
+  })
+
+  test('a DLQ message that does not say where it came from: exit 2 asking for --to, nothing sent', async () => {
+    const cli = sandboxEnv()
+    const t = await createTopic('rp-noorigin.DLT')
+    await kcatProduce(env.KAFKA_BROKERS!, t, {}, 'x')
+    const r = await run(['replay', `kafka://${env.KAFKA_BROKERS}/${t}`], {env: cli})
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/--to/)
+  })
+})
