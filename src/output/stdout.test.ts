@@ -36,7 +36,7 @@ describe('dataWriter', () => {
       }),
       {numRuns: 60},
     )
-  })
+  }, 30_000) // 100 runs of a property: seconds on a loaded 2-core machine
 
   test('coalesces many small lines into few writes, and a lone line is written without end()', async () => {
     const sink = slowSink(10_000_000)
