@@ -8,6 +8,7 @@ import ConfigGetContexts from './commands/config/get-contexts.js'
 import ConfigSetContext from './commands/config/set-context.js'
 import ConfigUseContext from './commands/config/use-context.js'
 import ConfigView from './commands/config/view.js'
+import DiffSchema from './commands/diff-schema.js'
 import Publish from './commands/publish.js'
 import Tail from './commands/tail.js'
 
@@ -20,6 +21,7 @@ export const COMMANDS = {
   'config:set-context': ConfigSetContext,
   'config:use-context': ConfigUseContext,
   'config:view': ConfigView,
+  'diff-schema': DiffSchema,
   publish: Publish,
   tail: Tail,
 }

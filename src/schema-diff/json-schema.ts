@@ -8,6 +8,7 @@
  * again while it is being compared is a cycle, assumed compatible, and the comparison is redone
  * with the pairs found incompatible until nothing changes (Confluent's fixpoint).
  */
+import {dirname, resolve} from 'node:path'
 import {
   type ArrayNode,
   type CombinedNode,
@@ -18,13 +19,7 @@ import {
   type ObjectNode,
   type StringNode,
 } from './json-schema-model.js'
-import {
-  type Engine,
-  type EngineOptions,
-  lineColumn,
-  SchemaInputError,
-  type SchemaSource,
-} from './types.js'
+import {type Engine, type EngineOptions, lineColumn, SchemaInputError, type SchemaSource} from './types.js'
 
 export const COMPATIBLE_STRICT: ReadonlySet<string> = new Set([
   'ID_CHANGED',
@@ -111,6 +106,8 @@ export const COMPATIBLE_LENIENT: ReadonlySet<string> = new Set([
 export interface Difference {
   type: string
   path: string
+  /** What changed, in words (`from number to string`), where known. */
+  detail?: string
   /** Pointer of the node in NEW (or OLD when NEW has none), for finding a line. */
   pointer?: string
 }
@@ -127,9 +124,14 @@ class Ctx {
   sub(): Ctx {
     return new Ctx(this.shared, [...this.path])
   }
-  add(type: string, attribute?: string, pointer?: string): void {
+  add(type: string, attribute?: string, pointer?: string, detail?: string): void {
     const parts = attribute ? [...this.path, attribute] : this.path
-    this.diffs.push({type, path: `#/${parts.join('/')}`, ...(pointer ? {pointer} : {})})
+    this.diffs.push({
+      type,
+      path: `#/${parts.join('/')}`,
+      ...(pointer ? {pointer} : {}),
+      ...(detail ? {detail} : {}),
+    })
   }
   addAll(diffs: readonly Difference[]): void {
     this.diffs.push(...diffs)
@@ -307,7 +309,7 @@ function compareTypes(ctx: Ctx, o: Node, u: Node): void {
   if (!sameClass(o, u)) {
     if (o.kind === 'false' || u.kind === 'empty') return
     if (o.connectType === 'bytes' && u.connectType === 'bytes') return
-    ctx.add('TYPE_CHANGED')
+    ctx.add('TYPE_CHANGED', undefined, undefined, `from ${kindName(o)} to ${kindName(u)}`)
     return
   }
   if (o.id !== u.id) ctx.add('ID_CHANGED')
@@ -351,6 +353,21 @@ function compareTypes(ctx: Ctx, o: Node, u: Node): void {
       return
     default:
       return
+  }
+}
+
+function kindName(n: Node): string {
+  switch (n.kind) {
+    case 'number':
+      return n.integer ? 'integer' : 'number'
+    case 'empty':
+      return n.isTrue ? 'true (anything)' : '{} (anything)'
+    case 'false':
+      return 'false (nothing)'
+    case 'combined':
+      return n.criterion
+    default:
+      return n.kind
   }
 }
 
@@ -706,7 +723,11 @@ export function parseJson(text: string, name: string): unknown {
   } catch (err) {
     const message = (err as Error).message
     const m = /position (\d+)/.exec(message)
-    const at = m ? lineColumn(text, Number(m[1])) : undefined
+    const at = m
+      ? lineColumn(text, Number(m[1]))
+      : /end of JSON input/.test(message)
+        ? lineColumn(text, text.trimEnd().length)
+        : undefined
     const lc = /line (\d+) column (\d+)/.exec(message)
     throw new SchemaInputError(
       `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '').replace(/^Unexpected/, 'unexpected')}`,
@@ -718,13 +739,9 @@ export function parseJson(text: string, name: string): unknown {
   }
 }
 
-export interface JsonSchemaLoad {
-  doc: JsonSchemaDocument
-}
-
 export function loadJsonSchema(
   source: SchemaSource,
-  opts: EngineOptions,
+  _opts: EngineOptions,
   tick: () => void,
   json?: unknown,
 ): JsonSchemaDocument {
@@ -733,8 +750,12 @@ export function loadJsonSchema(
     name: source.name,
     tick,
     loadExternal: (refPath, fromName) => {
-      if (!opts.readFile) throw new SchemaInputError(`$ref to "${refPath}" cannot be read`, fromName)
-      const text = opts.readFile(refPath)
+      if (!source.readFile || !source.path)
+        throw new SchemaInputError(
+          `$ref to "${refPath}" names another file, which cannot be read here`,
+          fromName,
+        )
+      const text = source.readFile(resolve(dirname(source.path), refPath))
       if (text === undefined)
         throw new SchemaInputError(
           `$ref to "${refPath}" names a file that does not exist`,
@@ -782,39 +803,51 @@ export function describe(
   path: string,
   breaking: boolean,
   direction: 'backward' | 'forward',
+  detail?: string,
 ): string {
-  const what =
-    SENTENCES[type] ??
-    type
-      .toLowerCase()
-      .replaceAll('_', ' ')
-      .replace(/^(\w)/, (c) => c.toUpperCase())
-  const where = path === '#/' ? 'the root' : `\`${path}\``
-  const consequence = breaking
-    ? direction === 'backward'
-      ? ': readers on the new schema cannot read some old events'
-      : ': readers on the old schema cannot read some new events'
-    : ''
-  return `${where}: ${what.charAt(0).toLowerCase()}${what.slice(1)}${consequence}`
+  const base = SENTENCES[type] ?? type.toLowerCase().replaceAll('_', ' ')
+  const what = detail ? `${base} ${detail}` : base
+  const m = /\/(properties|required|dependencies)\/([^/]+)$/.exec(path)
+  const where = path === '#/' ? 'the schema' : m ? `property \`${m[2]}\` (${path})` : `\`${path}\``
+  return `${where}: ${what}${consequence(breaking, direction)}`
+}
+
+/** What a breaking change means for which readers. */
+export function consequence(breaking: boolean, direction: 'backward' | 'forward'): string {
+  if (!breaking) return ''
+  return direction === 'backward'
+    ? ': readers on the new schema cannot read some old events'
+    : ': readers on the old schema cannot read some new events'
 }
 
 export const jsonSchemaEngine: Engine = {
-  check(source, opts) {
-    const doc = loadJsonSchema(source, opts, () => {})
-    compareNodes(doc.root, doc.root)
+  async check(source, opts) {
+    loadJsonSchema(source, opts, makeTick(opts.deadline, source.name), await parseSchemaText(source))
   },
-  compare(writer, reader, opts) {
-    const tick = makeTick(opts.deadline, `${writer.name} → ${reader.name}`)
-    const a = loadJsonSchema(writer, opts, tick)
-    const b = loadJsonSchema(reader, opts, tick)
+  async compare(writer, reader, opts, direction) {
+    const tick = makeTick(opts.deadline, `${writer.name} and ${reader.name}`)
+    const a = loadJsonSchema(writer, opts, tick, await parseSchemaText(writer))
+    const b = loadJsonSchema(reader, opts, tick, await parseSchemaText(reader))
     const set = opts.jsonSchemaPolicy === 'lenient' ? COMPATIBLE_LENIENT : COMPATIBLE_STRICT
-    return compareNodes(a.root, b.root, set, tick).map((d) => ({
-      type: d.type,
-      path: d.path,
-      breaking: !set.has(d.type),
-      message: '',
-    }))
+    // Paths name the document on the newer side: the reader going backward, the writer forward.
+    return compareNodes(a.root, b.root, set, tick).map((d) => {
+      const breaking = !set.has(d.type)
+      return {
+        type: d.type,
+        path: d.path,
+        breaking,
+        message: describe(d.type, d.path, breaking, direction, d.detail),
+        pointer: d.path,
+      }
+    })
   },
+}
+
+/** JSON, or YAML for a `.yaml`/`.yml` file (JSON Schema inside an AsyncAPI document). */
+export async function parseSchemaText(source: SchemaSource): Promise<unknown> {
+  if (!/\.ya?ml$/i.test(source.name)) return parseJson(source.text, source.name)
+  const {parseYaml} = await import('./yaml.js')
+  return parseYaml(source.text, source.name)
 }
 
 /** A tick that throws once the deadline has passed (checked every 1024 calls). */

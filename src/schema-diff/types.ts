@@ -34,6 +34,8 @@ export interface RawChange {
   breaking: boolean
   /** A sentence for a developer. */
   message: string
+  /** JSON pointer (or Protobuf path) of the change in the reader's (else writer's) document, for its line. */
+  pointer?: string
 }
 
 /** A change in the report: an engine's change, placed in a file and a direction. */
@@ -51,9 +53,14 @@ export interface Change extends RawChange {
 export interface SchemaSource {
   /** Label for messages (a path, or `REF:path`). */
   name: string
-  /** Real path on disk, for resolving imports and local $refs (absent for git content). */
+  /** Absolute path of the file (on disk, or where it was at a git ref): imports resolve from its folder. */
   path?: string
   text: string
+  /**
+   * Reads another file (absolute path) for a local $ref or import, from the same side: the disk
+   * for NEW, the git ref for OLD under --against. Throws for a path outside the root.
+   */
+  readFile?: (path: string) => string | undefined
 }
 
 export interface EngineOptions {
@@ -64,16 +71,22 @@ export interface EngineOptions {
   root: string
   /** Absolute time (ms since epoch) after which the comparison gives up: exit 2. */
   deadline: number
-  /** Reads a file for a local $ref or import; content at a git ref under --against. */
-  readFile?: (path: string) => string | undefined
 }
 
-/** One engine: compares OLD with NEW in one direction (`backward`: compare(old, new)). */
+/**
+ * One engine: compares OLD with NEW in one direction. `compare(old, new)` is the BACKWARD check
+ * (Confluent's `compare(original, update)`); `compare(new, old)` the FORWARD one.
+ */
 export interface Engine {
   /** Parses a schema, throwing SchemaInputError when it is unusable. */
-  check(source: SchemaSource, opts: EngineOptions): void
+  check(source: SchemaSource, opts: EngineOptions): Promise<void>
   /** Changes found when readers on `reader` read data written with `writer`. */
-  compare(writer: SchemaSource, reader: SchemaSource, opts: EngineOptions): RawChange[]
+  compare(
+    writer: SchemaSource,
+    reader: SchemaSource,
+    opts: EngineOptions,
+    direction: Direction,
+  ): Promise<RawChange[]>
 }
 
 /**
