@@ -19,7 +19,14 @@ import {
   type ObjectNode,
   type StringNode,
 } from './json-schema-model.js'
-import {type Engine, type EngineOptions, lineColumn, SchemaInputError, type SchemaSource} from './types.js'
+import {
+  consequence,
+  type Engine,
+  type EngineOptions,
+  lineColumn,
+  SchemaInputError,
+  type SchemaSource,
+} from './types.js'
 
 export const COMPATIBLE_STRICT: ReadonlySet<string> = new Set([
   'ID_CHANGED',
@@ -810,14 +817,6 @@ export function describe(
   const m = /\/(properties|required|dependencies)\/([^/]+)$/.exec(path)
   const where = path === '#/' ? 'the schema' : m ? `property \`${m[2]}\` (${path})` : `\`${path}\``
   return `${where}: ${what}${consequence(breaking, direction)}`
-}
-
-/** What a breaking change means for which readers. */
-export function consequence(breaking: boolean, direction: 'backward' | 'forward'): string {
-  if (!breaking) return ''
-  return direction === 'backward'
-    ? ': readers on the new schema cannot read some old events'
-    : ': readers on the old schema cannot read some new events'
 }
 
 export const jsonSchemaEngine: Engine = {

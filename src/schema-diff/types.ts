@@ -131,3 +131,11 @@ export function lineColumn(text: string, offset: number): {line: number; column:
   }
   return {line, column: offset - last}
 }
+
+/** What a breaking change means for which readers. */
+export function consequence(breaking: boolean, direction: Direction): string {
+  if (!breaking) return ''
+  return direction === 'backward'
+    ? ': readers on the new schema cannot read some old events'
+    : ': readers on the old schema cannot read some new events'
+}
