@@ -7,12 +7,9 @@
 import {existsSync, readFileSync} from 'node:fs'
 import {resolve} from 'node:path'
 import {describe, expect, test} from 'vitest'
+import {CORPUS} from './corpus.test-helper.js'
 import {COMPATIBLE_LENIENT, COMPATIBLE_STRICT, compareNodes} from './json-schema.js'
 import {JsonSchemaDocument} from './json-schema-model.js'
-
-export const CORPUS = resolve(
-  process.env.EVTCTL_CONFLUENT_CORPUS ?? resolve(import.meta.dirname, '../../../shared/corpora/confluent'),
-)
 
 const FILES = [
   'diff-schema-examples.json',
