@@ -130,6 +130,7 @@ ${exitCodeHelp([0, 1, 2, 10])}`
         const {readFile} = await import('node:fs/promises')
         const {resolve} = await import('node:path')
         const reader = service.localReader(root)
+        const guard = service.rootGuard(root)
         const versions: SchemaSource[] = []
         for (const p of paths) {
           const text = await readFile(p, 'utf8').catch((err: NodeJS.ErrnoException) => {
@@ -139,7 +140,7 @@ ${exitCodeHelp([0, 1, 2, 10])}`
               'FILE_NOT_FOUND',
             )
           })
-          versions.push({name: p, path: resolve(p), text, readFile: reader})
+          versions.push({name: p, path: resolve(p), text, readFile: reader, checkPath: guard})
         }
         report = await service.diffVersions(versions, opts)
         const newest = versions[versions.length - 1]!

@@ -105,6 +105,8 @@ export interface NotNode extends Base {
 export interface RefNode extends Base {
   kind: 'ref'
   ref: string
+  /** The document the ref is written in. */
+  source: string
   target: () => Node
 }
 
@@ -122,12 +124,21 @@ export type Node =
   | NotNode
   | RefNode
 
-/** JSON with object keys sorted: equal values give equal strings. */
+const canonicalCache = new WeakMap<object, string>()
+
+/** JSON with object keys sorted: equal values give equal strings (memoised per object). */
 export function canonical(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
-  const keys = Object.keys(value as object).sort()
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`
+  const cached = canonicalCache.get(value)
+  if (cached !== undefined) return cached
+  let out: string
+  if (Array.isArray(value)) out = `[${value.map(canonical).join(',')}]`
+  else {
+    const keys = Object.keys(value as object).sort()
+    out = `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`
+  }
+  canonicalCache.set(value, out)
+  return out
 }
 
 const OBJECT_KEYWORDS = [
@@ -168,6 +179,8 @@ export interface LoadOptions {
    * returns its JSON. Absent: refs to other files are an error.
    */
   loadExternal?: (refPath: string, fromName: string) => {name: string; json: unknown}
+  /** Checks a ref to another file before anything is read (throws for one outside the root). */
+  checkExternal?: (refPath: string, fromName: string) => void
   /** Called often while loading and comparing: throws when the time budget is spent. */
   tick?: () => void
 }
@@ -447,7 +460,7 @@ export class JsonSchemaDocument {
     return n
   }
 
-  private ref(ref: string, pointer: string): {kind: 'ref'; ref: string; target: () => Node} {
+  private ref(ref: string, pointer: string): {kind: 'ref'; ref: string; source: string; target: () => Node} {
     if (/^[a-z][a-z0-9+.-]*:/i.test(ref) && !ref.startsWith('urn:')) {
       throw new SchemaInputError(
         `remote $ref "${ref}" is not fetched (evtctl never reads the network); vendor the schema into the repository and refer to it by a relative path`,
@@ -478,7 +491,11 @@ export class JsonSchemaDocument {
       resolved = doc.resolvePointer(fragment, ref, pointer)
       return resolved
     }
-    return {kind: 'ref', ref, target}
+    // A ref to another file is checked now (inside the root), even where it is never compared.
+    const hash = ref.indexOf('#')
+    const filePart = hash < 0 ? ref : ref.slice(0, hash)
+    if (filePart) this.opts.checkExternal?.(filePart, this.opts.name)
+    return {kind: 'ref', ref, source: this.opts.name, target}
   }
 
   /** The node at a JSON pointer fragment (`/definitions/a`), or an `$anchor`/`$id` name. */

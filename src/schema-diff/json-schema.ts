@@ -175,7 +175,12 @@ interface Shared {
   ids: WeakMap<Node, number>
   nextId: number
   tick: () => void
+  /** Differences held in the memo: memory is bounded through this. */
+  stored: number
 }
+
+/** About 200 MB of remembered differences at most. */
+const MAX_STORED = 2_000_000
 
 function pairKey(s: Shared, a: Node, b: Node): Pair {
   const id = (n: Node) => {
@@ -208,6 +213,7 @@ export function compareNodes(
       ids,
       nextId: 0,
       tick,
+      stored: 0,
     }
     const ctx = new Ctx(shared)
     compare(ctx, original, update)
@@ -222,7 +228,14 @@ export function compareNodes(
 function normalize(n: Node): Node {
   let cur = n
   for (let i = 0; cur.kind === 'ref'; i++) {
-    if (i > 64) throw new SchemaInputError(`$ref "${cur.ref}" only refers to other refs`)
+    if (i > 64)
+      throw new SchemaInputError(
+        `$ref "${cur.ref}" only refers to other refs (a cycle, or a chain of more than 64)`,
+        cur.source,
+        undefined,
+        undefined,
+        'REF_CYCLE',
+      )
     cur = cur.target()
   }
   return cur
@@ -258,6 +271,16 @@ function compare(ctx: Ctx, original: Node | undefined, update: Node | undefined)
         compareTypes(sub, o, u)
         diffs = sub.diffs
         s.memo.set(key, diffs)
+        s.stored += diffs.length + 1
+        if (s.stored > MAX_STORED) {
+          throw new SchemaInputError(
+            `comparing needs more than ${MAX_STORED} remembered differences (combinations of anyOf/oneOf too large)`,
+            undefined,
+            undefined,
+            undefined,
+            'SCHEMA_TOO_COMPLEX',
+          )
+        }
       } finally {
         s.inProgress.delete(key)
       }
@@ -756,6 +779,29 @@ export function loadJsonSchema(
   return new JsonSchemaDocument(value, {
     name: source.name,
     tick,
+    checkExternal: (refPath, fromName) => {
+      if (!source.readFile || !source.path)
+        throw new SchemaInputError(
+          `$ref to "${refPath}" names another file, which cannot be read here`,
+          fromName,
+          undefined,
+          undefined,
+          'REF_NOT_FOUND',
+        )
+      try {
+        source.checkPath?.(resolve(dirname(source.path), refPath))
+      } catch (err) {
+        if (err instanceof SchemaInputError)
+          throw new SchemaInputError(
+            `$ref "${refPath}": ${err.message}`,
+            fromName,
+            undefined,
+            undefined,
+            err.code,
+          )
+        throw err
+      }
+    },
     loadExternal: (refPath, fromName) => {
       if (!source.readFile || !source.path)
         throw new SchemaInputError(

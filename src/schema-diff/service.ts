@@ -113,8 +113,8 @@ function engineOptions(opts: DiffSchemaOptions): EngineOptions {
   }
 }
 
-/** Reads a file for a local $ref or import: inside the root only, never through a symlink out. */
-export function localReader(root: string): (path: string) => string | undefined {
+/** Throws unless a path is inside the root, also after following symlinks. */
+export function rootGuard(root: string): (path: string) => string | undefined {
   const realRoot = safeRealpath(root) ?? root
   return (path: string) => {
     const abs = resolve(path)
@@ -129,6 +129,15 @@ export function localReader(root: string): (path: string) => string | undefined 
         'REF_OUTSIDE_ROOT',
       )
     }
+    return real
+  }
+}
+
+/** Reads a file for a local $ref or import: inside the root only, never through a symlink out. */
+export function localReader(root: string): (path: string) => string | undefined {
+  const guard = rootGuard(root)
+  return (path: string) => {
+    const real = guard(path)
     if (!real) return undefined
     try {
       if (!statSync(real).isFile()) return undefined
@@ -167,16 +176,37 @@ export async function diffVersions(
   const engine = await engineFor(format)
   const newest = versions[versions.length - 1]!
   // Every version must be usable, also where the mode compares only the last two.
-  for (const v of versions) await engine.check(v, engineOptions(opts))
+  for (const v of versions) await guarded(() => engine.check(v, engineOptions(opts)), v.name)
   const changes: Change[] = []
   for (const {older, direction} of plan(opts.mode, versions.length)) {
     const old = versions[older]!
     const [writer, reader] = direction === 'backward' ? [old, newest] : [newest, old]
-    const raw = await engine.compare(writer, reader, engineOptions(opts), direction)
+    const raw = await guarded(
+      () => engine.compare(writer, reader, engineOptions(opts), direction),
+      `${writer.name} and ${reader.name}`,
+    )
     for (const c of raw)
       changes.push(place(c, direction, newest, versions.length > 2 ? old.name : undefined, opts.mode))
   }
   return finish(opts.mode, format, dedupe(changes))
+}
+
+/** A schema so deep that the call stack runs out is unusable input, not a crash. */
+async function guarded<T>(fn: () => Promise<T>, what: string): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (err instanceof RangeError && /call stack/i.test(err.message)) {
+      throw new SchemaInputError(
+        `comparing ${what} needs deeper recursion than the stack allows (nesting or chains of $refs too deep)`,
+        undefined,
+        undefined,
+        undefined,
+        'SCHEMA_TOO_COMPLEX',
+      )
+    }
+    throw err
+  }
 }
 
 function place(
@@ -262,14 +292,26 @@ export async function locate(
       }
       continue
     }
-    const {lineOf} = await import('./yaml.js')
-    for (const c of list) {
+    const targets = list.map((c) => {
       const pointer = (c as Change & {pointer?: string}).pointer ?? c.path
-      if (!pointer.startsWith('#')) continue
-      const segments = pointer.replace(/^#\/?/, '').split('/').filter(Boolean)
-      const line = lineOf(entry.text, segments)
-      if (line) c.line = line
+      return pointer.startsWith('#') ? pointer.replace(/^#\/?/, '').split('/').filter(Boolean) : undefined
+    })
+    if (/^\s*[{[]/.test(entry.text) && entry.format !== 'asyncapi') {
+      const {jsonLines} = await import('./json-lines.js')
+      const lines = jsonLines(
+        entry.text,
+        targets.map((t) => t ?? []),
+      )
+      list.forEach((c, i) => {
+        if (targets[i] && lines[i]) c.line = lines[i]
+      })
+      continue
     }
+    const {lineOf} = await import('./yaml.js')
+    list.forEach((c, i) => {
+      const line = targets[i] ? lineOf(entry.text, targets[i]) : undefined
+      if (line) c.line = line
+    })
   }
   for (const c of report.changes) delete (c as Change & {pointer?: string}).pointer
 }
@@ -385,6 +427,7 @@ export async function diffAgainst(
       path: abs,
       text,
       readFile: side === 'old' ? oldReader : newReader,
+      checkPath: rootGuard(root),
     })
     if (newText === undefined && oldText === undefined) continue
     const format = detectFormat(source(newText ?? oldText!, 'new'), opts.format)

@@ -61,6 +61,8 @@ export interface SchemaSource {
    * for NEW, the git ref for OLD under --against. Throws for a path outside the root.
    */
   readFile?: (path: string) => string | undefined
+  /** Throws when a path is outside the root (checked for every local $ref, read or not). */
+  checkPath?: (path: string) => void
 }
 
 export interface EngineOptions {
