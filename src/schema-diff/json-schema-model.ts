@@ -200,13 +200,18 @@ export class JsonSchemaDocument {
   private readonly cache = new Map<object | boolean, Node>()
   private readonly externals = new Map<string, JsonSchemaDocument>()
 
+  /**
+   * `at`: a JSON pointer (`/components/schemas/Order`) when the schema is one part of a larger
+   * document (AsyncAPI) whose `#/...` refs it may use.
+   */
   constructor(
     readonly json: unknown,
     private readonly opts: LoadOptions,
     modern?: boolean,
+    at?: string,
   ) {
     this.modern = modern ?? isModern(json)
-    this.root = this.load(json, '#', 0)
+    this.root = at ? this.resolvePointer(at, `#${at}`, '#') : this.load(json, '#', 0)
   }
 
   private fail(message: string, pointer: string): never {

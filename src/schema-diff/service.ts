@@ -294,7 +294,13 @@ export async function locate(
     }
     const targets = list.map((c) => {
       const pointer = (c as Change & {pointer?: string}).pointer ?? c.path
-      return pointer.startsWith('#') ? pointer.replace(/^#\/?/, '').split('/').filter(Boolean) : undefined
+      return pointer.startsWith('#')
+        ? pointer
+            .replace(/^#\/?/, '')
+            .split('/')
+            .filter(Boolean)
+            .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
+        : undefined
     })
     if (/^\s*[{[]/.test(entry.text) && entry.format !== 'asyncapi') {
       const {jsonLines} = await import('./json-lines.js')
