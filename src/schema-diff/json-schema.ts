@@ -491,21 +491,35 @@ function compareCombined(ctx: Ctx, o: CombinedNode, u: CombinedNode): void {
   if (match.length < Math.min(os.length, us.length)) ctx.add('COMBINED_TYPE_SUBSCHEMAS_CHANGED')
 }
 
-/** Maximum bipartite matching (augmenting paths): pairs [i, j], in order of i. */
-function maximumMatching(edges: Array<Array<unknown>>, right: number): Array<[number, number]> {
+/**
+ * Maximum bipartite matching (augmenting paths): pairs [i, j], in order of i. Edges without
+ * differences are matched first, so identical subschemas pair with each other and an unchanged
+ * schema reports no changes; the other edges then complete the matching.
+ */
+function maximumMatching(
+  edges: Array<Array<Difference[] | undefined>>,
+  right: number,
+): Array<[number, number]> {
   const owner: number[] = new Array(right).fill(-1)
-  const tryAssign = (i: number, seen: boolean[]): boolean => {
+  const tryAssign = (i: number, seen: boolean[], usable: (d: Difference[]) => boolean): boolean => {
     for (let j = 0; j < right; j++) {
-      if (edges[i]![j] === undefined || seen[j]) continue
+      const e = edges[i]![j]
+      if (e === undefined || !usable(e) || seen[j]) continue
       seen[j] = true
-      if (owner[j] === -1 || tryAssign(owner[j]!, seen)) {
+      if (owner[j] === -1 || tryAssign(owner[j]!, seen, usable)) {
         owner[j] = i
         return true
       }
     }
     return false
   }
-  for (let i = 0; i < edges.length; i++) tryAssign(i, new Array(right).fill(false))
+  const matched = new Set<number>()
+  for (const usable of [(d: Difference[]) => d.length === 0, () => true]) {
+    for (let i = 0; i < edges.length; i++) {
+      if (matched.has(i)) continue
+      if (tryAssign(i, new Array(right).fill(false), usable)) matched.add(i)
+    }
+  }
   const out: Array<[number, number]> = []
   owner.forEach((i, j) => {
     if (i >= 0) out.push([i, j])

@@ -117,7 +117,7 @@ const FORMATS = [
 ]
 
 describe.each(FORMATS)('$name properties', ({arb, ext}) => {
-  const runs = {numRuns: 150}
+  const runs = {numRuns: Number(process.env.FC_RUNS ?? 150)}
 
   test('diff(a, a) is compatible with no changes, in every mode', async () => {
     await fc.assert(
