@@ -10,7 +10,8 @@
  * messages from imports compared when the imported file differs. Beyond Confluent, a field that
  * takes a number or name the old schema reserved is breaking (RESERVED_FIELD_REUSED).
  *
- * Imports resolve from the importing file's folder, then each --proto-path; google/protobuf/*
+ * Imports resolve from the importing file's folder, then each --proto-path, then the folders
+ * above the file up to the repository root; google/protobuf/*
  * may be absent (well-known types are then compared by name).
  */
 import {createHash} from 'node:crypto'
@@ -196,6 +197,8 @@ function parseFile(pb: PbModule, name: string, text: string, ref: string): FileE
   }
 }
 
+const parsedImports = new Map<string, FileEl>()
+
 /** The schema and every file it imports, transitively. */
 async function loadWithImports(
   source: SchemaSource,
@@ -243,7 +246,10 @@ async function loadWithImports(
       )
     }
     const hash = createHash('sha256').update(found.text).digest('hex').slice(0, 16)
-    const file = parseFile(pb, found.path, found.text, `${imp}@${hash}`)
+    const key = `${found.path}\0${imp}@${hash}`
+    // The same import (a common.proto) is parsed once per run, not once per importing file.
+    const file = parsedImports.get(key) ?? parseFile(pb, found.path, found.text, `${imp}@${hash}`)
+    parsedImports.set(key, file)
     deps.push(file)
     for (const next of file.imports) queue.push({imp: next, from: file, dir})
   }
@@ -256,7 +262,18 @@ function readImport(
   source: SchemaSource,
   opts: EngineOptions,
 ): {path: string; text: string} | undefined {
-  const candidates = [resolve(dir, imp), ...opts.protoPaths.map((p) => resolve(p, imp))]
+  // The file's folder, each --proto-path, then the folders above the file up to the root (so
+  // `import "bench/v1/common.proto"` works from schemas/proto without -I, as buf's module root does).
+  const ancestors: string[] = []
+  for (let d = dirname(dir); d.startsWith(`${opts.root}/`) || d === opts.root; d = dirname(d)) {
+    ancestors.push(d)
+    if (d === opts.root) break
+  }
+  const candidates = [
+    resolve(dir, imp),
+    ...opts.protoPaths.map((p) => resolve(p, imp)),
+    ...ancestors.map((a) => resolve(a, imp)),
+  ]
   for (const path of candidates) {
     const insideRoot = path.startsWith(`${opts.root}/`)
     let text: string | undefined
