@@ -7,6 +7,11 @@
  * Recursive schemas: each (old, new) pair of nodes is compared once and memoised; a pair met
  * again while it is being compared is a cycle, assumed compatible, and the comparison is redone
  * with the pairs found incompatible until nothing changes (Confluent's fixpoint).
+ *
+ * Where we knowingly differ from Confluent (no corpus case covers either; both keep "a schema
+ * compared with itself has no changes"): an unchanged `not` reports nothing (Confluent:
+ * NOT_TYPE_NARROWED), and allOf/anyOf/oneOf members are matched identical-first (Confluent's
+ * maximum matching may pair an unchanged member with another and report SUM_TYPE_EXTENDED).
  */
 import {dirname, resolve} from 'node:path'
 import {
