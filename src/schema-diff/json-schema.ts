@@ -844,32 +844,74 @@ export function loadJsonSchema(
   })
 }
 
+/** Facts, old → new; the consequence clause says who breaks. */
 const SENTENCES: Record<string, string> = {
   TYPE_CHANGED: 'the type changed',
   TYPE_NARROWED: 'the type was narrowed (number to integer)',
   TYPE_EXTENDED: 'the type was widened (integer to number)',
-  SCHEMA_ADDED: 'a schema was added where there was none',
-  SCHEMA_REMOVED: 'a schema was removed',
+  SCHEMA_ADDED: 'a schema was added where anything was allowed',
+  SCHEMA_REMOVED: 'the schema was removed, so anything is allowed',
   REQUIRED_ATTRIBUTE_ADDED: 'the property became required',
   REQUIRED_ATTRIBUTE_REMOVED: 'the property is no longer required',
   REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED: 'the property became required, with a default',
   OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL:
-    'an optional property was added to an open object: old events may carry it with another type',
-  REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL: 'a required property was added: old events do not have it',
-  REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL: 'a required property was added: old events do not have it',
+    'an optional property was added to an open object, where any value was allowed before',
+  REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL: 'a required property was added',
+  REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL: 'a required property was added',
+  OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL: 'an optional property was added to a closed object',
   PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL:
-    'a property was removed from a closed object: old events that carry it are rejected',
+    'a property was removed from a closed object, which now rejects it',
   PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL: 'a property was removed from an open object',
+  ADDITIONAL_PROPERTIES_ADDED: 'additional properties are now allowed',
   ADDITIONAL_PROPERTIES_REMOVED: 'additional properties are no longer allowed',
   ADDITIONAL_PROPERTIES_NARROWED: 'additional properties must now match a schema',
+  ADDITIONAL_PROPERTIES_EXTENDED: 'additional properties no longer need to match a schema',
   ENUM_ARRAY_NARROWED: 'enum values were removed',
   ENUM_ARRAY_CHANGED: 'the allowed values changed',
   ENUM_ARRAY_EXTENDED: 'enum values were added',
-  COMBINED_TYPE_SUBSCHEMAS_CHANGED: 'the alternatives changed so that some old ones have no match',
+  COMBINED_TYPE_SUBSCHEMAS_CHANGED: 'the alternatives changed so that some have no compatible counterpart',
   COMBINED_TYPE_CHANGED: 'the combination (allOf/anyOf/oneOf) changed',
   SUM_TYPE_NARROWED: 'alternatives were removed from anyOf/oneOf',
+  SUM_TYPE_EXTENDED: 'alternatives were added to anyOf/oneOf',
   PRODUCT_TYPE_EXTENDED: 'constraints were added to allOf',
+  PRODUCT_TYPE_NARROWED: 'constraints were removed from allOf',
   NOT_TYPE_EXTENDED: '"not" now excludes more',
+  NOT_TYPE_NARROWED: '"not" now excludes less',
+}
+
+/** Confluent's words for content models, in a developer's. */
+function fallbackSentence(type: string): string {
+  return type
+    .toLowerCase()
+    .replaceAll('_', ' ')
+    .replace('unopen content model', 'closed or partly open object')
+    .replace('partially open content model', 'partly open object (patternProperties/additionalProperties)')
+    .replace('open content model', 'open object')
+    .replace('closed content model', 'closed object')
+}
+
+/**
+ * A forward check compares NEW with OLD, so its facts read new → old; say them old → new:
+ * added ↔ removed, increased ↔ decreased, extended/widened ↔ narrowed.
+ */
+export function oldToNew(text: string): string {
+  const swap: Record<string, string> = {
+    'added to': 'removed from',
+    'removed from': 'added to',
+    added: 'removed',
+    removed: 'added',
+    increased: 'decreased',
+    decreased: 'increased',
+    extended: 'narrowed',
+    widened: 'narrowed',
+    narrowed: 'widened',
+    more: 'less',
+    less: 'more',
+  }
+  return text.replace(
+    /\b(added to|removed from|added|removed|increased|decreased|extended|widened|narrowed|more|less)\b/g,
+    (w) => swap[w]!,
+  )
 }
 
 /** A developer's sentence for a Confluent difference type at a path. */
@@ -880,11 +922,15 @@ export function describe(
   direction: 'backward' | 'forward',
   detail?: string,
 ): string {
-  const base = SENTENCES[type] ?? type.toLowerCase().replaceAll('_', ' ')
-  const what = detail ? `${base} ${detail}` : base
+  const base = SENTENCES[type] ?? fallbackSentence(type)
+  const fact = direction === 'forward' ? oldToNew(base) : base
+  // `from number to string` reads old → new already when the check ran backward.
+  const d =
+    detail && direction === 'forward' ? detail.replace(/^from (.+) to (.+)$/, 'from $2 to $1') : detail
+  const what = d ? `${fact} ${d}` : fact
   const m = /\/(properties|required|dependencies)\/([^/]+)$/.exec(path)
   const where = path === '#/' ? 'the schema' : m ? `property \`${m[2]}\` (${path})` : `\`${path}\``
-  return `${where}: ${what}${consequence(breaking, direction)}`
+  return `${where}: ${what}${consequence(breaking, direction)}${direction === 'forward' ? ' (forward check)' : ''}`
 }
 
 export const jsonSchemaEngine: Engine = {

@@ -18,6 +18,7 @@ import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {dirname, isAbsolute, resolve} from 'node:path'
 import type * as Pb from 'protobufjs'
+import {oldToNew} from './json-schema.js'
 import {
   consequence,
   type Direction,
@@ -699,7 +700,8 @@ export const protobufEngine: Engine = {
     const diffs = await compareProtobuf(writer, reader, opts)
     return diffs.map((d) => {
       const breaking = !COMPATIBLE.has(d.type)
-      const what = SENTENCES[d.type] ?? d.type.toLowerCase().replaceAll('_', ' ')
+      const base = SENTENCES[d.type] ?? d.type.toLowerCase().replaceAll('_', ' ')
+      const what = direction === 'forward' ? oldToNew(base) : base
       const where = d.path === '#/' ? 'the file' : `\`${d.path.slice(2).replaceAll('/', '.')}\``
       const detail = d.detail ? ` (${direction === 'forward' ? reverseDetail(d.detail) : d.detail})` : ''
       return {

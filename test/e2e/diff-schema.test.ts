@@ -220,6 +220,41 @@ describe('evtctl diff-schema (built binary)', () => {
     )
   })
 
+  test('AsyncAPI: the payload change is annotated on its YAML line; info.version never breaks', async () => {
+    const doc = (total: string, version: string) => `asyncapi: 3.0.0
+info:
+  title: Orders
+  version: ${version}
+channels:
+  orders:
+    address: orders.v1
+    messages:
+      OrderPlaced:
+        $ref: '#/components/messages/OrderPlaced'
+components:
+  messages:
+    OrderPlaced:
+      payload:
+        type: object
+        properties:
+          total:
+            type: ${total}
+`
+    const dir = folder({
+      'old.yaml': doc('number', '1.0.0'),
+      'new.yaml': doc('string', '1.1.0'),
+      'ver.yaml': doc('number', '2.0.0'),
+    })
+    const r = await diff(['old.yaml', 'new.yaml', '--output-format', 'github'], dir)
+    expect(r.code).toBe(10)
+    expect(r.stdout.toString().split('\n')[0]).toBe(
+      '::error file=new.yaml,line=17,title=TYPE_CHANGED #/components/messages/OrderPlaced/payload/properties/total::message OrderPlaced payload: property `total` (#/properties/total): the type changed from number to string: readers on the new schema cannot read some old events',
+    )
+    const v = await diff(['old.yaml', 'ver.yaml', '--compatibility', 'FULL', '--json'], dir)
+    expect(v.code).toBe(0)
+    expect(JSON.parse(v.stdout.toString()).format).toBe('asyncapi')
+  })
+
   test('junit and sarif are well-formed', async () => {
     const dir = folder({'old.json': order('number'), 'new.json': order('string')})
     const junit = await diff(['old.json', 'new.json', '--output-format', 'junit'], dir)
