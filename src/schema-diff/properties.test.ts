@@ -109,11 +109,44 @@ function defaultFor(type: unknown): unknown {
   return {int: 0, long: 0, float: 0, double: 0, string: '', bytes: '', boolean: false}[type as string]
 }
 
-const json = (s: unknown, name: string): SchemaSource => ({name, text: JSON.stringify(s)})
+// Protobuf files: one message with fields drawn from a pool, maybe a oneof, maybe an enum.
+const protoSchema = fc
+  .record({
+    syntax: fc.constantFrom('proto2', 'proto3'),
+    fields: fc.uniqueArray(
+      fc.record({
+        n: fc.integer({min: 1, max: 8}),
+        type: fc.constantFrom('int32', 'int64', 'sint32', 'string', 'bytes', 'double', 'Status', 'Inner'),
+        repeated: fc.boolean(),
+      }),
+      {selector: (f) => f.n, maxLength: 6},
+    ),
+    oneof: fc.uniqueArray(fc.integer({min: 10, max: 12}), {maxLength: 2}),
+    statuses: fc.uniqueArray(fc.constantFrom('A', 'B', 'C'), {minLength: 1}),
+  })
+  .map(({syntax, fields, oneof, statuses}) => {
+    const label = (r: boolean) => (r ? 'repeated ' : syntax === 'proto2' ? 'optional ' : '')
+    return [
+      `syntax = "${syntax}";`,
+      'package p;',
+      'message M {',
+      ...fields.map((f) => `  ${label(f.repeated)}${f.type} f${f.n} = ${f.n};`),
+      ...(oneof.length ? ['  oneof choice {', ...oneof.map((n) => `    string c${n} = ${n};`), '  }'] : []),
+      `  message Inner { ${syntax === 'proto2' ? 'optional ' : ''}string x = 1; }`,
+      '}',
+      `enum Status { ${statuses.map((s, i) => `${s} = ${i};`).join(' ')} }`,
+    ].join('\n')
+  })
+
+const json = (s: unknown, name: string): SchemaSource => ({
+  name,
+  text: typeof s === 'string' ? s : JSON.stringify(s),
+})
 
 const FORMATS = [
   {name: 'JSON Schema', arb: jsonSchema, ext: 'json'},
   {name: 'Avro', arb: avroSchema as fc.Arbitrary<unknown>, ext: 'avsc'},
+  {name: 'Protobuf', arb: protoSchema as fc.Arbitrary<unknown>, ext: 'proto'},
 ]
 
 describe.each(FORMATS)('$name properties', ({arb, ext}) => {
