@@ -58,8 +58,20 @@ export async function engineFor(format: Format): Promise<Engine> {
   return ENGINES[format]()
 }
 
+/** Schemas beyond this size are refused before parsing (memory stays bounded). */
+export const MAX_SCHEMA_BYTES = 32 * 1024 * 1024
+
 /** The format of a schema file: by `--format`, else its extension, else an `asyncapi` key. */
 export function detectFormat(source: SchemaSource, forced: Format | 'auto'): Format {
+  if (source.text.length > MAX_SCHEMA_BYTES) {
+    throw new SchemaInputError(
+      `is larger than ${MAX_SCHEMA_BYTES / 1024 / 1024} MB: not read as a schema`,
+      source.name,
+      undefined,
+      undefined,
+      'SCHEMA_TOO_LARGE',
+    )
+  }
   if (forced !== 'auto') return forced
   const ext = extname(source.name).toLowerCase()
   if (ext === '.avsc') return 'avro'
