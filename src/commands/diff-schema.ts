@@ -81,8 +81,8 @@ ${exitCodeHelp([0, 1, 2, 10])}`
       summary: "Protobuf: another directory to resolve imports from (after the file's own; repeatable).",
     }),
     timeout: durationFlag({
-      default: 10_000,
-      summary: 'Time budget per pair of schemas; a schema that needs longer is unusable input (exit 2).',
+      summary:
+        'Time budget per pair of schemas (default 10s); a schema that needs longer is unusable input (exit 2).',
     }),
   }
 
@@ -116,7 +116,7 @@ ${exitCodeHelp([0, 1, 2, 10])}`
       jsonSchemaPolicy: flags['json-schema-policy'],
       protoPaths: (flags['proto-path'] ?? []).map((p) => (p.startsWith('/') ? p : `${cwd}/${p}`)),
       root,
-      budgetMs: flags.timeout,
+      budgetMs: flags.timeout ?? 10_000,
     }
     let report: DiffSchemaReport
     try {
