@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 evtctl="$PWD/bin/run.js"
 runs=${RUNS:-5}
 BUF_VERSION=${BUF_VERSION:-1.75.0}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+# BENCH_DIR=empty-folder keeps the generated repository (for profiling); else a temporary one.
+dir=${BENCH_DIR:-$(mktemp -d)}
+[ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$dir"' EXIT
 
 gen() {
   node - "$dir" "$1" <<'EOF'
@@ -97,7 +98,7 @@ time_runs "evtctl diff-schema schemas/proto --against HEAD~1" "$evtctl" diff-sch
 evtctl_ms=$(cat "$dir/.last")
 
 bufdir=$(mktemp -d)
-trap 'rm -rf "$dir" "$bufdir"' EXIT
+if [ -n "${BENCH_DIR:-}" ]; then trap 'rm -rf "$bufdir"' EXIT; else trap 'rm -rf "$dir" "$bufdir"' EXIT; fi
 if npm install --silent --no-audit --no-fund --prefix "$bufdir" "@bufbuild/buf@$BUF_VERSION" >/dev/null 2>&1 && [ -x "$bufdir/node_modules/.bin/buf" ]; then
   buf="$bufdir/node_modules/.bin/buf"
   "$buf" breaking schemas/proto --against ".git#ref=HEAD~1,subdir=schemas/proto" --error-format json > "$dir/.buf.json" 2>&1 || true

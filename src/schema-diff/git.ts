@@ -42,13 +42,19 @@ async function git(cwd: string, args: string[]): Promise<string> {
   }
 }
 
-/** The work tree's root, or undefined outside a repository. */
-export async function gitRoot(cwd: string): Promise<string | undefined> {
-  try {
-    return (await git(cwd, ['rev-parse', '--show-toplevel'])).trim()
-  } catch {
-    return undefined
+const roots = new Map<string, Promise<string | undefined>>()
+
+/** The work tree's root, or undefined outside a repository (asked of git once per folder). */
+export function gitRoot(cwd: string): Promise<string | undefined> {
+  let root = roots.get(cwd)
+  if (!root) {
+    root = git(cwd, ['rev-parse', '--show-toplevel']).then(
+      (out) => out.trim(),
+      () => undefined,
+    )
+    roots.set(cwd, root)
   }
+  return root
 }
 
 /** The commit a ref names; a bad ref is unusable input. */

@@ -309,6 +309,23 @@ components:
     writeFileSync(join(repo, 'schemas/order.json'), JSON.stringify(order('number')))
     const allowed = await diff(['schemas', '--against', 'HEAD', '--allow-removed'], repo)
     expect(allowed.code).toBe(0)
+    // A file whose text is unchanged still changes when a file it refers to does.
+    mkdirSync(join(repo, 'refs/defs'), {recursive: true})
+    writeFileSync(
+      join(repo, 'refs/order.json'),
+      JSON.stringify({type: 'object', properties: {total: {$ref: 'defs/money.json'}}}),
+    )
+    writeFileSync(join(repo, 'refs/defs/money.json'), JSON.stringify({type: 'number'}))
+    git('add', '-A')
+    git('commit', '-qm', 'refs')
+    writeFileSync(join(repo, 'refs/defs/money.json'), JSON.stringify({type: 'string'}))
+    const viaRef = await diff(['refs/order.json', '--against', 'HEAD', '--json'], repo)
+    expect(viaRef.code).toBe(10)
+    expect(JSON.parse(viaRef.stdout.toString()).changes[0]).toMatchObject({
+      type: 'TYPE_CHANGED',
+      path: '#/properties/total',
+      file: 'refs/order.json',
+    })
     const badRef = await diff(['schemas', '--against', 'no-such-ref'], repo)
     expect(badRef.code).toBe(2)
     expect(badRef.stderr).toContain('no-such-ref')
