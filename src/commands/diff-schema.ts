@@ -151,6 +151,18 @@ ${exitCodeHelp([0, 1, 2, 10])}`
       }
     } catch (err) {
       if (err instanceof SchemaInputError) {
+        // In a GitHub workflow the unusable file is annotated too, where it can be placed.
+        if (output === 'github' && err.file && !err.file.includes(':')) {
+          const {ghData, ghProp} = await import('../schema-diff/render.js')
+          const where = [
+            `file=${ghProp(err.file)}`,
+            ...(err.line ? [`line=${err.line}`] : []),
+            ...(err.column ? [`col=${err.column}`] : []),
+          ]
+          process.stdout.write(
+            `::error ${where.join(',')},title=${ghProp(err.code)}::${ghData(err.message)}\n`,
+          )
+        }
         throw new EvtctlError(
           err.located,
           err.code,

@@ -125,6 +125,16 @@ ${payload}
     expect(types(await run(v2(avro('long'), fmt), v2(avro('int'), fmt)))).toEqual(['!TYPE_MISMATCH'])
   })
 
+  test('Protobuf payloads are checked with the Protobuf engine', async () => {
+    const proto = (t: string) =>
+      `          |\n            syntax = "proto3";\n            message Signup {\n              ${t} id = 1;\n            }`
+    const fmt = 'application/vnd.google.protobuf;version=3'
+    expect(types(await run(v2(proto('int32'), fmt), v2(proto('int64'), fmt)))).toEqual([])
+    expect(types(await run(v2(proto('int32'), fmt), v2(proto('string'), fmt)))).toEqual([
+      '!FIELD_SCALAR_KIND_CHANGED',
+    ])
+  })
+
   test('a remote $ref is refused', async () => {
     const d = v2("          $ref: 'https://example.invalid/s.json'")
     await expect(run(d, d)).rejects.toMatchObject({code: 'REMOTE_REF'})

@@ -47,10 +47,10 @@ export function renderText(report: DiffSchemaReport): string {
 }
 
 /** GitHub's escaping for workflow command data and properties. */
-function ghData(s: string): string {
+export function ghData(s: string): string {
   return s.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A')
 }
-function ghProp(s: string): string {
+export function ghProp(s: string): string {
   return ghData(s).replaceAll(':', '%3A').replaceAll(',', '%2C')
 }
 

@@ -127,6 +127,11 @@ describe('evtctl diff-schema (built binary)', () => {
     const r = await diff(['old.json', 'bad.json'], dir)
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/^Error: bad\.json:3:\d+: not valid JSON/m)
+    const gh = await diff(['old.json', 'bad.json', '--output-format', 'github'], dir)
+    expect(gh.code).toBe(2)
+    expect(gh.stdout.toString()).toMatch(
+      /^::error file=bad\.json,line=3,col=\d+,title=SCHEMA_PARSE::not valid JSON/,
+    )
     const j = await diff(['old.json', 'bad.json', '--json'], dir)
     expect(j.code).toBe(2)
     expect(JSON.parse(j.stdout.toString()).error).toMatchObject({code: 'SCHEMA_PARSE', exitCode: 2})
