@@ -3,7 +3,7 @@ import {BaseCommand} from '../base-command.js'
 import {EvtctlError, ExitCode, exitCodeHelp, UsageError} from '../errors.js'
 import {durationFlag} from '../flags.js'
 import type {DiffSchemaReport} from '../schema-diff/service.js'
-import {type Format, MODES, type SchemaSource} from '../schema-diff/types.js'
+import {type Format, MODES} from '../schema-diff/types.js'
 
 export type DiffSchemaResult = DiffSchemaReport
 
@@ -108,47 +108,20 @@ ${exitCodeHelp([0, 1, 2, 10])}`
       import('../schema-diff/types.js'),
     ])
     const cwd = process.cwd()
-    const {gitRoot} = await import('../schema-diff/git.js')
-    const root = (await gitRoot(cwd)) ?? cwd
     const opts = {
       mode: flags.compatibility,
       format: flags.format as Format | 'auto',
       jsonSchemaPolicy: flags['json-schema-policy'],
       protoPaths: (flags['proto-path'] ?? []).map((p) => (p.startsWith('/') ? p : `${cwd}/${p}`)),
-      root,
+      root: await service.repositoryRoot(cwd),
       budgetMs: flags.timeout ?? 10_000,
+      cwd,
     }
     let report: DiffSchemaReport
     try {
-      if (flags.against) {
-        report = await service.diffAgainst(paths, flags.against, {
-          ...opts,
-          allowRemoved: flags['allow-removed'],
-          cwd,
-        })
-      } else {
-        const {readFile} = await import('node:fs/promises')
-        const {resolve} = await import('node:path')
-        const reader = service.localReader(root)
-        const guard = service.rootGuard(root)
-        const versions: SchemaSource[] = []
-        for (const p of paths) {
-          const text = await readFile(p, 'utf8').catch((err: NodeJS.ErrnoException) => {
-            throw new UsageError(
-              `Cannot read ${p}: ${err.code === 'ENOENT' ? 'no such file' : err.message}.`,
-              'Give paths to schema files.',
-              'FILE_NOT_FOUND',
-            )
-          })
-          versions.push({name: p, path: resolve(p), text, readFile: reader, checkPath: guard})
-        }
-        report = await service.diffVersions(versions, opts)
-        const newest = versions[versions.length - 1]!
-        await service.locate(
-          report,
-          new Map([[newest.name, {text: newest.text, format: report.format as Format}]]),
-        )
-      }
+      report = flags.against
+        ? await service.diffAgainst(paths, flags.against, {...opts, allowRemoved: flags['allow-removed']})
+        : await service.diffFiles(paths, opts)
     } catch (err) {
       if (err instanceof SchemaInputError) {
         // In a GitHub workflow the unusable file is annotated too, where it can be placed.

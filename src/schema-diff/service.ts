@@ -349,6 +349,44 @@ function referencesOtherFiles(text: string, format: Format): boolean {
   return /["']?\$ref["']?\s*:\s*["']?(?!#)[^\s"',}]/.test(text)
 }
 
+/** The git work tree's root, else the folder itself: local refs and imports stay inside it. */
+export async function repositoryRoot(cwd: string): Promise<string> {
+  const {gitRoot} = await import('./git.js')
+  return (await gitRoot(cwd)) ?? cwd
+}
+
+/** OLD NEW or V1 … VN read from disk, compared under the mode, lines found in the newest. */
+export async function diffFiles(
+  paths: readonly string[],
+  opts: DiffSchemaOptions & {cwd: string},
+): Promise<DiffSchemaReport> {
+  const {readFile} = await import('node:fs/promises')
+  const reader = localReader(opts.root)
+  const guard = rootGuard(opts.root)
+  const versions: SchemaSource[] = []
+  for (const p of paths) {
+    const abs = resolve(opts.cwd, p)
+    const text = await readFile(abs, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new SchemaInputError(
+        err.code === 'ENOENT'
+          ? 'no such file'
+          : err.code === 'EISDIR'
+            ? 'is a folder (folders need --against)'
+            : err.message,
+        p,
+        undefined,
+        undefined,
+        'FILE_NOT_FOUND',
+      )
+    })
+    versions.push({name: p, path: abs, text, readFile: reader, checkPath: guard})
+  }
+  const report = await diffVersions(versions, opts)
+  const newest = versions[versions.length - 1]!
+  await locate(report, new Map([[newest.name, {text: newest.text, format: report.format as Format}]]))
+  return report
+}
+
 const SCHEMA_EXTENSIONS = /\.(json|avsc|proto|ya?ml)$/i
 const SKIP_DIRS = new Set(['node_modules', '.git'])
 
