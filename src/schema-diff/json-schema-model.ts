@@ -265,8 +265,11 @@ export class JsonSchemaDocument {
     const parts: Node[] = []
     const sub = (v: unknown, p: string) => this.load(v, `${pointer}/${p}`, depth + 1)
     const bare = (): Base => ({key: canonical(o), hasDefault: false, pointer})
-    if (typeof o.$ref === 'string') {
-      const ref = this.ref(o.$ref, pointer)
+    // 2019-09's $recursiveRef and 2020-12's $dynamicRef resolve statically here (to the anchor
+    // or the root), which is what they mean in a single document without dynamic scopes.
+    const refValue = o.$ref ?? (this.modern ? (o.$dynamicRef ?? o.$recursiveRef) : undefined)
+    if (typeof refValue === 'string') {
+      const ref = this.ref(refValue, pointer)
       if (!this.modern) return {...this.base(o, pointer), ...ref}
       parts.push({...bare(), ...ref})
     }
@@ -527,7 +530,8 @@ function findAnchor(json: unknown, name: string, depth = 0): unknown {
   if (depth > MAX_DEPTH || typeof json !== 'object' || json === null) return undefined
   if (!Array.isArray(json)) {
     const o = json as Json
-    if (o.$anchor === name || o.$id === `#${name}` || o.id === `#${name}`) return o
+    if (o.$anchor === name || o.$dynamicAnchor === name || o.$id === `#${name}` || o.id === `#${name}`)
+      return o
   }
   for (const v of Object.values(json as Json)) {
     const f = findAnchor(v, name, depth + 1)

@@ -46,6 +46,25 @@ describe('JSON Schema engine', () => {
     expect(breaking(s('string'), s('integer'))).toBe(true)
   })
 
+  test('2020-12 $dynamicRef and 2019-09 $recursiveRef recurse like $ref', () => {
+    const dyn = (leaf: string) => ({
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      $dynamicAnchor: 'node',
+      type: 'object',
+      properties: {value: {type: leaf}, children: {type: 'array', items: {$dynamicRef: '#node'}}},
+    })
+    expect(diff(dyn('string'), dyn('string'))).toEqual([])
+    expect(diff(dyn('string'), dyn('number'))).toContain('TYPE_CHANGED #/properties/value')
+    const rec = (leaf: string) => ({
+      $schema: 'https://json-schema.org/draft/2019-09/schema',
+      $recursiveAnchor: true,
+      type: 'object',
+      properties: {value: {type: leaf}, next: {$recursiveRef: '#'}},
+    })
+    expect(diff(rec('string'), rec('string'))).toEqual([])
+    expect(diff(rec('string'), rec('integer'))).toContain('TYPE_CHANGED #/properties/value')
+  })
+
   test('2020-12: prefixItems and items after them', () => {
     const d = (extra: unknown) => ({
       $schema: 'https://json-schema.org/draft/2020-12/schema',
