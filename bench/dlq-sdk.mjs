@@ -6,7 +6,11 @@ import {Kafka, logLevel} from 'kafkajs'
 const [kind, where] = process.argv.slice(2)
 if (kind === 'sqs') {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
-  const sqs = new SQSClient({endpoint: where, region: 'us-east-1', credentials: {accessKeyId: 'x', secretAccessKey: 'x'}})
+  const sqs = new SQSClient({
+    endpoint: where,
+    region: 'us-east-1',
+    credentials: {accessKeyId: 'x', secretAccessKey: 'x'},
+  })
   const urls = []
   let token
   do {
@@ -19,13 +23,16 @@ if (kind === 'sqs') {
   for (let i = 0; i < urls.length; i += 16)
     attrs.push(
       ...(await Promise.all(
-        urls.slice(i, i + 16).map((QueueUrl) => sqs.send(new GetQueueAttributesCommand({QueueUrl, AttributeNames: ['All']}))),
+        urls
+          .slice(i, i + 16)
+          .map((QueueUrl) => sqs.send(new GetQueueAttributesCommand({QueueUrl, AttributeNames: ['All']}))),
       )),
     )
   const dlqs = new Map()
   for (const a of attrs) {
     const rp = a.Attributes?.RedrivePolicy
-    if (rp) dlqs.set(JSON.parse(rp).deadLetterTargetArn, (dlqs.get(JSON.parse(rp).deadLetterTargetArn) ?? 0) + 1)
+    if (rp)
+      dlqs.set(JSON.parse(rp).deadLetterTargetArn, (dlqs.get(JSON.parse(rp).deadLetterTargetArn) ?? 0) + 1)
   }
   const byArn = new Map(attrs.map((a) => [a.Attributes.QueueArn, a.Attributes]))
   let depth = 0
@@ -36,9 +43,14 @@ if (kind === 'sqs') {
   const kafka = new Kafka({brokers: [where], logLevel: logLevel.NOTHING})
   const admin = kafka.admin()
   await admin.connect()
-  const topics = (await admin.listTopics()).filter((t) => !t.startsWith('__') && /(^|[._-])(dlq|dlt)($|[._-])|dead[._-]?letter/i.test(t))
+  const topics = (await admin.listTopics()).filter(
+    (t) => !t.startsWith('__') && /(^|[._-])(dlq|dlt)($|[._-])|dead[._-]?letter/i.test(t),
+  )
   const offsets = await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)))
-  await admin.describeConfigs({resources: topics.map((name) => ({type: 2, name, configNames: ['cleanup.policy']})), includeSynonyms: false})
+  await admin.describeConfigs({
+    resources: topics.map((name) => ({type: 2, name, configNames: ['cleanup.policy']})),
+    includeSynonyms: false,
+  })
   let depth = 0
   for (const o of offsets) for (const p of o) depth += Number(p.high) - Number(p.low)
   console.log(`${topics.length} DLQs, depth ${depth}`)

@@ -8,6 +8,7 @@ import ConfigGetContexts from './commands/config/get-contexts.js'
 import ConfigSetContext from './commands/config/set-context.js'
 import ConfigUseContext from './commands/config/use-context.js'
 import ConfigView from './commands/config/view.js'
+import DiffSchema from './commands/diff-schema.js'
 import DlqList from './commands/dlq/list.js'
 import Publish from './commands/publish.js'
 import Replay from './commands/replay.js'
@@ -22,6 +23,7 @@ export const COMMANDS = {
   'config:set-context': ConfigSetContext,
   'config:use-context': ConfigUseContext,
   'config:view': ConfigView,
+  'diff-schema': DiffSchema,
   'dlq:list': DlqList,
   publish: Publish,
   replay: Replay,

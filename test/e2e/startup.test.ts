@@ -17,6 +17,9 @@ const HEAVY = [
   /^ink/,
   /^react/,
   /^cli-table3/,
+  /^avsc/,
+  /^protobufjs/,
+  /^ajv/,
 ]
 const SRC = resolve(import.meta.dirname, '../../src')
 
