@@ -3,7 +3,8 @@
 # (bench/dlq-sdk.mjs), side by side in one run (issue "dlq list": >= 0.8× the SDK script's speed).
 #   SQS: N queues on ElasticMQ (every 5th with a redrive policy to its own DLQ)
 #   Kafka: N topics (every 5th a .DLT topic) — evtctl also reads first/last timestamps, the script not
-# Usage: npm run build && bench/dlq-list.sh [N]   (RUNS=n, default 5; needs hyperfine; brokers up)
+# Usage: npm run build && bench/dlq-list.sh [N]   (RUNS=n, default 5; SKIP_CREATE=1 reuses what an earlier
+# run made; needs hyperfine (apt-get install hyperfine); brokers up)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -f .brokers/env ]] || { echo "start the brokers first: npm run brokers -- up"; exit 2; }
@@ -11,6 +12,7 @@ cd "$(dirname "$0")/.."
 n=${1:-500}
 runs=${RUNS:-5}
 suffix=$(date +%s)
+if [[ -z ${SKIP_CREATE:-} ]]; then
 echo "== creating $n SQS queues and $n Kafka topics (suffix $suffix)"
 node --input-type=module -e '
 import {CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient} from "@aws-sdk/client-sqs"
@@ -28,9 +30,11 @@ sqs.destroy()
 const admin = new Kafka({brokers: [brokers], logLevel: logLevel.NOTHING}).admin()
 await admin.connect()
 const topics = Array.from({length: n}, (_, i) => ({topic: i % 5 === 0 ? `b${suffix}-${i}.DLT` : `b${suffix}-${i}`}))
-for (let i = 0; i < topics.length; i += 100) await admin.createTopics({topics: topics.slice(i, i + 100), waitForLeaders: true})
+for (let i = 0; i < topics.length; i += 100) await admin.createTopics({topics: topics.slice(i, i + 100), waitForLeaders: false})
+await new Promise((r) => setTimeout(r, 5000))
 await admin.disconnect()
 ' "$n" "$suffix" "$SQS_ENDPOINT" "$KAFKA_BROKERS"
+fi
 json=$(mktemp); trap 'rm -f "$json"' EXIT
 means() { node -e 'for (const r of JSON.parse(require("fs").readFileSync(process.argv[1])).results) console.log(r.mean.toFixed(3), "±", r.stddev.toFixed(3))' "$1"; }
 ratio() { echo "${1%% *} / ${2%% *}" | bc -l; }
