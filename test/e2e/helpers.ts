@@ -19,6 +19,7 @@ export function sandboxEnv(): NodeJS.ProcessEnv {
     ...process.env,
     XDG_CONFIG_HOME: join(home, 'config'),
     XDG_DATA_HOME: join(home, 'data'),
+    XDG_STATE_HOME: join(home, 'state'),
     NO_COLOR: '1',
   }
   delete env.EVTCTL_CONTEXT

@@ -101,6 +101,24 @@ describe.skipIf(!env.SQS_ENDPOINT)('replay on SQS', () => {
     expect(await counts(dlq.url)).toEqual({visible: 1, inFlight: 0})
   })
 
+  test('a destination that refuses some messages: the others go, the refused stay in the source, exit 7', async () => {
+    const cli = sandboxEnv()
+    const dlq = await createQueue('rp-part-dlq')
+    const dest = await createQueue('rp-part-dest')
+    // ElasticMQ keeps a body over SQS's 256 KiB; evtctl, sending to SQS, refuses it (as SQS would).
+    const big = 'x'.repeat(300 * 1024)
+    await fill(dlq.url, ['s1', big, 's2'])
+    const r = await run(['replay', dlq.url, '--to', dest.url, '--hold', '2', '--json'], {env: cli})
+    expect(r.code, r.stderr).toBe(7)
+    const report = JSON.parse(r.stdout.toString())
+    expect(report).toMatchObject({selected: 3, sent: 2, removedFromSource: 2})
+    expect(report.failed).toHaveLength(1)
+    expect(report.failed[0].error).toMatch(/size|large|bytes/i)
+    expect((await drain(dest.url)).map((m) => m.body).sort()).toEqual(['s1', 's2'])
+    await new Promise((res) => setTimeout(res, 500))
+    expect((await drain(dlq.url)).map((m) => m.body)).toEqual([big])
+  })
+
   test.each(['after-receive', 'after-select', 'after-send', 'after-journal', 'after-remove'])(
     'killed (SIGKILL) %s: a rerun finishes; every message at the destination, none left, duplicates listed',
     async (point) => {
