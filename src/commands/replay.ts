@@ -94,23 +94,20 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     const source = await this.resolveTarget(args.source, flags.context)
     const to = flags.to ? await this.resolveTarget(flags.to, flags.context) : undefined
     const can = capabilitiesOf(source)
+    // Queues and subscriptions are moved by default; logs (Kafka, file topics) keep their messages,
+    // so they can only be copied (Kafka's consuming read records progress, it deletes nothing).
+    const log = source.kind === 'kafka' || source.kind === 'file'
     const mode: 'move' | 'copy' = flags.move
       ? 'move'
       : flags.copy
         ? 'copy'
-        : can.consume && source.kind === 'sqs'
+        : can.consume && !log
           ? 'move'
           : 'copy'
-    if (mode === 'move' && !can.consume) {
+    if (mode === 'move' && (log || !can.consume)) {
       throw new UnsupportedError(
-        `${source.url} cannot be replayed with --move: ${source.kind === 'kafka' || source.kind === 'file' ? 'a log keeps its messages (nothing can be deleted from it)' : 'reading it cannot take messages'}.`,
-        'Use --copy (the default here).',
-      )
-    }
-    if (mode === 'move' && source.kind !== 'sqs') {
-      throw new UnsupportedError(
-        `--move from ${source.kind === 'pubsub' ? 'a Pub/Sub subscription' : source.url} is not offered yet: only SQS queues are moved.`,
-        'Use --copy (the source is left as it is), then remove what you replayed yourself.',
+        `${source.url} cannot be replayed with --move: ${log ? 'a log keeps its messages (nothing can be deleted from it)' : 'a Pub/Sub topic holds nothing to take (its subscriptions do)'}.`,
+        log ? 'Use --copy (the default here).' : 'Replay one of its subscriptions, or use --copy.',
       )
     }
     if (to && to.url === source.url)

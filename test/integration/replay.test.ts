@@ -1,8 +1,9 @@
 import {ReceiveMessageCommand} from '@aws-sdk/client-sqs'
 import {describe, expect, test} from 'vitest'
-import {brokerEnv} from '../brokers/env.js'
+import {brokerEnv, uniqueName} from '../brokers/env.js'
 import {createTopic, testKafka} from '../brokers/kafka.js'
 import {kcatProduce} from '../brokers/peers.js'
+import {createTopic as createPubsubTopic, testPubsub} from '../brokers/pubsub.js'
 import {counts, createQueue, fill, testSqs} from '../brokers/sqs.js'
 import {run, sandboxEnv} from '../e2e/helpers.js'
 
@@ -149,6 +150,108 @@ describe.skipIf(!env.SQS_ENDPOINT)('replay on SQS', () => {
     },
     60_000,
   )
+})
+
+describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('replay on Pub/Sub (emulator)', () => {
+  test('a dead-letter subscription moved to a topic: acked only once published; nothing left', async () => {
+    const cli = {...sandboxEnv(), PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST}
+    const project = env.PUBSUB_PROJECT_ID
+    const dlt = await createPubsubTopic('rp-dlt')
+    const dest = await createPubsubTopic('rp-dest')
+    const ps = testPubsub()
+    const dltSub = uniqueName('rp-dlt-sub')
+    const destSub = uniqueName('rp-dest-sub')
+    await ps.topic(dlt).createSubscription(dltSub)
+    await ps.topic(dest).createSubscription(destSub)
+    for (const b of ['p1', 'p2', 'p3'])
+      await ps.topic(dlt).publishMessage({data: Buffer.from(b), attributes: {why: 'bad'}})
+    await ps.close()
+    const r = await run(
+      [
+        'replay',
+        `pubsub://${project}/subscriptions/${dltSub}`,
+        '--to',
+        `pubsub://${project}/topics/${dest}`,
+        '--json',
+      ],
+      {env: cli},
+    )
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout.toString())).toMatchObject({
+      mode: 'move',
+      selected: 3,
+      sent: 3,
+      removedFromSource: 3,
+    })
+    const pulled = async (sub: string) => {
+      const c = testPubsub()
+      const got: Array<{data: string; why?: string}> = []
+      const s = c.subscription(sub)
+      s.on('message', (m) => {
+        got.push({data: m.data.toString(), why: m.attributes.why})
+        m.ack()
+      })
+      await new Promise((res) => setTimeout(res, 3_000))
+      await s.close()
+      await c.close()
+      return got.sort((a, b) => (a.data < b.data ? -1 : 1))
+    }
+    expect(await pulled(destSub)).toEqual([
+      {data: 'p1', why: 'bad'},
+      {data: 'p2', why: 'bad'},
+      {data: 'p3', why: 'bad'},
+    ])
+    expect(await pulled(dltSub)).toEqual([])
+  })
+})
+
+describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('replay on Pub/Sub, killed', () => {
+  test('SIGKILL after the send was journaled, before the acks: the rerun acks them and sends nothing again', async () => {
+    const cli = {...sandboxEnv(), PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST}
+    const project = env.PUBSUB_PROJECT_ID
+    const dlt = await createPubsubTopic('rpk-dlt')
+    const dest = await createPubsubTopic('rpk-dest')
+    const ps = testPubsub()
+    const dltSub = uniqueName('rpk-dlt-sub')
+    const destSub = uniqueName('rpk-dest-sub')
+    await ps.topic(dlt).createSubscription(dltSub, {ackDeadlineSeconds: 10})
+    await ps.topic(dest).createSubscription(destSub)
+    for (const b of ['k1', 'k2']) await ps.topic(dlt).publishMessage({data: Buffer.from(b)})
+    await ps.close()
+    const args = [
+      'replay',
+      `pubsub://${project}/subscriptions/${dltSub}`,
+      '--to',
+      `pubsub://${project}/topics/${dest}`,
+      '--json',
+    ]
+    const killed = await run(args, {env: {...cli, EVTCTL_REPLAY_FAULT: 'after-journal:1'}})
+    expect(killed.code).toBeNull()
+    await new Promise((res) => setTimeout(res, 11_000)) // the killed run's messages come back
+    const again = await run(args, {env: cli})
+    expect(again.code, again.stderr).toBe(0)
+    const report = JSON.parse(again.stdout.toString())
+    expect(report.resumed).toBe(true)
+    expect(report.completedFromJournal + report.sent).toBe(2)
+    const c = testPubsub()
+    const got: string[] = []
+    const sub = c.subscription(destSub)
+    sub.on('message', (m) => {
+      got.push(m.data.toString())
+      m.ack()
+    })
+    const left: string[] = []
+    const src = c.subscription(dltSub)
+    src.on('message', (m) => {
+      left.push(m.data.toString())
+      m.nack()
+    })
+    await new Promise((res) => setTimeout(res, 3_000))
+    await Promise.all([sub.close(), src.close()])
+    await c.close()
+    expect(got.sort()).toEqual(['k1', 'k2']) // each once
+    expect(left).toEqual([])
+  }, 60_000)
 })
 
 describe.skipIf(!env.KAFKA_BROKERS)('replay on Kafka', () => {

@@ -178,7 +178,12 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
             quick,
           )
       }
+      let keepLeasing = false
       const lease = setInterval(() => {
+        if (keepLeasing && held.size === 0) {
+          clearInterval(lease)
+          return
+        }
         const ids = [...held]
         for (let i = 0; i < ids.length; i += ACK_IDS_PER_CALL)
           api
@@ -260,14 +265,16 @@ export function createClientPort(conn: PubsubConnection): PubsubPort {
         },
       )
       return {
-        async close() {
+        async close(closeOpts = {}) {
           open = false
-          clearInterval(lease)
+          // Messages the reader still holds stay leased until it acks or nacks them.
+          if (!closeOpts.keepHeld || held.size === 0) clearInterval(lease)
+          else keepLeasing = true
           await flushAcks()
           // A pull still on its way gets messages leased to us: wait for it (≤ PULL_WAIT_MS) to
           // give them back, or they would stay hidden from other consumers until their deadline.
           if (opts.releaseOnClose) await loops.catch(() => {})
-          if (opts.releaseOnClose && held.size > 0) {
+          if (opts.releaseOnClose && held.size > 0 && !closeOpts.keepHeld) {
             const ids = [...held]
             held.clear()
             // Best effort: what is not given back expires after its ack deadline (60 s).

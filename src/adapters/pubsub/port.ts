@@ -27,7 +27,11 @@ export interface StreamOptions {
 }
 
 export interface PubsubStream {
-  close(): Promise<void>
+  /**
+   * Stops pulling and sends the acks asked for. `keepHeld`: messages delivered and not yet acked
+   * or nacked stay leased (their deadlines renewed) until they are — the reader still holds them.
+   */
+  close(opts?: {keepHeld?: boolean}): Promise<void>
 }
 
 export interface PubsubPort {

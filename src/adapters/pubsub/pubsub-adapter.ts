@@ -19,7 +19,7 @@ import type {
 import {createClientPort} from './client-port.js'
 import {listPubsubDeadLetters} from './dead-letters.js'
 import {briefMessage, mapPubsubError} from './errors.js'
-import type {PubsubMessageIn, PubsubPort} from './port.js'
+import type {PubsubMessageIn, PubsubPort, PubsubStream} from './port.js'
 
 type PubsubTarget = Extract<Target, {kind: 'pubsub'}>
 
@@ -176,7 +176,9 @@ export function createPubsubAdapter(
     const tempSub = `${TEMP_PREFIX}${stamp}`
     const snapshot = peek && !consume ? `${SNAPSHOT_PREFIX}${stamp}` : undefined
     const queue = new AsyncQueue<PubsubMessageIn>(MAX_QUEUED)
-    let stream: {close(): Promise<void>} | undefined
+    let stream: PubsubStream | undefined
+    /** The queue was closed (quiet after --until end): not Ctrl-C, not a reader that stopped. */
+    let endedNormally = false
     let watchdog: NodeJS.Timeout | undefined
     let created = false
     let snapshotCreated = false
@@ -322,7 +324,10 @@ export function createPubsubAdapter(
           if (queue.size === 0) waitingSince = Date.now()
           const next = await messages.next()
           waitingSince = undefined
-          if (next.done) break
+          if (next.done) {
+            endedNormally = true
+            break
+          }
           const m = next.value
           queuedBytes -= m.data.length
           if (bytesRoom && queuedBytes <= MAX_QUEUED_BYTES / 2) {
@@ -359,7 +364,10 @@ export function createPubsubAdapter(
       clearInterval(watchdog)
       queue.close()
       // Bounded: with Pub/Sub unreachable the client would retry its last acks for a minute.
-      if (stream) await within(stream.close(), CLOSE_MS).catch(() => {})
+      // A consuming read that ended by itself leaves what the reader holds to the reader (a
+      // replay's last batch is acked after the read ended); otherwise everything is given back.
+      const keepHeld = consume && endedNormally && !signal.aborted
+      if (stream) await within(stream.close({keepHeld}), CLOSE_MS).catch(() => {})
       const left: string[] = []
       const remove = async (what: string, name: string, del: () => Promise<void>, how: string) => {
         try {
