@@ -278,6 +278,11 @@ export interface DeadLetterAware {
    * naming the permission, and what can be listed still is.
    */
   listDeadLetters(scope: Target, signal: AbortSignal): Promise<DeadLetterQueue[]>
+  /**
+   * Where a dead letter read from `source` came from, when that takes a look-up at the broker
+   * (Pub/Sub: the topic of the subscription that dead-lettered it); undefined when it cannot say.
+   */
+  originOf?(source: Target, env: Envelope): Promise<Target | undefined>
 }
 
 export function isLagAware(a: BrokerAdapter): a is BrokerAdapter & LagAware {

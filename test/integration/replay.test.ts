@@ -205,6 +205,57 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('replay on Pub/Sub (emulator)', () =>
   })
 })
 
+describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('replay on Pub/Sub, back where they came from', () => {
+  test('dead-lettered by the emulator: with no --to, each goes back to the topic of the subscription that gave up on it', async () => {
+    const cli = {...sandboxEnv(), PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST}
+    const project = env.PUBSUB_PROJECT_ID
+    const source = await createPubsubTopic('rpo-src')
+    const dlt = await createPubsubTopic('rpo-dlt')
+    const ps = testPubsub()
+    const dltSub = uniqueName('rpo-dlt-sub')
+    const srcSub = uniqueName('rpo-src-sub')
+    const watch = uniqueName('rpo-watch')
+    await ps.topic(dlt).createSubscription(dltSub)
+    await ps.topic(source).createSubscription(srcSub, {
+      deadLetterPolicy: {deadLetterTopic: `projects/${project}/topics/${dlt}`, maxDeliveryAttempts: 5},
+    })
+    await ps.topic(source).publishMessage({data: Buffer.from('o1')})
+    const attempts = new Map<string, number>()
+    const sub = ps.subscription(srcSub)
+    sub.on('message', (m) => {
+      attempts.set(m.id, m.deliveryAttempt)
+      m.nack()
+    })
+    for (let i = 0; i < 150 && !(attempts.size === 1 && [...attempts.values()][0]! >= 5); i++)
+      await new Promise((r) => setTimeout(r, 200))
+    await new Promise((r) => setTimeout(r, 1_500))
+    await sub.close()
+    // Watch the source topic from now on (the original subscription would dead-letter it again).
+    await ps.topic(source).createSubscription(watch)
+    await ps.close()
+
+    const r = await run(['replay', `pubsub://${project}/subscriptions/${dltSub}`, '--json'], {env: cli})
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout.toString())).toMatchObject({
+      mode: 'move',
+      sent: 1,
+      removedFromSource: 1,
+      destinations: [{target: `pubsub://${project}/topics/${source}`, count: 1}],
+    })
+    const c = testPubsub()
+    const got: string[] = []
+    const w = c.subscription(watch)
+    w.on('message', (m) => {
+      got.push(m.data.toString())
+      m.ack()
+    })
+    await new Promise((res) => setTimeout(res, 3_000))
+    await w.close()
+    await c.close()
+    expect(got).toEqual(['o1'])
+  }, 60_000)
+})
+
 describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('replay on Pub/Sub, killed', () => {
   test('SIGKILL after the send was journaled, before the acks: the rerun acks them and sends nothing again', async () => {
     const cli = {...sandboxEnv(), PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST}

@@ -74,6 +74,8 @@ export function createPubsubAdapter(
     project: x.project,
     endpoint,
   })
+  /** Source subscription → its topic's short name ('' when it is gone). */
+  const origins = new Map<string, string>()
   const call = async <T>(x: PubsubTarget, f: () => Promise<T>): Promise<T> => {
     try {
       return await f()
@@ -87,6 +89,7 @@ export function createPubsubAdapter(
     read: (target_, readOpts, signal) => read(asPubsub(target_), readOpts, signal),
     publish: (target_, events, publishOpts) => publish(asPubsub(target_), events, publishOpts),
     listDeadLetters: (scope) => listPubsubDeadLetters(ps, asPubsub(scope), call),
+    originOf: (source, env) => originOf(asPubsub(source), env),
     close: () => ps.close(),
   }
 
@@ -112,6 +115,28 @@ export function createPubsubAdapter(
         {cause: err},
       )
     }
+  }
+
+  /**
+   * The topic of the subscription that dead-lettered `env` (CloudPubSubDeadLetterSourceSubscription
+   * and …SubscriptionProject), looked up once per subscription.
+   */
+  async function originOf(source: PubsubTarget, env: Envelope): Promise<PubsubTarget | undefined> {
+    const dlq = env.meta?.dlq as {subscription?: string; subscriptionProject?: string} | undefined
+    if (!dlq?.subscription) return undefined
+    const project = dlq.subscriptionProject ?? source.project
+    // A subscription in another project would need that project's client: not looked up.
+    if (project !== source.project) return undefined
+    let topic = origins.get(dlq.subscription)
+    if (topic === undefined) {
+      topic = await ps.subscriptionTopic(dlq.subscription).then(
+        (t) => t.slice(t.lastIndexOf('/') + 1),
+        () => '',
+      )
+      origins.set(dlq.subscription, topic)
+    }
+    if (!topic) return undefined
+    return {...source, url: `pubsub://${project}/topics/${topic}`, resource: 'topics', name: topic}
   }
 
   /** Removes temporary subscriptions and snapshots that crashed runs left behind (past their expiry). */

@@ -35,7 +35,7 @@ export function originOf(source: Target, env: Envelope): Target | undefined {
       }
     }
     case 'pubsub':
-      // The source subscription is named, but its topic needs a look-up: not done yet (--to).
+      // The source subscription is named; its topic needs a look-up (the adapter's originOf).
       return undefined
   }
 }

@@ -1,4 +1,10 @@
-import type {BrokerAdapter, Delivery, PublishOptions, ReadOptions} from '../../adapters/types.js'
+import {
+  type BrokerAdapter,
+  type Delivery,
+  isDeadLetterAware,
+  type PublishOptions,
+  type ReadOptions,
+} from '../../adapters/types.js'
 import type {Target} from '../../config/targets.js'
 import type {Envelope} from '../../envelope/envelope.js'
 import {UsageError} from '../../errors.js'
@@ -191,7 +197,10 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
           await d.release()
           continue
         }
-        const dest = opts.to ?? originOf(source, env)
+        const dest =
+          opts.to ??
+          originOf(source, env) ??
+          (isDeadLetterAware(src) && src.originOf ? await src.originOf(source, env) : undefined)
         if (!dest) {
           if (report.selected === 0 && selected.length === 0 && !state) {
             await Promise.allSettled(batch.map((x) => x.release()))
