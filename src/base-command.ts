@@ -1,7 +1,9 @@
+import {join} from 'node:path'
 import {Command, Flags} from '@oclif/core'
 import type {Input, ParserOutput} from '@oclif/core/interfaces'
 import {openAdapter, requireCapabilities, requireFlags} from './adapters/registry.js'
 import type {AdapterOptions, BrokerAdapter, Capability} from './adapters/types.js'
+import {dataDir} from './config/paths.js'
 import type {Target} from './config/targets.js'
 import {ConfigError, EvtctlError, ExitCode, InterruptedError, isEvtctlError, UsageError} from './errors.js'
 import {renderEvent, type UserEvent, warning, warningJson} from './events.js'
@@ -78,16 +80,7 @@ export abstract class BaseCommand extends Command {
     const {currentContext} = await import('./config/config.js')
     const config = await this.loadConfig()
     const ctx = currentContext(config, contextName)
-    const contexts = Object.keys(config.contexts)
-    if (!ctx && contexts.length > 0 && !/^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim())) {
-      // Contexts exist but none is current (the current one was deleted): a bare name going
-      // quietly to the embedded file broker would publish or read somewhere unexpected.
-      throw new ConfigError(
-        `No current context, so "${text}" names nothing: contexts exist (${contexts.join(', ')}) but none is in use.`,
-        `Choose one with "evtctl config use-context NAME" (or --context NAME), or give a URL such as file://./${text}.jsonl.`,
-        'NO_CURRENT_CONTEXT',
-      )
-    }
+    refuseWithoutCurrentContext(config, ctx, text)
     // A URL gets the context's credentials when it names the context's own endpoints, or when
     // --context chose it for this run; an exported EVTCTL_CONTEXT does not send them anywhere.
     const target = parseTarget(text, ctx, process.env, {chosen: this.contextFlag})
@@ -113,7 +106,9 @@ export abstract class BaseCommand extends Command {
     ])
     if (!contextName && !(await exists(configFile()))) return parseScope(text, undefined)
     const {currentContext} = await import('./config/config.js')
-    const ctx = currentContext(await this.loadConfig(), contextName)
+    const config = await this.loadConfig()
+    const ctx = currentContext(config, contextName)
+    refuseWithoutCurrentContext(config, ctx, text)
     return parseScope(text, ctx, process.env, {chosen: this.contextFlag})
   }
 
@@ -332,6 +327,32 @@ export function fromOclif(err: Error & {oclif?: {exit?: number}}): EvtctlError |
     )
   }
   return undefined
+}
+
+/**
+ * Contexts exist but none is current (never chosen, or the current one was deleted): a bare name
+ * — or no target at all — going quietly to the embedded file broker would publish or read
+ * somewhere unexpected.
+ */
+function refuseWithoutCurrentContext(
+  config: {contexts: Record<string, unknown>},
+  ctx: unknown,
+  text: string | undefined,
+): void {
+  const contexts = Object.keys(config.contexts)
+  if (ctx || contexts.length === 0 || (text !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim())))
+    return
+  const what =
+    text === undefined ? 'no target was given and it has no broker to look at' : `"${text}" names nothing`
+  const url =
+    text === undefined
+      ? `file://${dataDir()}`
+      : `file://${join(dataDir(), `${text.replace(/\.jsonl$/, '')}.jsonl`)}`
+  throw new ConfigError(
+    `No current context, so ${what}: contexts exist (${contexts.join(', ')}) but none is in use.`,
+    `Choose one with "evtctl config use-context NAME" (or --context NAME), or give a URL such as ${url} (the embedded broker's data).`,
+    'NO_CURRENT_CONTEXT',
+  )
 }
 
 /** Whether a context holds credentials or client certificates (which it keeps to its own hosts). */

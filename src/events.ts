@@ -41,6 +41,7 @@ export type WarningCode =
   | 'NOT_SCANNED'
   | 'NOT_A_DLQ'
   | 'DLQ_ELSEWHERE'
+  | 'ALREADY_REPLAYED'
 
 export type InfoCode =
   | 'READ_PLAN'

@@ -87,3 +87,26 @@ export const headerFlag = Flags.custom<{name: string; value: string}>({
 export const durationFlag = Flags.custom<number>({
   parse: async (input, _ctx, opts) => parseDuration(input, `--${opts.name}`),
 })
+
+/** SQS visibility timeouts are whole seconds from 0 to 12 h; 0 would make a browse receive the same messages over and over. In seconds. */
+export const holdFlag = Flags.custom<number>({
+  parse: async (input) => {
+    const range = 'Use a hold from 1s to 12h (default 60s; 30s on FIFO queues).'
+    if (/^0+(\.0*)?\s*(ms|s|m|h|d|w)?$/i.test(input.trim())) {
+      throw new UsageError(
+        `--hold ${input} would make each message visible again at once, so the browse would receive the same messages over and over (raising their receive counts) and never list the others reliably.`,
+        range,
+        'BAD_DURATION',
+      )
+    }
+    const seconds = Math.round(parseDuration(input, '--hold') / 1000)
+    if (seconds < 1 || seconds > 12 * 60 * 60) {
+      throw new UsageError(
+        `--hold ${input} is out of range: SQS hides a received message for at most 12 h (and at least 1 s), in whole seconds.`,
+        range,
+        'BAD_DURATION',
+      )
+    }
+    return seconds
+  },
+})

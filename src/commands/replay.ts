@@ -3,7 +3,7 @@ import {capabilitiesOf} from '../adapters/registry.js'
 import type {Capability} from '../adapters/types.js'
 import {BaseCommand} from '../base-command.js'
 import {ExitCode, exitCodeHelp, UnsupportedError, UsageError} from '../errors.js'
-import {fromFlag, headerFlag, untilFlag} from '../flags.js'
+import {fromFlag, headerFlag, holdFlag, untilFlag} from '../flags.js'
 import type {ReplayReport} from '../services/replay/replay.js'
 
 export default class Replay extends BaseCommand {
@@ -66,12 +66,11 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     }),
     where: Flags.string({summary: 'JSONata expression; replay messages where it is true.'}),
     max: Flags.integer({min: 1, summary: 'Replay at most this many messages.'}),
-    hold: Flags.integer({
-      min: 1,
-      max: 43_200,
+    hold: holdFlag({
       summary:
         "SQS --move: seconds each received message stays hidden while it is replayed [default: 30]; an interrupted run's messages come back after it.",
     }),
+    profile: Flags.string({summary: "SQS: the AWS profile to use (else the context's, else AWS_PROFILE)."}),
     fresh: Flags.boolean({
       summary: 'Start a new run even if an interrupted run of this command can be resumed.',
     }),
@@ -110,6 +109,13 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         log ? 'Use --copy (the default here).' : 'Replay one of its subscriptions, or use --copy.',
       )
     }
+    if (flags.hold !== undefined && mode !== 'move') {
+      throw new UsageError(
+        '--hold applies to an SQS --move (how long received messages stay hidden); a copy only browses.',
+        'Drop --hold, or use --move.',
+        'FLAG_NOT_APPLICABLE',
+      )
+    }
     if (to && to.url === source.url)
       throw new UsageError('--to is the source itself.', 'Give another destination.', 'SAME_TARGET')
     const needs: Capability[] = []
@@ -141,7 +147,11 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       journalDir: `${stateDir()}/replays`,
       filterSpec,
       open: async (t) => {
-        const a = await this.open(t, opened ? [] : needs)
+        const a = await this.open(
+          t,
+          opened ? [] : needs,
+          flags.profile !== undefined ? {profile: flags.profile} : {},
+        )
         opened = true
         return a
       },
@@ -159,10 +169,11 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     const dests = r.destinations.map((d) => `${d.target} (${d.count})`).join(', ') || 'nowhere'
     if (r.dryRun) {
       this.stderr(`Dry run (${r.mode}): would replay ${r.selected} message(s) from ${r.source} to ${dests}.`)
-      if (r.mode === 'move') this.stderr('Each would be removed from the source once its copy is confirmed.')
+      if (r.mode === 'move' && r.selected > 0)
+        this.stderr('Each would be removed from the source once its copy is confirmed.')
     } else {
       this.stderr(
-        `Replayed ${r.sent} of ${r.selected} selected message(s) from ${r.source} to ${dests} (${r.mode}${r.mode === 'move' ? `; removed ${r.removedFromSource} from the source` : ''}) in ${r.durationMs} ms.`,
+        `Replayed ${r.sent} of ${r.selected} selected message(s) from ${r.source} to ${dests} in ${r.durationMs} ms (${r.mode}${r.mode === 'move' ? `; removed ${r.removedFromSource} from the source` : ''}).`,
       )
       if (r.completedFromJournal)
         this.stderr(
@@ -172,6 +183,5 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     for (const f of r.failed.slice(0, 20)) this.stderr(`  failed ${f.id}: ${f.error}`)
     for (const s of r.skipped.slice(0, 20)) this.stderr(`  skipped ${s.id}: ${s.reason}`)
     for (const d of r.possibleDuplicates.slice(0, 20)) this.stderr(`  possible duplicate ${d.id}: ${d.why}`)
-    if (r.journal) this.stderr(`Journal: ${r.journal}`)
   }
 }

@@ -2,32 +2,9 @@ import {Args, Flags} from '@oclif/core'
 import type {Capability} from '../adapters/types.js'
 import {BaseCommand} from '../base-command.js'
 import {ExitCode, exitCodeHelp, UsageError} from '../errors.js'
-import {fromFlag, headerFlag, parseDuration, untilFlag} from '../flags.js'
+import {fromFlag, headerFlag, holdFlag, untilFlag} from '../flags.js'
 import type {Renderer} from '../output/render.js'
 import {dataWriter} from '../output/stdout.js'
-
-/** SQS visibility timeouts are whole seconds from 0 to 12 h; 0 would make a browse receive the same messages over and over. In seconds. */
-const holdFlag = Flags.custom<number>({
-  parse: async (input) => {
-    const range = 'Use a hold from 1s to 12h (default 60s; 30s on FIFO queues).'
-    if (/^0+(\.0*)?\s*(ms|s|m|h|d|w)?$/i.test(input.trim())) {
-      throw new UsageError(
-        `--hold ${input} would make each message visible again at once, so the browse would receive the same messages over and over (raising their receive counts) and never list the others reliably.`,
-        range,
-        'BAD_DURATION',
-      )
-    }
-    const seconds = Math.round(parseDuration(input, '--hold') / 1000)
-    if (seconds < 1 || seconds > 12 * 60 * 60) {
-      throw new UsageError(
-        `--hold ${input} is out of range: SQS hides a received message for at most 12 h (and at least 1 s), in whole seconds.`,
-        range,
-        'BAD_DURATION',
-      )
-    }
-    return seconds
-  },
-})
 
 export default class Tail extends BaseCommand {
   static override summary = 'Print messages from a topic, subscription or queue, live or over a window.'

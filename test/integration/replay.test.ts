@@ -93,7 +93,7 @@ describe.skipIf(!env.SQS_ENDPOINT)('replay on SQS', () => {
     const dest = await createQueue('rp-sel-dest')
     await fill(dlq.url, ['{"n":1}', '{"n":2}', '{"n":3}'])
     const r = await run(
-      ['replay', dlq.url, '--to', dest.url, '--where', 'value.n >= 2', '--hold', '2', '--json'],
+      ['replay', dlq.url, '--to', dest.url, '--where', 'value.n >= 2', '--hold', '2s', '--json'],
       {env: cli},
     )
     expect(r.code, r.stderr).toBe(0)
@@ -109,7 +109,7 @@ describe.skipIf(!env.SQS_ENDPOINT)('replay on SQS', () => {
     // ElasticMQ keeps a body over SQS's 256 KiB; evtctl, sending to SQS, refuses it (as SQS would).
     const big = 'x'.repeat(300 * 1024)
     await fill(dlq.url, ['s1', big, 's2'])
-    const r = await run(['replay', dlq.url, '--to', dest.url, '--hold', '2', '--json'], {env: cli})
+    const r = await run(['replay', dlq.url, '--to', dest.url, '--hold', '2s', '--json'], {env: cli})
     expect(r.code, r.stderr).toBe(7)
     const report = JSON.parse(r.stdout.toString())
     expect(report).toMatchObject({selected: 3, sent: 2, removedFromSource: 2})
@@ -128,7 +128,7 @@ describe.skipIf(!env.SQS_ENDPOINT)('replay on SQS', () => {
       const dest = await createQueue(`rp-kill-dest`)
       const bodies = Array.from({length: 12}, (_, i) => `m${i}`)
       await fill(dlq.url, bodies)
-      const args = ['replay', dlq.url, '--to', dest.url, '--hold', '2', '--json']
+      const args = ['replay', dlq.url, '--to', dest.url, '--hold', '2s', '--json']
       const killed = await run(args, {env: {...cli, EVTCTL_REPLAY_FAULT: `${point}:1`}})
       expect(killed.code).toBeNull() // killed
       let report: {possibleDuplicates: Array<{id: string}>; resumed: boolean} | undefined
@@ -369,5 +369,9 @@ describe.skipIf(!env.KAFKA_BROKERS)('replay on Kafka', () => {
     const r = await run(['replay', `kafka://${env.KAFKA_BROKERS}/${t}`], {env: cli})
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/--to/)
+    // Nothing was done, so nothing is resumed: the same answer again (not a "resumed" exit 0).
+    const again = await run(['replay', `kafka://${env.KAFKA_BROKERS}/${t}`], {env: cli})
+    expect(again.code).toBe(2)
+    expect(again.stderr).not.toMatch(/Resuming/)
   })
 })

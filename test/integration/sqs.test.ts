@@ -53,7 +53,7 @@ describe.skipIf(!env.SQS_ENDPOINT)('sqs: browse and publish against ElasticMQ', 
     // One receive left before the one that moves them: warned per message.
     expect(
       first.stderr.match(
-        /Warning: message \S+ has now been received 1 times \(maxReceiveCount 2\): after one more/g,
+        /Warning: message \S+ has now been received 1 time \(maxReceiveCount 2\): after one more/g,
       ),
     ).toHaveLength(3)
     const second = await run(['tail', main.url, '--until', 'end', '--allow-receive-count', '-o', 'raw'], {

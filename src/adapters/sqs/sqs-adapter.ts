@@ -287,6 +287,8 @@ export function createSqsAdapter(
     /** What became of a message that is no longer held, so a late ack() can tell. */
     const fate = new Map<string, 'deleted' | 'released'>()
     let endedNormally = false
+    /** Given back one by one by the reader (release()), before the end. */
+    let releasedByReader = 0
     const seen = new Set<string>()
     /** MessageId → the receive count last warned about. */
     const warned = new Map<string, number>()
@@ -309,8 +311,8 @@ export function createSqsAdapter(
       warn(
         'RECEIVE_COUNT_NEAR_LIMIT',
         count >= maxCount
-          ? `message ${id} has now been received ${count} times (maxReceiveCount ${maxCount}): the next receive, by anyone, moves it to the dead-letter queue.`
-          : `message ${id} has now been received ${count} times (maxReceiveCount ${maxCount}): after one more receive, the next one moves it to the dead-letter queue.`,
+          ? `message ${id} has now been received ${count} time${count === 1 ? '' : 's'} (maxReceiveCount ${maxCount}): the next receive, by anyone, moves it to the dead-letter queue.`
+          : `message ${id} has now been received ${count} time${count === 1 ? '' : 's'} (maxReceiveCount ${maxCount}): after one more receive, the next one moves it to the dead-letter queue.`,
       )
     }
 
@@ -506,6 +508,7 @@ export function createSqsAdapter(
               held.delete(id)
               handed.delete(id)
               fate.set(id, 'released')
+              releasedByReader++
               await call(
                 'ChangeMessageVisibilityBatch',
                 (o) =>
@@ -548,7 +551,7 @@ export function createSqsAdapter(
       notice(
         'READ_SUMMARY',
         `Listed ${listed} of ~${q.visible} message(s) visible at start (SQS counts are approximate)` +
-          `${released.ok ? `; released ${released.ok}` : ''}` +
+          `${released.ok + releasedByReader ? `; released ${released.ok + releasedByReader}` : ''}` +
           `${released.failed ? `; ${released.failed} could not be released and reappear after ${visibility}s` : ''}.`,
       )
       // On a queue with a redrive policy, messages visible at start that no receive returned

@@ -38,6 +38,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
   }
 
   static override flags = {
+    profile: Flags.string({summary: "SQS: the AWS profile to use (else the context's, else AWS_PROFILE)."}),
     scan: Flags.integer({
       summary: 'Read up to N messages of each DLQ (read-only) and group them by failure reason and source.',
       min: 1,
@@ -48,7 +49,12 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
   async run(): Promise<DlqListReport> {
     const {args, flags} = await this.parse(DlqList)
     const scope = await this.resolveScope(args.target, flags.context)
-    const adapter = await this.open(scope, ['deadLetters'])
+    this.refuseUnsupportedFlags(scope, flags)
+    const adapter = await this.open(
+      scope,
+      ['deadLetters'],
+      flags.profile !== undefined ? {profile: flags.profile} : {},
+    )
     if (!isDeadLetterAware(adapter))
       throw new Error(`the ${scope.kind} adapter claims deadLetters but lists none`)
     const {listDlqs} = await import('../../services/dlq.js')
@@ -93,10 +99,10 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
       ...(scanned
         ? [
             d.reasons?.length
-              ? d.reasons
+              ? `${d.depth !== null && d.scanned !== undefined && d.scanned < d.depth ? `(${d.scanned} read) ` : ''}${d.reasons
                   .slice(0, 3)
                   .map((r) => `${r.count}× ${show(r.reason)}`)
-                  .join('; ')
+                  .join('; ')}`
               : d.scanned === undefined
                 ? 'not scanned'
                 : '-',

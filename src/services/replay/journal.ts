@@ -1,5 +1,5 @@
 import {createHash, randomBytes} from 'node:crypto'
-import {type FileHandle, mkdir, open, readdir, readFile} from 'node:fs/promises'
+import {type FileHandle, mkdir, open, readdir, readFile, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 
 /**
@@ -94,6 +94,13 @@ export class Journal {
     await this.sync().catch(() => {})
     await this.fh.close().catch(() => {})
   }
+
+  /** Closes and deletes the journal: the run did nothing a rerun would need to know. */
+  async discard(): Promise<void> {
+    this.pending = []
+    await this.fh.close().catch(() => {})
+    await unlink(this.path).catch(() => {})
+  }
 }
 
 /** The newest unfinished journal of `key` in `dir`, read back; undefined when there is none. */
@@ -107,6 +114,22 @@ export async function findUnfinished(dir: string, key: string): Promise<JournalS
   for (const name of names.reverse()) {
     const state = await load(join(dir, name))
     if (!state.done) return state
+  }
+  return undefined
+}
+
+/** The newest finished run of `key`: its id and when it finished. */
+export async function lastFinished(dir: string, key: string): Promise<{run: string; at: string} | undefined> {
+  let names: string[]
+  try {
+    names = (await readdir(dir)).filter((n) => n.startsWith(`${key}-`) && n.endsWith('.jsonl')).sort()
+  } catch {
+    return undefined
+  }
+  for (const name of names.reverse()) {
+    const text = await readFile(join(dir, name), 'utf8')
+    const done = /\{"t":"done","at":"([^"]+)"\}\s*$/.exec(text)
+    if (done) return {run: name.replace(/\.jsonl$/, ''), at: done[1]!}
   }
   return undefined
 }

@@ -11,7 +11,7 @@ import {UsageError} from '../../errors.js'
 import {type Emit, info, warning} from '../../events.js'
 import {AsyncQueue} from '../../util/async-queue.js'
 import type {EventFilter} from '../filter.js'
-import {findUnfinished, Journal, type JournalState, journalKey} from './journal.js'
+import {findUnfinished, Journal, type JournalState, journalKey, lastFinished} from './journal.js'
 import {originOf} from './origin.js'
 
 /** Messages per batch: one journal sync before sending it, one after, one after removing. */
@@ -118,6 +118,16 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     return a
   }
   let journal: Journal | undefined
+  if (!opts.dryRun && !state) {
+    const finished = await lastFinished(opts.journalDir, key)
+    if (finished)
+      opts.emit(
+        warning(
+          'ALREADY_REPLAYED',
+          `this same replay finished before (run ${finished.run}, ${finished.at}); running it again replays the same messages again${mode === 'copy' ? ' (the source still holds them: the destination gets second copies)' : ''}.`,
+        ),
+      )
+  }
   if (!opts.dryRun) {
     journal = state
       ? await Journal.reopen(state)
@@ -133,7 +143,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         'READ_PLAN',
         state
           ? `Resuming replay run ${journal.run} (journal ${journal.path}): ${state.sentNotRemoved.size} sent message(s) still to remove from the source${state.maybeSent.size ? `, ${state.maybeSent.size} that may have been sent` : ''}. Use --fresh to start over.`
-          : `Replay run ${journal.run} (${mode}): journal ${journal.path}.`,
+          : `Replay run ${journal.run} (${mode}); journal: ${journal.path}`,
       ),
     )
   }
@@ -238,6 +248,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       fault('after-select')
       // Send, per destination; the batch is finished even on Ctrl-C (the journal then says so).
       const sentIds = new Set<string>()
+      /** Source id → the destination's id or partition:offset for its copy. */
+      const sentAs = new Map<string, string | undefined>()
       for (const group of groupBy(selected, (s) => s.dest.url)) {
         const dest = group[0]!.dest
         const adapter = await destAdapter(dest)
@@ -264,6 +276,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
           const o = outcomes.get(i)
           if (o?.ok) {
             sentIds.add(s.id)
+            sentAs.set(s.id, o.as)
             return
           }
           const error = o?.error ?? 'no answer from the destination'
@@ -273,7 +286,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       }
       fault('after-send')
       const sent = selected.filter((s) => sentIds.has(s.id))
-      if (sent.length > 0) j.add({t: 'sent', ids: sent.map((s) => s.id)})
+      if (sent.length > 0)
+        j.add({t: 'sent', ids: sent.map((s) => s.id), as: sent.map((s) => sentAs.get(s.id))})
       if (mode === 'copy') for (const p of progressOf(batch)) j.add(p)
       await j.sync()
       report.sent += sent.length
@@ -309,6 +323,14 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       journal.add({t: 'done', at: new Date().toISOString()})
       await journal.sync()
     }
+  } catch (err) {
+    // Stopped before anything was sent or removed (no destination, a missing destination): the
+    // journal holds nothing a rerun needs, and would make it claim a resume and possible duplicates.
+    if (journal && !state && report.sent === 0 && report.removedFromSource === 0) {
+      await journal.discard()
+      journal = undefined
+    }
+    throw err
   } finally {
     stopReading.abort()
     queue.close()
