@@ -9,9 +9,9 @@ import type {ReplayReport} from '../services/replay/replay.js'
 export default class Replay extends BaseCommand {
   static override summary = 'Put dead-lettered or captured events back, losing nothing.'
   static override description =
-    `SOURCE is a DLQ, any topic/queue/subscription, or a capture file (file://capture.jsonl as written by tail -o jsonl). Each message goes to --to, or back where it came from when the message says so (SQS DeadLetterQueueSourceArn, Kafka kafka_dlt-original-topic / __connect.errors.topic, the file broker's X.dlq.jsonl → X.jsonl).
+    `SOURCE is a DLQ, any topic/queue/subscription, or a capture file (file://capture.jsonl as written by tail -o jsonl). Each message goes to --to, or back where it came from when the message says so (SQS DeadLetterQueueSourceArn, Kafka kafka_dlt-original-topic / __connect.errors.topic, Pub/Sub CloudPubSubDeadLetterSourceSubscription → its topic, the file broker's X.dlq.jsonl → X.jsonl).
 
---move removes each source message only after the destination confirmed its copy (default for SQS queues); --copy leaves the source untouched (default for Kafka and file topics, which cannot delete). --dry-run shows the plan and changes nothing.
+--move removes each source message only after the destination confirmed its copy (default for SQS queues and Pub/Sub subscriptions); --copy leaves the source untouched (the only mode for Kafka and file topics: a log cannot delete). Running a finished replay again replays again (a warning says so). --dry-run shows the plan and changes nothing.
 
 Every run keeps a journal (under $XDG_STATE_HOME/evtctl/replays/, 0600): rerunning the same command resumes an interrupted run — what was sent but not yet removed is removed and not sent again; what may have been sent is listed in possibleDuplicates. --fresh starts over.
 
