@@ -256,6 +256,52 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('replay on Pub/Sub, back where they c
   }, 60_000)
 })
 
+describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('replay on Pub/Sub, selected', () => {
+  test('--where: the unselected message is given back once at the end (not spun on) and stays', async () => {
+    const cli = {...sandboxEnv(), PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST}
+    const project = env.PUBSUB_PROJECT_ID
+    const dlt = await createPubsubTopic('rpw-dlt')
+    const dest = await createPubsubTopic('rpw-dest')
+    const ps = testPubsub()
+    const dltSub = uniqueName('rpw-dlt-sub')
+    await ps.topic(dlt).createSubscription(dltSub)
+    for (const [b, why] of [
+      ['w1', 'bad'],
+      ['w2', 'ok'],
+      ['w3', 'bad'],
+    ] as const)
+      await ps.topic(dlt).publishMessage({data: Buffer.from(b), attributes: {why}})
+    await ps.close()
+    const t0 = Date.now()
+    const r = await run(
+      [
+        'replay',
+        `pubsub://${project}/subscriptions/${dltSub}`,
+        '--to',
+        `pubsub://${project}/topics/${dest}`,
+        '--where',
+        'headers.why = "bad"',
+        '--json',
+      ],
+      {env: cli},
+    )
+    expect(r.code, r.stderr).toBe(0)
+    expect(Date.now() - t0).toBeLessThan(20_000)
+    expect(JSON.parse(r.stdout.toString())).toMatchObject({selected: 2, sent: 2, removedFromSource: 2})
+    const c = testPubsub()
+    const left: string[] = []
+    const s2 = c.subscription(dltSub)
+    s2.on('message', (m) => {
+      left.push(m.data.toString())
+      m.nack()
+    })
+    await new Promise((res) => setTimeout(res, 2_000))
+    await s2.close()
+    await c.close()
+    expect([...new Set(left)]).toEqual(['w2'])
+  }, 40_000)
+})
+
 describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('replay on Pub/Sub, killed', () => {
   test('SIGKILL after the send was journaled, before the acks: the rerun acks them and sends nothing again', async () => {
     const cli = {...sandboxEnv(), PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST}

@@ -257,6 +257,8 @@ export function createPubsubAdapter(
       let queuedBytes = 0
       let bytesRoom: (() => void) | undefined
       let ended = false
+      /** Consuming: messages the reader gave back, nacked when the read ends. */
+      const givenBack = new Set<PubsubMessageIn>()
       /** Consuming: the ids Pub/Sub confirmed acks for. */
       const acked = new Set<string>()
       stream = ps.stream(
@@ -368,7 +370,11 @@ export function createPubsubAdapter(
                 await confirmAck(target_, m, emit)
                 acked.add(m.id)
               },
-              release: () => m.nack(),
+              // Given back when the read ends, not now: Pub/Sub would hand a nacked message
+              // straight back to this very read (a reader skipping it would spin on it).
+              release: async () => {
+                givenBack.add(m)
+              },
             }
             continue
           }
@@ -381,6 +387,7 @@ export function createPubsubAdapter(
         bytesRoom?.()
         clearInterval(quiet)
         clearTimeout(deadline)
+        await Promise.allSettled([...givenBack].map((m) => m.nack()))
         if (consume)
           emit?.(info('CONSUMED', `Acknowledged ${acked.size} message(s) on subscription "${target_.name}".`))
       }
