@@ -1,5 +1,5 @@
 /**
- * Confluent Schema Registry's own labelled JSON Schema diff examples (../shared/corpora/confluent),
+ * Confluent Schema Registry's own labelled JSON Schema diff examples (test/fixtures/confluent, from ../shared/corpora/confluent),
  * run through our engine: per case the BACKWARD verdict (strict and lenient) and the set of
  * difference types must agree with Confluent's. Target: ≥ 98% per file. A case that disagrees
  * goes into KNOWN_DISAGREEMENTS below with the reason; that list may only shrink.

@@ -1,5 +1,5 @@
 /**
- * Confluent Schema Registry's labelled Protobuf diff examples (../shared/corpora/confluent):
+ * Confluent Schema Registry's labelled Protobuf diff examples (test/fixtures/confluent, from ../shared/corpora/confluent):
  * verdict and set of change types per case must agree (target ≥ 98% per file). Each side is
  * written to its own folder with its dependencies at their import paths, as the corpus README
  * says, so imports resolve from the importing file's folder (and resources/ as a --proto-path).
