@@ -3,6 +3,7 @@ import {Command, Flags} from '@oclif/core'
 import type {Input, ParserOutput} from '@oclif/core/interfaces'
 import {openAdapter, requireCapabilities, requireFlags} from './adapters/registry.js'
 import type {AdapterOptions, BrokerAdapter, Capability} from './adapters/types.js'
+import type {Config, NamedContext} from './config/config.js'
 import {dataDir} from './config/paths.js'
 import type {Target} from './config/targets.js'
 import {ConfigError, EvtctlError, ExitCode, InterruptedError, isEvtctlError, UsageError} from './errors.js'
@@ -71,15 +72,10 @@ export abstract class BaseCommand extends Command {
   }
 
   protected async resolveTarget(text: string, contextName?: string): Promise<Target> {
-    const [{configFile}, {parseTarget}] = await Promise.all([
-      import('./config/paths.js'),
-      import('./config/targets.js'),
-    ])
-    // No config file and no --context: nothing to read, so YAML and zod (~40 ms) stay unloaded.
-    if (!contextName && !(await exists(configFile()))) return parseTarget(text, undefined)
-    const {currentContext} = await import('./config/config.js')
-    const config = await this.loadConfig()
-    const ctx = currentContext(config, contextName)
+    const {parseTarget} = await import('./config/targets.js')
+    const found = await this.contextFor(contextName)
+    if (!found) return parseTarget(text, undefined)
+    const {config, ctx} = found
     refuseWithoutCurrentContext(config, ctx, text)
     // A URL gets the context's credentials when it names the context's own endpoints, or when
     // --context chose it for this run; an exported EVTCTL_CONTEXT does not send them anywhere.
@@ -100,16 +96,31 @@ export abstract class BaseCommand extends Command {
    * file://DIR), one resource, or — with no text — the current context's broker (see parseScope).
    */
   protected async resolveScope(text: string | undefined, contextName?: string): Promise<Target> {
-    const [{configFile}, {parseScope}] = await Promise.all([
-      import('./config/paths.js'),
-      import('./config/scope.js'),
-    ])
-    if (!contextName && !(await exists(configFile()))) return parseScope(text, undefined)
-    const {currentContext} = await import('./config/config.js')
-    const config = await this.loadConfig()
-    const ctx = currentContext(config, contextName)
-    refuseWithoutCurrentContext(config, ctx, text)
-    return parseScope(text, ctx, process.env, {chosen: this.contextFlag})
+    const {parseScope} = await import('./config/scope.js')
+    const found = await this.contextFor(contextName)
+    if (!found) return parseScope(text, undefined)
+    refuseWithoutCurrentContext(found.config, found.ctx, text)
+    return parseScope(text, found.ctx, process.env, {chosen: this.contextFlag})
+  }
+
+  private contextRead?: Promise<{config: Config; ctx: NamedContext | undefined} | undefined>
+
+  /**
+   * The config and the context in use, read once per run (replay resolves a source and a
+   * destination: one read, one set of config warnings). undefined with no config file and no
+   * --context: nothing to read, so YAML and zod (~40 ms) stay unloaded.
+   */
+  private contextFor(
+    contextName: string | undefined,
+  ): Promise<{config: Config; ctx: NamedContext | undefined} | undefined> {
+    this.contextRead ??= (async () => {
+      const {configFile} = await import('./config/paths.js')
+      if (!contextName && !(await exists(configFile()))) return undefined
+      const {currentContext} = await import('./config/config.js')
+      const config = await this.loadConfig()
+      return {config, ctx: currentContext(config, contextName)}
+    })()
+    return this.contextRead
   }
 
   /** The config file, its warnings (0644, unknown settings) on stderr. */

@@ -1,6 +1,6 @@
 import type {z} from 'zod'
 import type {metaSchema} from './decode.js'
-import {knownJsonText, type Payload} from './payload.js'
+import {knownJsonText, type Payload, payloadBytes} from './payload.js'
 
 /**
  * The canonical event envelope, one JSON object per line (JSONL). Every command speaks it:
@@ -86,4 +86,10 @@ function headersJson(headers: Header[]): string {
     out += `${i === 0 ? '' : ','}[${quote(name)},${payloadJson(value)}]`
   }
   return `${out}]`
+}
+
+/** The text of the first header called `name` (undefined when absent or null). */
+export function headerText(env: Envelope, name: string): string | undefined {
+  const h = env.headers?.find(([n]) => n === name)
+  return h && h[1] !== null ? payloadBytes(h[1]).toString('utf8') : undefined
 }

@@ -1,8 +1,7 @@
 import {capabilitiesOf} from '../adapters/registry.js'
 import type {BrokerAdapter, DeadLetterAware, DeadLetterQueue, ReadOptions} from '../adapters/types.js'
 import type {Target} from '../config/targets.js'
-import type {Envelope} from '../envelope/envelope.js'
-import {payloadBytes} from '../envelope/payload.js'
+import {type Envelope, headerText} from '../envelope/envelope.js'
 import {type Emit, type UserEvent, warning, warningJson} from '../events.js'
 
 export interface DlqListOptions {
@@ -157,12 +156,6 @@ function sorted(m: Map<string, number>): Array<[string, number]> {
   return [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
 }
 
-/** The first value of a header, as text. */
-function header(env: Envelope, name: string): string | undefined {
-  const h = env.headers?.find(([n]) => n === name)
-  return h && h[1] !== null ? payloadBytes(h[1]).toString('utf8') : undefined
-}
-
 /** Header pairs (exception class, message) that dead-letter writers leave, most specific first. */
 const REASON_HEADERS: Array<[string, string | undefined]> = [
   // Spring Kafka's DeadLetterPublishingRecoverer
@@ -181,8 +174,8 @@ const REASON_HEADERS: Array<[string, string | undefined]> = [
 /** Why a message failed, in a few words, from the headers its dead-letter writer left. */
 export function reasonOf(env: Envelope): string {
   for (const [kind, detail] of REASON_HEADERS) {
-    const k = header(env, kind)
-    const m = detail ? header(env, detail) : undefined
+    const k = headerText(env, kind)
+    const m = detail ? headerText(env, detail) : undefined
     if (k || m) return shorten([k, m].filter(Boolean).join(': '))
   }
   // Pub/Sub: CloudPubSubDeadLetterSourceDeliveryCount (meta.dlq.deliveryCount)
@@ -199,7 +192,9 @@ export function sourceOf(env: Envelope): string | undefined {
       ? `pubsub://${dlq.subscriptionProject}/subscriptions/${dlq.subscription}`
       : dlq.subscription
   return (
-    header(env, 'kafka_dlt-original-topic') ?? header(env, '__connect.errors.topic') ?? header(env, 'source')
+    headerText(env, 'kafka_dlt-original-topic') ??
+    headerText(env, '__connect.errors.topic') ??
+    headerText(env, 'source')
   )
 }
 

@@ -1,6 +1,7 @@
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
+  type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SQSClient,
@@ -82,10 +83,10 @@ export async function counts(url: string): Promise<{visible: number; inFlight: n
   }
 }
 
-/** Receives everything visible once (a consumer's view), returning receive counts by body. */
-export async function receiveAll(url: string): Promise<Map<string, number>> {
+/** Receives everything visible once (a consumer's view; each held 30 s, so read once). */
+export async function receiveMessages(url: string): Promise<Message[]> {
   const sqs = testSqs()
-  const out = new Map<string, number>()
+  const out: Message[] = []
   try {
     for (;;) {
       const r = await sqs.send(
@@ -95,12 +96,20 @@ export async function receiveAll(url: string): Promise<Map<string, number>> {
           WaitTimeSeconds: 1,
           VisibilityTimeout: 30,
           MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
         }),
       )
       if (!r.Messages?.length) return out
-      for (const m of r.Messages) out.set(m.Body!, Number(m.Attributes?.ApproximateReceiveCount))
+      out.push(...r.Messages)
     }
   } finally {
     sqs.destroy()
   }
+}
+
+/** Receives everything visible once (a consumer's view), returning receive counts by body. */
+export async function receiveAll(url: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>()
+  for (const m of await receiveMessages(url)) out.set(m.Body!, Number(m.Attributes?.ApproximateReceiveCount))
+  return out
 }

@@ -4,37 +4,18 @@ import {brokerEnv, uniqueName} from '../brokers/env.js'
 import {createTopic, testKafka} from '../brokers/kafka.js'
 import {kcatProduce} from '../brokers/peers.js'
 import {createTopic as createPubsubTopic, testPubsub} from '../brokers/pubsub.js'
-import {counts, createQueue, fill, testSqs} from '../brokers/sqs.js'
+import {counts, createQueue, fill, receiveMessages, testSqs} from '../brokers/sqs.js'
 import {run, sandboxEnv} from '../e2e/helpers.js'
 
 const env = brokerEnv()
 
-/** Everything in `url`, read by an independent client (held 30 s: read once), body → attributes. */
+/** Everything in `url`, read by an independent client (read once): body and two attributes. */
 async function drain(url: string): Promise<Array<{body: string; n?: string; kind?: string}>> {
-  const sqs = testSqs()
-  const out: Array<{body: string; n?: string; kind?: string}> = []
-  try {
-    for (;;) {
-      const r = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: url,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-          VisibilityTimeout: 30,
-          MessageAttributeNames: ['All'],
-        }),
-      )
-      if (!r.Messages?.length) return out
-      for (const m of r.Messages)
-        out.push({
-          body: m.Body!,
-          n: m.MessageAttributes?.n?.StringValue,
-          kind: m.MessageAttributes?.kind?.StringValue,
-        })
-    }
-  } finally {
-    sqs.destroy()
-  }
+  return (await receiveMessages(url)).map((m) => ({
+    body: m.Body!,
+    n: m.MessageAttributes?.n?.StringValue,
+    kind: m.MessageAttributes?.kind?.StringValue,
+  }))
 }
 
 async function deadLetterAll(url: string): Promise<void> {

@@ -284,8 +284,6 @@ export function createSqsAdapter(
      * when the reader stops early they are released with the rest.
      */
     const handed = new Set<string>()
-    /** What became of a message that is no longer held, so a late ack() can tell. */
-    const fate = new Map<string, 'deleted' | 'released'>()
     let endedNormally = false
     /** Given back one by one by the reader (release()), before the end. */
     let releasedByReader = 0
@@ -460,13 +458,15 @@ export function createSqsAdapter(
           if (untilTime !== undefined && Number(m.Attributes?.SentTimestamp ?? 0) >= untilTime) continue
           listed++
           if (consume) handed.add(id)
+          // No longer held: deleted by this delivery's ack() (a repeat is a no-op), else given back.
+          let deletedHere = false
           yield {
             envelope: toEnvelope(target_.url, m),
             // tail --consume: one DeleteMessage per message, resolved once SQS confirmed it.
             ack: async () => {
               const h = held.get(id)
               if (!h) {
-                if (fate.get(id) === 'deleted') return
+                if (deletedHere) return
                 throw new NotAcknowledgedError(
                   `Message ${id} was given back to the queue before it was acknowledged; it stays there.`,
                 )
@@ -499,7 +499,7 @@ export function createSqsAdapter(
               }
               held.delete(id)
               handed.delete(id)
-              fate.set(id, 'deleted')
+              deletedHere = true
               deleted++
             },
             release: async () => {
@@ -507,7 +507,6 @@ export function createSqsAdapter(
               if (!h) return
               held.delete(id)
               handed.delete(id)
-              fate.set(id, 'released')
               releasedByReader++
               await call(
                 'ChangeMessageVisibilityBatch',
@@ -543,10 +542,7 @@ export function createSqsAdapter(
       // A consuming read that ended by itself leaves the reader what it was handed (see handed).
       const keep = consume && endedNormally && !signal.aborted ? handed : new Set<string>()
       const toRelease = new Map([...held].filter(([id]) => !keep.has(id)))
-      for (const id of toRelease.keys()) {
-        held.delete(id)
-        fate.set(id, 'released')
-      }
+      for (const id of toRelease.keys()) held.delete(id)
       const released = await releaseAll(q.url, toRelease)
       notice(
         'READ_SUMMARY',

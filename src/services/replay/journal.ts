@@ -105,13 +105,7 @@ export class Journal {
 
 /** The newest unfinished journal of `key` in `dir`, read back; undefined when there is none. */
 export async function findUnfinished(dir: string, key: string): Promise<JournalState | undefined> {
-  let names: string[]
-  try {
-    names = (await readdir(dir)).filter((n) => n.startsWith(`${key}-`) && n.endsWith('.jsonl')).sort()
-  } catch {
-    return undefined
-  }
-  for (const name of names.reverse()) {
+  for (const name of await runsOf(dir, key)) {
     const state = await load(join(dir, name))
     if (!state.done) return state
   }
@@ -120,18 +114,21 @@ export async function findUnfinished(dir: string, key: string): Promise<JournalS
 
 /** The newest finished run of `key`: its id and when it finished. */
 export async function lastFinished(dir: string, key: string): Promise<{run: string; at: string} | undefined> {
-  let names: string[]
-  try {
-    names = (await readdir(dir)).filter((n) => n.startsWith(`${key}-`) && n.endsWith('.jsonl')).sort()
-  } catch {
-    return undefined
-  }
-  for (const name of names.reverse()) {
+  for (const name of await runsOf(dir, key)) {
     const text = await readFile(join(dir, name), 'utf8')
     const done = /\{"t":"done","at":"([^"]+)"\}\s*$/.exec(text)
     if (done) return {run: name.replace(/\.jsonl$/, ''), at: done[1]!}
   }
   return undefined
+}
+
+/** The journal files of `key`'s runs, newest first (run ids sort by their start time). */
+async function runsOf(dir: string, key: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[])
+  return names
+    .filter((n) => n.startsWith(`${key}-`) && n.endsWith('.jsonl'))
+    .sort()
+    .reverse()
 }
 
 export async function load(path: string): Promise<JournalState> {

@@ -1,6 +1,5 @@
 import type {Target} from '../../config/targets.js'
-import type {Envelope} from '../../envelope/envelope.js'
-import {payloadBytes} from '../../envelope/payload.js'
+import {type Envelope, headerText} from '../../envelope/envelope.js'
 
 /**
  * Where a dead letter came from, as a target to put it back to: SQS DeadLetterQueueSourceArn (same
@@ -15,7 +14,7 @@ export function originOf(source: Target, env: Envelope): Target | undefined {
       return {kind: 'file', url: `file://${path}`, path, name: source.name.replace(/\.dlq$/, '')}
     }
     case 'kafka': {
-      const topic = header(env, 'kafka_dlt-original-topic') ?? header(env, '__connect.errors.topic')
+      const topic = headerText(env, 'kafka_dlt-original-topic') ?? headerText(env, '__connect.errors.topic')
       if (!topic) return undefined
       return {...source, url: `kafka://${source.brokers.join(',')}/${topic}`, topics: [topic]}
     }
@@ -38,9 +37,4 @@ export function originOf(source: Target, env: Envelope): Target | undefined {
       // The source subscription is named; its topic needs a look-up (the adapter's originOf).
       return undefined
   }
-}
-
-function header(env: Envelope, name: string): string | undefined {
-  const h = env.headers?.find(([n]) => n === name)
-  return h && h[1] !== null ? payloadBytes(h[1]).toString('utf8') : undefined
 }
