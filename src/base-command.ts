@@ -244,8 +244,12 @@ export abstract class BaseCommand extends Command {
    * on a terminal control characters are shown, not obeyed.
    */
   protected stderr(line: string): void {
-    process.stderr.write(`${process.stderr.isTTY ? safeText(line, true) : line}\n`)
+    if (this.progress) this.progress.log(safeText(line, true))
+    else process.stderr.write(`${process.stderr.isTTY ? safeText(line, true) : line}\n`)
   }
+
+  /** A progress bar on the terminal while it runs: lines for people go above it. */
+  protected progress?: import('./ui/progress.js').Progress
 
   override async finally(err: Error | undefined): Promise<void> {
     process.off('SIGINT', this.onSignal)

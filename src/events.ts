@@ -51,6 +51,7 @@ export type InfoCode =
   | 'CONSUMED'
   | 'RECONNECTED'
   | 'SNAPSHOT'
+  | 'RESUME_WAIT'
 
 export type Emit = (event: UserEvent) => void
 

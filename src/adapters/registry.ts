@@ -85,10 +85,10 @@ export const registry: Record<BrokerKind, Registration> = {
   },
   sqs: {
     label: 'SQS',
-    // Native redrive comes with `replay`; until then it is not claimed.
     capabilities: {
       ...none,
       deadLetters: true,
+      nativeRedrive: true,
       fifo: true,
       follow: true,
       deliveryDelay: true,

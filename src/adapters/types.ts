@@ -98,6 +98,11 @@ export interface ReadOptions {
    */
   consume?: boolean
   /**
+   * With consume: the reader settles what it is handed promptly and in batches (replay), so the
+   * read may receive ahead (SQS: ten per receive, kept hidden until settled) instead of one at a time.
+   */
+  batched?: boolean
+  /**
    * Kafka, with consume: the consumer group whose progress the read records. It starts where the
    * group's commits say (elsewhere at `from`), and ack() commits for the group, outside any
    * generation (Kafka takes that only while the group has no active members).
@@ -290,4 +295,36 @@ export function isLagAware(a: BrokerAdapter): a is BrokerAdapter & LagAware {
 }
 export function isDeadLetterAware(a: BrokerAdapter): a is BrokerAdapter & DeadLetterAware {
   return typeof (a as Partial<DeadLetterAware>).listDeadLetters === 'function'
+}
+
+/** Optional capability: `nativeRedrive` (SQS's StartMessageMoveTask). */
+export interface NativeRedriveAware {
+  /**
+   * The broker moves every message of the DLQ `source` by itself: to `dest`, or (undefined) back
+   * to the queue each came from. Resolves when the task ends; `signal` cancels it (what was moved
+   * stays moved).
+   */
+  nativeMove(source: Target, dest: Target | undefined, opts: NativeMoveOptions): Promise<NativeMoveResult>
+}
+
+export interface NativeMoveOptions {
+  /** At most this many messages per second. */
+  rate?: number
+  signal: AbortSignal
+  onProgress?(p: {moved: number; toMove?: number}): void
+}
+
+export interface NativeMoveResult {
+  status: 'COMPLETED' | 'CANCELLED' | 'FAILED'
+  /** Approximate, as the broker counts. */
+  moved: number
+  toMove?: number
+  failureReason?: string
+  durationMs: number
+  /** The broker's id of the task. */
+  task: string
+}
+
+export function isNativeRedriveAware(a: BrokerAdapter): a is BrokerAdapter & NativeRedriveAware {
+  return typeof (a as Partial<NativeRedriveAware>).nativeMove === 'function'
 }

@@ -1,10 +1,25 @@
-import {Args, Flags} from '@oclif/core'
+import {Args, Flags, type Interfaces} from '@oclif/core'
 import {capabilitiesOf} from '../adapters/registry.js'
-import type {Capability} from '../adapters/types.js'
+import {
+  type Capability,
+  isDeadLetterAware,
+  isNativeRedriveAware,
+  type NativeMoveResult,
+} from '../adapters/types.js'
 import {BaseCommand} from '../base-command.js'
+import type {Target} from '../config/targets.js'
 import {ExitCode, exitCodeHelp, UnsupportedError, UsageError} from '../errors.js'
 import {fromFlag, headerFlag, holdFlag, untilFlag} from '../flags.js'
 import type {ReplayReport} from '../services/replay/replay.js'
+import type {Progress} from '../ui/progress.js'
+
+/** What --native reports (stderr, and with --json on stdout). */
+export type NativeReport = NativeMoveResult & {
+  source: string
+  destination: string
+  mode: 'move'
+  native: true
+}
 
 export default class Replay extends BaseCommand {
   static override summary = 'Put dead-lettered or captured events back, losing nothing.'
@@ -74,10 +89,24 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     fresh: Flags.boolean({
       summary: 'Start a new run even if an interrupted run of this command can be resumed.',
     }),
+    rate: Flags.integer({min: 1, summary: 'At most this many messages per second.'}),
+    mark: Flags.boolean({
+      summary: 'Add provenance headers to each copy: evtctl-replay-run, evtctl-replayed-from.',
+    }),
+    'keep-partitions': Flags.boolean({
+      summary: 'Kafka destination: each copy to the partition its original was in.',
+    }),
+    'new-timestamps': Flags.boolean({
+      summary: "Copies get the replay's time, not the original's timestamp (Kafka, file).",
+    }),
+    native: Flags.boolean({
+      summary:
+        'SQS: let SQS move the whole DLQ (StartMessageMoveTask; no filters, no dry run, at most 500/s). Ctrl-C cancels it.',
+    }),
     yes: Flags.boolean({char: 'y', summary: 'Confirm on a context marked production.'}),
   }
 
-  async run(): Promise<ReplayReport> {
+  async run(): Promise<ReplayReport | NativeReport> {
     const {args, flags} = await this.parse(Replay)
     const [{buildFilter}, {replay}, {stateDir}] = await Promise.all([
       import('../services/filter.js'),
@@ -92,6 +121,12 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     const filter = buildFilter(filterSpec)
     const source = await this.resolveTarget(args.source, flags.context)
     const to = flags.to ? await this.resolveTarget(flags.to, flags.context) : undefined
+    if (flags.native) return this.runNative(source, to, flags)
+    if (flags['keep-partitions'] && to && to.kind !== 'kafka' && to.kind !== 'file')
+      throw new UnsupportedError(
+        `--keep-partitions keeps Kafka partitions; ${to.url} has none.`,
+        'Drop --keep-partitions.',
+      )
     const can = capabilitiesOf(source)
     // Queues and subscriptions are moved by default; logs (Kafka, file topics) keep their messages,
     // so they can only be copied (Kafka's consuming read records progress, it deletes nothing).
@@ -134,6 +169,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     // Logs are read from the beginning unless told otherwise; queues from what they hold.
     const from = flags.from ?? (can.seekOffset ? {kind: 'beginning' as const} : {kind: 'end' as const})
     let opened = false
+    if (process.stderr.isTTY && !flags['dry-run']) this.progress = await this.startBar(source, flags.profile)
     const report = await replay({
       source,
       ...(to ? {to} : {}),
@@ -146,6 +182,11 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       ...(flags.hold !== undefined ? {holdSeconds: flags.hold} : {}),
       journalDir: `${stateDir()}/replays`,
       filterSpec,
+      ...(flags.rate !== undefined ? {rate: flags.rate} : {}),
+      ...(flags.mark ? {mark: true} : {}),
+      ...(flags['keep-partitions'] ? {keepPartitions: true} : {}),
+      ...(flags['new-timestamps'] ? {newTimestamps: true} : {}),
+      ...(this.progress ? {onProgress: ({read, sent}) => this.progress?.update(read, {sent})} : {}),
       open: async (t) => {
         const a = await this.open(
           t,
@@ -159,8 +200,122 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       emit: this.emit,
       ...(process.env.EVTCTL_REPLAY_FAULT ? {fault: process.env.EVTCTL_REPLAY_FAULT} : {}),
     })
+    this.stopBar()
     this.printReport(report)
     if (report.failed.length > 0) process.exitCode = ExitCode.PartialFailure
+    this.throwIfInterrupted()
+    return report
+  }
+
+  /** The bar's total: the source's depth where the broker can say (Pub/Sub cannot). */
+  private async startBar(source: Target, profile: string | undefined): Promise<Progress> {
+    const {startProgress} = await import('../ui/progress.js')
+    let total: number | undefined
+    try {
+      const a = await this.open(source, [], profile !== undefined ? {profile} : {})
+      if (isDeadLetterAware(a)) {
+        const [q] = await a.listDeadLetters(source, this.signal)
+        total = q?.depth ?? undefined
+      }
+    } catch {
+      // No total: the bar shows the count and rate only.
+    }
+    return startProgress('Replaying', total)
+  }
+
+  private stopBar(): void {
+    this.progress?.stop()
+    this.progress = undefined
+  }
+
+  override async finally(err: Error | undefined): Promise<void> {
+    this.stopBar()
+    return super.finally(err)
+  }
+
+  /**
+   * --native: SQS moves the DLQ by itself (StartMessageMoveTask). It moves everything, so every
+   * flag that chooses, previews or changes messages is refused with the reason.
+   */
+  private async runNative(
+    source: Target,
+    to: Target | undefined,
+    flags: Interfaces.InferredFlags<typeof Replay.flags>,
+  ): Promise<NativeReport> {
+    if (source.kind !== 'sqs')
+      throw new UnsupportedError(
+        `--native is SQS's own redrive (StartMessageMoveTask); ${source.url} is not an SQS queue and its broker has no such thing.`,
+        "Drop --native: evtctl's replay works on every broker.",
+      )
+    const cannot: Array<[boolean, string]> = [
+      [flags['dry-run'] === true, 'preview (--dry-run)'],
+      [flags.copy === true, 'copy (--copy): a move task always moves'],
+      [
+        flags.key !== undefined || (flags.header?.length ?? 0) > 0 || flags.where !== undefined,
+        'filter (--key, --header, --where)',
+      ],
+      [flags.max !== undefined, 'stop after N (--max)'],
+      [flags.from !== undefined || flags.until !== undefined, 'choose a time window (--from, --until)'],
+      [flags.hold !== undefined, 'take --hold (SQS holds nothing for it)'],
+      [
+        flags.mark === true || flags['new-timestamps'] === true || flags['keep-partitions'] === true,
+        'change the copies (--mark, --new-timestamps, --keep-partitions)',
+      ],
+      [flags.fresh === true, 'resume or start afresh (--fresh): it keeps no journal'],
+    ]
+    const refused = cannot.filter(([given]) => given).map(([, what]) => what)
+    if (refused.length > 0)
+      throw new UnsupportedError(
+        `--native hands the move to SQS (StartMessageMoveTask), which moves every message of the DLQ as it is: it cannot ${refused.join('; nor ')}.`,
+        "Drop --native: evtctl's own replay can, with a journal that makes it resumable.",
+      )
+    if (to && to.kind !== 'sqs')
+      throw new UnsupportedError(
+        `--native moves between SQS queues only; ${to.url} is not one.`,
+        "Drop --native: evtctl's own replay can send an SQS DLQ to any broker.",
+      )
+    await this.confirmProduction(source, 'Move every message out of', flags.yes, {dryRun: true})
+    if (to) await this.confirmProduction(to, 'Move messages to', flags.yes)
+    const adapter = await this.open(
+      source,
+      ['nativeRedrive'],
+      flags.profile !== undefined ? {profile: flags.profile} : {},
+    )
+    if (!isNativeRedriveAware(adapter))
+      throw new UnsupportedError(`${source.url} cannot be moved natively.`, 'Drop --native.')
+    if (process.stderr.isTTY) {
+      const {startProgress} = await import('../ui/progress.js')
+      this.progress = await startProgress('Moving (SQS task)', undefined)
+    }
+    const result = await adapter.nativeMove(source, to, {
+      ...(flags.rate !== undefined ? {rate: flags.rate} : {}),
+      signal: this.signal,
+      onProgress: ({moved, toMove}) =>
+        this.progress?.update(moved, {sent: moved, ...(toMove !== undefined ? {total: moved + toMove} : {})}),
+    })
+    this.stopBar()
+    const report: NativeReport = {
+      source: source.url,
+      destination: to?.url ?? '(each message back to its source queue)',
+      mode: 'move',
+      native: true,
+      ...result,
+    }
+    const where = to ? to.url : 'the queues they came from'
+    if (result.status === 'COMPLETED')
+      this.stderr(
+        `SQS moved ~${result.moved} message(s) from ${source.url} to ${where} in ${result.durationMs} ms (task ${result.task}).`,
+      )
+    else if (result.status === 'CANCELLED')
+      this.stderr(
+        `Cancelled the SQS move task ${result.task}: ~${result.moved} message(s) were moved to ${where} and stay moved; the rest stay in ${source.url}.`,
+      )
+    else {
+      this.stderr(
+        `The SQS move task ${result.task} failed after ~${result.moved} message(s): ${result.failureReason ?? 'no reason given'}.`,
+      )
+      process.exitCode = ExitCode.PartialFailure
+    }
     this.throwIfInterrupted()
     return report
   }

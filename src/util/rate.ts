@@ -9,8 +9,7 @@ export async function* throttled<T>(
   perSecond: number,
   signal: AbortSignal,
 ): AsyncGenerator<T> {
-  const limit = Math.max(1, Math.ceil(perSecond / 50))
-  const tick = pThrottle({limit, interval: Math.round((1000 * limit) / perSecond), signal})(() => {})
+  const tick = rateLimiter(perSecond, signal)
   for await (const item of source) {
     if (signal.aborted) return
     try {
@@ -19,5 +18,17 @@ export async function* throttled<T>(
       return // aborted while waiting
     }
     yield item
+  }
+}
+
+/**
+ * A tick to await before each item: resolves at most `perSecond` times per second, in windows
+ * 1/50 s wide; rejects once `signal` aborts.
+ */
+export function rateLimiter(perSecond: number, signal: AbortSignal): () => Promise<void> {
+  const limit = Math.max(1, Math.ceil(perSecond / 50))
+  const tick = pThrottle({limit, interval: Math.round((1000 * limit) / perSecond), signal})(() => {})
+  return async () => {
+    await tick()
   }
 }

@@ -1,4 +1,6 @@
 import type {
+  CancelMessageMoveTaskCommandInput,
+  CancelMessageMoveTaskCommandOutput,
   ChangeMessageVisibilityBatchCommandInput,
   ChangeMessageVisibilityBatchCommandOutput,
   DeleteMessageBatchCommandInput,
@@ -17,6 +19,8 @@ import type {
   ReceiveMessageCommandOutput,
   SendMessageBatchCommandInput,
   SendMessageBatchCommandOutput,
+  StartMessageMoveTaskCommandInput,
+  StartMessageMoveTaskCommandOutput,
 } from '@aws-sdk/client-sqs'
 
 /**
@@ -63,5 +67,13 @@ export interface SqsPort {
     i: ListMessageMoveTasksCommandInput,
     o?: CallOptions,
   ): Promise<ListMessageMoveTasksCommandOutput>
+  startMessageMoveTask(
+    i: StartMessageMoveTaskCommandInput,
+    o?: CallOptions,
+  ): Promise<StartMessageMoveTaskCommandOutput>
+  cancelMessageMoveTask(
+    i: CancelMessageMoveTaskCommandInput,
+    o?: CallOptions,
+  ): Promise<CancelMessageMoveTaskCommandOutput>
   destroy(): void
 }

@@ -1,4 +1,5 @@
 import {
+  CancelMessageMoveTaskCommand,
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -10,6 +11,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
   type SQSClientConfig,
+  StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs'
 import type {SqsPort} from './port.js'
 
@@ -29,6 +31,8 @@ export function createSdkPort(config: SQSClientConfig): SqsPort {
     listQueues: (i, o) => client.send(new ListQueuesCommand(i), o),
     listDeadLetterSourceQueues: (i, o) => client.send(new ListDeadLetterSourceQueuesCommand(i), o),
     listMessageMoveTasks: (i, o) => client.send(new ListMessageMoveTasksCommand(i), o),
+    startMessageMoveTask: (i, o) => client.send(new StartMessageMoveTaskCommand(i), o),
+    cancelMessageMoveTask: (i, o) => client.send(new CancelMessageMoveTaskCommand(i), o),
     destroy: () => client.destroy(),
   }
 }

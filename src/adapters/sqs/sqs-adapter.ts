@@ -1,5 +1,7 @@
 import {setMaxListeners} from 'node:events'
-import type {Message, SendMessageBatchRequestEntry} from '@aws-sdk/client-sqs'
+import {setTimeout as delay} from 'node:timers/promises'
+import type {BatchResultErrorEntry, Message, SendMessageBatchRequestEntry} from '@aws-sdk/client-sqs'
+import DataLoader from 'dataloader'
 import pRetry from 'p-retry'
 import type {Target} from '../../config/targets.js'
 import type {Envelope} from '../../envelope/envelope.js'
@@ -21,6 +23,7 @@ import type {
   BrokerAdapter,
   DeadLetterAware,
   Delivery,
+  NativeRedriveAware,
   PublishFailure,
   PublishOptions,
   PublishOutcome,
@@ -30,6 +33,7 @@ import type {
 import {EntryError, type EntryOptions, entryBytes, maxMessageBytes, toEntry, toEnvelope} from './codec.js'
 import {listSqsDeadLetters} from './dead-letters.js'
 import {mapSqsError} from './errors.js'
+import {nativeMove} from './native-move.js'
 import type {CallOptions, SqsPort} from './port.js'
 import {createSdkPort} from './sdk-port.js'
 
@@ -51,6 +55,10 @@ const RENEW_MARGIN_SECONDS = POLL_SECONDS + 5
 const MIN_KEEP_HIDDEN_SECONDS = 10
 /** SendMessageBatch calls in flight at once on a standard queue (16 measured 0.85–1.13× a plain 8-in-flight SDK loop, start-up included; 8 gave 0.76–0.88×). */
 const PUBLISH_IN_FLIGHT = 16
+/** A consuming FIFO read waits this long between polls while the reader settles what it holds. */
+const FIFO_SETTLE_POLL_MS = 50
+/** ReceiveMessage calls in flight at once for a batched consuming read (replay). */
+const RECEIVES_IN_FLIGHT = 4
 /** How long SQS remembers a FIFO deduplication id. */
 const DEDUP_WINDOW_MS = 5 * 60_000
 /**
@@ -104,7 +112,7 @@ export function createSqsAdapter(
   target: Target,
   opts: AdapterOptions = {},
   port?: SqsPort,
-): BrokerAdapter & DeadLetterAware {
+): BrokerAdapter & DeadLetterAware & NativeRedriveAware {
   const t = asSqs(target)
   const config = sqsClientConfig(t, process.env, opts.profile)
   const sqs = port ?? createSdkPort(config)
@@ -222,6 +230,26 @@ export function createSqsAdapter(
         asSqs(scope),
         signal,
       ),
+    nativeMove: (source, dest, moveOpts) =>
+      nativeMove(
+        {
+          sqs,
+          call,
+          urlOf: async (x, sig) => (await info(x, sig)).url,
+          arnOf: async (x, sig) => {
+            const url = (await info(x, sig)).url
+            const a = await call(
+              'GetQueueAttributes',
+              (o) => sqs.getQueueAttributes({QueueUrl: url, AttributeNames: ['QueueArn']}, o),
+              {signal: sig, queue: x.queueName},
+            )
+            return a.Attributes!.QueueArn!
+          },
+        },
+        asSqs(source),
+        dest ? asSqs(dest) : undefined,
+        moveOpts,
+      ),
     close: async () => sqs.destroy(),
   }
 
@@ -237,6 +265,9 @@ export function createSqsAdapter(
       if (err instanceof CallAborted) return // Ctrl-C before anything was received
       throw err
     }
+    // Receives, deletes and releases in flight each listen for Ctrl-C on the signal (a replay
+    // settles a few hundred messages at once, ten per call; Node warns past 10 listeners).
+    setMaxListeners(100, signal)
     const maxCount = q.maxReceiveCount
     if (maxCount !== undefined && !readOpts.allowReceiveCount) {
       throw new UsageError(
@@ -249,8 +280,14 @@ export function createSqsAdapter(
     // With a redrive policy every receive spends one of the message's receives before it is
     // dead-lettered: listed messages are kept hidden (renewed) until the read ends instead of
     // coming back to our own polls, so one tail receives each message once.
-    const keepHidden = maxCount !== undefined
-    const visibility = keepHidden ? Math.min(MAX_HOLD_SECONDS, Math.max(hold, MIN_KEEP_HIDDEN_SECONDS)) : hold
+    // A reader that settles in batches (replay) has its unsettled messages kept hidden the same way.
+    const keepHidden = maxCount !== undefined || (readOpts.consume === true && readOpts.batched === true)
+    // A batched reader's --hold is kept as given (an interrupted replay's messages come back after
+    // it); it is renewed while they are still being settled.
+    const visibility =
+      keepHidden && !readOpts.batched
+        ? Math.min(MAX_HOLD_SECONDS, Math.max(hold, MIN_KEEP_HIDDEN_SECONDS))
+        : hold
     const consume = readOpts.consume === true
     const untilTime = readOpts.until?.kind === 'time' ? readOpts.until.time.getTime() : undefined
     // A --until time already past lists the queue as --until end does, leaving out later messages.
@@ -284,6 +321,42 @@ export function createSqsAdapter(
      * when the reader stops early they are released with the rest.
      */
     const handed = new Set<string>()
+    // Acks and releases made in the same tick go out together, ten per batch call (replay settles
+    // a hundred at once; tail --consume one at a time, which stays one call each).
+    const deletes = new DataLoader<string, BatchResultErrorEntry | undefined>(
+      async (receipts) => {
+        const res = await call(
+          'DeleteMessageBatch',
+          (o) =>
+            sqs.deleteMessageBatch(
+              {QueueUrl: q.url, Entries: receipts.map((r, j) => ({Id: String(j), ReceiptHandle: r}))},
+              o,
+            ),
+          {signal, grace: () => SETTLE_MS},
+        )
+        const failed = new Map((res.Failed ?? []).map((f) => [Number(f.Id), f]))
+        return receipts.map((_, j) => failed.get(j))
+      },
+      {maxBatchSize: BATCH, cache: false},
+    )
+    const releases = new DataLoader<string, void>(
+      async (receipts) => {
+        await call(
+          'ChangeMessageVisibilityBatch',
+          (o) =>
+            sqs.changeMessageVisibilityBatch(
+              {
+                QueueUrl: q.url,
+                Entries: receipts.map((r, j) => ({Id: String(j), ReceiptHandle: r, VisibilityTimeout: 0})),
+              },
+              o,
+            ),
+          {ms: RELEASE_MS, attemptMs: RELEASE_MS},
+        )
+        return receipts.map(() => undefined)
+      },
+      {maxBatchSize: BATCH, cache: false},
+    )
     let endedNormally = false
     /** Given back one by one by the reader (release()), before the end. */
     let releasedByReader = 0
@@ -386,59 +459,87 @@ export function createSqsAdapter(
       while (!signal.aborted && !stopped) {
         if (untilTime !== undefined && !pastWindow && Date.now() >= untilTime) break
         // No more than still needed (--max), so no message is received, counted and hidden for
-        // nothing; one at a time when consuming, so nothing is held ahead of what is printed.
-        const wanted = readOpts.max !== undefined ? Math.max(1, readOpts.max - listed) : BATCH
-        const size = Math.min(consume ? 1 : BATCH, wanted)
+        // nothing; one at a time when consuming (unless the reader settles in batches), so nothing is
+        // held ahead of what is printed.
+        const wanted =
+          readOpts.max !== undefined ? Math.max(1, readOpts.max - listed) : Number.POSITIVE_INFINITY
+        const size = Math.min(consume && !readOpts.batched ? 1 : BATCH, wanted)
         let messages: Message[]
+        const holdAll = (ms: Message[]) => {
+          const now = Date.now()
+          for (const m of ms)
+            held.set(m.MessageId!, {
+              receipt: m.ReceiptHandle!,
+              receivedAt: now,
+              hiddenUntil: now + visibility * 1000,
+            })
+        }
         try {
           // Short polls, not aborted before their time: an HTTP request given up by the client
           // stays alive on the server, which can still receive a message into it, hidden and
           // counted, with nobody to release it (seen on ElasticMQ). So Ctrl-C waits for the
           // current poll (at most POLL_SECONDS, and a second more) and releases what it brought;
           // only a server that does not answer in that time gets the poll given up.
+          // (No wait while a FIFO group waits for the reader to settle, nor in a batched reader's
+          // parallel short polls: see below.)
           const wait = untilEnd
-            ? 1
+            ? (q.fifo && handed.size > 0) || (consume && readOpts.batched && empties === 0)
+              ? 0
+              : 1
             : untilTime !== undefined
               ? Math.max(0, Math.min(POLL_SECONDS, Math.floor((untilTime - Date.now()) / 1000)))
               : POLL_SECONDS
           const polled = Date.now()
-          const res = await call(
-            'ReceiveMessage',
-            (o) =>
-              sqs.receiveMessage(
-                {
-                  QueueUrl: q.url,
-                  MaxNumberOfMessages: size,
-                  WaitTimeSeconds: wait,
-                  VisibilityTimeout: visibility,
-                  MessageAttributeNames: ['All'],
-                  MessageSystemAttributeNames: ['All'],
-                },
-                o,
-              ),
-            {
-              ms: wait * 1000 + RECEIVE_EXTRA_MS,
-              attemptMs: wait * 1000 + ATTEMPT_MS - 2_000,
-              signal,
-              grace: () => polled + wait * 1000 + 1_000 - Date.now(),
-            },
+          const receive = (n: number) =>
+            call(
+              'ReceiveMessage',
+              (o) =>
+                sqs.receiveMessage(
+                  {
+                    QueueUrl: q.url,
+                    MaxNumberOfMessages: n,
+                    WaitTimeSeconds: wait,
+                    VisibilityTimeout: visibility,
+                    MessageAttributeNames: ['All'],
+                    MessageSystemAttributeNames: ['All'],
+                  },
+                  o,
+                ),
+              {
+                ms: wait * 1000 + RECEIVE_EXTRA_MS,
+                attemptMs: wait * 1000 + ATTEMPT_MS - 2_000,
+                signal,
+                grace: () => polled + wait * 1000 + 1_000 - Date.now(),
+              },
+            )
+          // A batched consumer of the queue as it is (replay) keeps several short polls in flight
+          // while the queue hands out messages (together never more than still wanted); after an
+          // empty round, one long poll decides whether the end is reached.
+          const calls =
+            consume && readOpts.batched && untilEnd && empties === 0
+              ? Math.min(RECEIVES_IN_FLIGHT, Math.ceil(wanted / BATCH))
+              : 1
+          const results = await Promise.allSettled(
+            Array.from({length: calls}, (_, i) => receive(Math.min(size, wanted - i * BATCH))),
           )
-          messages = res.Messages ?? []
+          messages = results.flatMap((r) => (r.status === 'fulfilled' ? (r.value.Messages ?? []) : []))
+          // What did arrive is held (and so released at the end) before any failure is raised.
+          holdAll(messages)
+          const failure = results.find((r) => r.status === 'rejected')
+          if (failure) throw failure.reason
         } catch (err) {
           // Interrupted (or the reader went away) while the server did not answer: end as asked.
           if (err instanceof CallAborted || signal.aborted) break
           throw err
         }
-        const now = Date.now()
-        for (const m of messages) {
-          held.set(m.MessageId!, {
-            receipt: m.ReceiptHandle!,
-            receivedAt: now,
-            hiddenUntil: now + visibility * 1000,
-          })
-        }
         if (signal.aborted) break
         if (messages.length === 0) {
+          // A FIFO queue hands out no later message of a group while the reader still holds an
+          // earlier one: nothing received is not the end until the reader has settled them.
+          if (untilEnd && q.fifo && handed.size > 0) {
+            await delay(FIFO_SETTLE_POLL_MS, undefined, {signal}).catch(() => {})
+            continue
+          }
           // "The end as it was at start": everything listed, or the queue hands out nothing more.
           if (untilEnd && ++empties >= 2) {
             exhausted = true
@@ -462,7 +563,7 @@ export function createSqsAdapter(
           let deletedHere = false
           yield {
             envelope: toEnvelope(target_.url, m),
-            // tail --consume: one DeleteMessage per message, resolved once SQS confirmed it.
+            // Resolved once SQS confirmed the delete; acks made together go out as one batch call.
             ack: async () => {
               const h = held.get(id)
               if (!h) {
@@ -471,17 +572,9 @@ export function createSqsAdapter(
                   `Message ${id} was given back to the queue before it was acknowledged; it stays there.`,
                 )
               }
-              let res: Awaited<ReturnType<SqsPort['deleteMessageBatch']>>
+              let f: BatchResultErrorEntry | undefined
               try {
-                res = await call(
-                  'DeleteMessageBatch',
-                  (o) =>
-                    sqs.deleteMessageBatch(
-                      {QueueUrl: q.url, Entries: [{Id: '0', ReceiptHandle: h.receipt}]},
-                      o,
-                    ),
-                  {signal, grace: () => SETTLE_MS},
-                )
+                f = await deletes.load(h.receipt)
               } catch (err) {
                 if (!(err instanceof CallAborted)) throw err
                 notDeleted++
@@ -490,7 +583,6 @@ export function createSqsAdapter(
                 // ack() resolves only once the delete is confirmed: a journal may rely on it.
                 throw new NotAcknowledgedError(message)
               }
-              const f = res.Failed?.[0]
               if (f) {
                 notDeleted++
                 const message = `Could not delete message ${id} (${f.Code}: ${f.Message}); it stays in the queue.`
@@ -508,15 +600,7 @@ export function createSqsAdapter(
               held.delete(id)
               handed.delete(id)
               releasedByReader++
-              await call(
-                'ChangeMessageVisibilityBatch',
-                (o) =>
-                  sqs.changeMessageVisibilityBatch(
-                    {QueueUrl: q.url, Entries: [{Id: '0', ReceiptHandle: h.receipt, VisibilityTimeout: 0}]},
-                    o,
-                  ),
-                {ms: RELEASE_MS, attemptMs: RELEASE_MS},
-              )
+              await releases.load(h.receipt)
             },
           }
         }

@@ -1,5 +1,5 @@
 import {createHash, randomBytes} from 'node:crypto'
-import {type FileHandle, mkdir, open, readdir, readFile, unlink} from 'node:fs/promises'
+import {type FileHandle, mkdir, open, readdir, readFile, stat, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 
 /**
@@ -16,6 +16,8 @@ export type JournalRecord =
       source: string
       destination: string
       mode: 'move' | 'copy'
+      /** SQS move: how long received messages stay hidden (what a resumed run waits out). */
+      holdSeconds?: number
       at: string
     }
   /** About to be sent (before the publish call): a crash after this may have sent them. */
@@ -41,6 +43,10 @@ export interface JournalState {
   /** Copy from a log: per partition, the offset below which all is done. */
   progress: Map<number, bigint>
   done: boolean
+  /** SQS move: the interrupted run's hold. */
+  holdSeconds?: number
+  /** When the journal was last written (ms): the interrupted run was alive until about then. */
+  lastWrite: number
 }
 
 export function journalKey(parts: Record<string, unknown>): string {
@@ -81,8 +87,20 @@ export class Journal {
     this.pending.push(JSON.stringify(record))
   }
 
-  /** Writes what was added and waits until it is on disk (fsync). */
-  async sync(): Promise<void> {
+  /** The write and fsync under way: syncs run one after another, each taking all that was added. */
+  private flushing: Promise<void> = Promise.resolve()
+
+  /**
+   * Writes what was added and waits until it is on disk (fsync). Syncs asked for while one runs
+   * share the next write (a batch removing while the next one sends: one fsync for both).
+   */
+  sync(): Promise<void> {
+    const run = this.flushing.then(() => this.flush())
+    this.flushing = run.catch(() => {})
+    return run
+  }
+
+  private async flush(): Promise<void> {
     if (this.pending.length === 0) return
     const text = `${this.pending.join('\n')}\n`
     this.pending = []
@@ -140,6 +158,7 @@ export async function load(path: string): Promise<JournalState> {
     sent: new Set(),
     progress: new Map(),
     done: false,
+    lastWrite: (await stat(path)).mtimeMs,
   }
   const text = await readFile(path, 'utf8')
   for (const line of text.split('\n')) {
@@ -153,6 +172,7 @@ export async function load(path: string): Promise<JournalState> {
     switch (r.t) {
       case 'start':
         state.run = r.run
+        if (r.holdSeconds !== undefined) state.holdSeconds = r.holdSeconds
         break
       case 'selected':
         for (const id of r.ids) state.maybeSent.add(id)

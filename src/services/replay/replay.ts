@@ -1,3 +1,4 @@
+import {setTimeout as delay} from 'node:timers/promises'
 import {
   type BrokerAdapter,
   type Delivery,
@@ -10,12 +11,21 @@ import type {Envelope} from '../../envelope/envelope.js'
 import {UsageError} from '../../errors.js'
 import {type Emit, info, warning} from '../../events.js'
 import {AsyncQueue} from '../../util/async-queue.js'
+import {rateLimiter} from '../../util/rate.js'
 import type {EventFilter} from '../filter.js'
 import {findUnfinished, Journal, type JournalState, journalKey, lastFinished} from './journal.js'
 import {originOf} from './origin.js'
 
 /** Messages per batch: one journal sync before sending it, one after, one after removing. */
 const BATCH = 100
+/** Batches being removed from the source (a move) while the next one sends. */
+const REMOVING = 4
+
+interface Selected {
+  d: Delivery
+  id: string
+  dest: Target
+}
 
 export interface ReplayOptions {
   source: Target
@@ -38,6 +48,16 @@ export interface ReplayOptions {
   emit: Emit
   /** SQS: how long received messages stay hidden while replayed (default 30 s). */
   holdSeconds?: number
+  /** --rate: at most this many messages sent per second. */
+  rate?: number
+  /** --mark: provenance headers on every copy (evtctl-replay-run, evtctl-replayed-from). */
+  mark?: boolean
+  /** --keep-partitions (Kafka destination): each copy to its source partition. */
+  keepPartitions?: boolean
+  /** --new-timestamps: copies get the time of the replay, not the original's timestamp. */
+  newTimestamps?: boolean
+  /** After each batch: messages read from the source so far, and sent. */
+  onProgress?(p: {read: number; sent: number}): void
   /** Test-only: SIGKILL the process at a step (`after-select:2` = in the 2nd batch). */
   fault?: string
 }
@@ -105,6 +125,17 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     resumed: state !== undefined,
     durationMs: 0,
   }
+  const copyOptions: CopyOptions = {
+    ...(opts.keepPartitions ? {keepPartitions: true} : {}),
+    ...(opts.newTimestamps ? {newTimestamps: true} : {}),
+    ...(opts.mark ? {markFrom: source.url} : {}),
+  }
+  /** --rate: one tick per selected message (p-throttle spreads them over each second). */
+  const tick = opts.rate ? rateLimiter(opts.rate, opts.signal) : undefined
+  /** Smaller batches under a low --rate, so sending is smooth rather than a burst per batch. */
+  const batchSize = opts.rate ? Math.max(1, Math.min(BATCH, Math.ceil(opts.rate / 10))) : BATCH
+  /** SQS move: how long each received message stays hidden while replayed. */
+  const holdSeconds = source.kind === 'sqs' && mode === 'move' ? (opts.holdSeconds ?? 30) : undefined
   const perDest = new Map<string, {target: Target; count: number}>()
   const src = await opts.open(source)
   const dests = new Map<string, BrokerAdapter>()
@@ -135,6 +166,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
           source: source.url,
           destination: opts.to?.url ?? '(origin)',
           mode,
+          ...(holdSeconds !== undefined ? {holdSeconds} : {}),
         })
     report.journal = journal.path
     report.run = journal.run
@@ -147,9 +179,23 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       ),
     )
   }
+  // An interrupted SQS move's messages are hidden until its hold runs out: wait for them, so that
+  // this one rerun finishes the job.
+  if (state && !opts.dryRun && holdSeconds !== undefined) {
+    const back = state.lastWrite + (state.holdSeconds ?? holdSeconds) * 1000 + 1000 - Date.now()
+    if (back > 0) {
+      opts.emit(
+        info(
+          'RESUME_WAIT',
+          `Waiting ${Math.ceil(back / 1000)} s for the messages the interrupted run held to come back (their SQS visibility timeout)…`,
+        ),
+      )
+      await delay(back, undefined, {signal: opts.signal}).catch(() => {}) // Ctrl-C: stop waiting
+    }
+  }
   let batchNo = 0
-  const fault = (point: string) => {
-    if (opts.fault === `${point}:${batchNo}`) process.kill(process.pid, 'SIGKILL')
+  const fault = (point: string, n: number) => {
+    if (opts.fault === `${point}:${n}`) process.kill(process.pid, 'SIGKILL')
   }
 
   // The read runs ahead by at most two batches; a move consumes, so what it holds is hidden from
@@ -157,8 +203,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const readOpts: ReadOptions = {
     ...opts.read,
     until: opts.read.until ?? {kind: 'end'},
-    ...(mode === 'move' && !opts.dryRun ? {consume: true} : {}),
-    ...(source.kind === 'sqs' ? {holdSeconds: opts.holdSeconds ?? 30} : {}),
+    ...(mode === 'move' && !opts.dryRun ? {consume: true, batched: true} : {}),
+    ...(source.kind === 'sqs' ? {holdSeconds: holdSeconds ?? opts.holdSeconds ?? 30} : {}),
     emit: (e) => {
       if (e.level === 'warning' || e.code === 'READ_SUMMARY') opts.emit(e)
     },
@@ -179,21 +225,129 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   })()
   const it = queue[Symbol.asyncIterator]()
   let reachedMax = false
+  /** Messages read from the source (selected or not)… */
+  let read = 0
+  /** …as of the end of each batch still sending (the progress a batch reports when sent). */
+  const readAt = new Map<number, number>()
+  const readBy = (n: number) => {
+    const r = readAt.get(n) ?? read
+    readAt.delete(n)
+    return r
+  }
+
+  /**
+   * One batch's journey, in two stages. Sending (journal "selected" → send → journal "sent") is
+   * one batch at a time, in order: the destination sees the source's order, a kill leaves at most
+   * one batch that may have been sent, and a log copy's progress only ever moves forward.
+   * Removing from the source (a move) overlaps the next batch's send.
+   */
+  const send = async (n: number, selected: Selected[], batch: Delivery[]): Promise<Selected[]> => {
+    const j = journal!
+    await j.sync() // its "selected" record (usually written already, with the previous batch's "sent")
+    fault('after-select', n)
+    const sentIds = new Set<string>()
+    /** Source id → the destination's id or partition:offset for its copy. */
+    const sentAs = new Map<string, string | undefined>()
+    for (const group of groupBy(selected, (s) => s.dest.url)) {
+      const dest = group[0]!.dest
+      const adapter = await destAdapter(dest)
+      const outcomes = new Map<number, {ok: boolean; as?: string; error?: string}>()
+      // The batch is finished even on Ctrl-C (the journal then says so).
+      await adapter.publish(
+        dest,
+        (async function* () {
+          for (const s of group) yield prepare(s.d.envelope, s.id, j.run, copyOptions)
+        })(),
+        {
+          signal: new AbortController().signal,
+          ...destinationSettings(dest),
+          ...(opts.keepPartitions ? {keepPartitions: true} : {}),
+          emit: opts.emit,
+          onSettled: (i, o) =>
+            outcomes.set(
+              i,
+              o.status === 'sent'
+                ? {ok: true, ...((o.id ?? o.offset) ? {as: o.id ?? `${o.partition}:${o.offset}`} : {})}
+                : {ok: false, error: o.status === 'failed' ? o.error : o.reason},
+            ),
+        },
+      )
+      group.forEach((s, i) => {
+        const o = outcomes.get(i)
+        if (o?.ok) {
+          sentIds.add(s.id)
+          sentAs.set(s.id, o.as)
+          return
+        }
+        const error = o?.error ?? 'no answer from the destination'
+        report.failed.push({id: s.id, error})
+        j.add({t: 'failed', id: s.id, error})
+      })
+    }
+    fault('after-send', n)
+    const sent = selected.filter((s) => sentIds.has(s.id))
+    if (sent.length > 0) j.add({t: 'sent', ids: sent.map((s) => s.id), as: sent.map((s) => sentAs.get(s.id))})
+    if (mode === 'copy') for (const p of progressOf(batch)) j.add(p)
+    await j.sync()
+    report.sent += sent.length
+    opts.onProgress?.({read: readBy(n), sent: report.sent})
+    fault('after-journal', n)
+    return sent
+  }
+  /** Move: remove from the source only what the destination confirmed (and what a resumed run had
+   * sent); a failed copy's source message is given back and stays. */
+  const remove = async (n: number, selected: Selected[], sent: Selected[], toRemove: Delivery[]) => {
+    const j = journal!
+    const sentIds = new Set(sent.map((s) => s.id))
+    const failedHere = selected.filter((s) => !sentIds.has(s.id))
+    await Promise.allSettled(failedHere.map((s) => s.d.release()))
+    const removing = [...sent.map((s) => s.d), ...toRemove]
+    const results = await Promise.allSettled(removing.map((d) => d.ack()))
+    const removed = removing.filter((_, i) => results[i]!.status === 'fulfilled')
+    results.forEach((r, i) => {
+      if (r.status === 'rejected')
+        opts.emit(
+          warning(
+            'NOT_ACKNOWLEDGED',
+            `Message ${idOf(removing[i]!.envelope)} was copied but not removed from the source (${(r.reason as Error).message}); a rerun removes it without sending it again.`,
+          ),
+        )
+    })
+    if (removed.length > 0) {
+      j.add({t: 'removed', ids: removed.map((d) => idOf(d.envelope))})
+      await j.sync()
+    }
+    report.removedFromSource += removed.length
+    fault('after-remove', n)
+  }
+  /** The batch now sending (its promise settles when the next may send). */
+  let sending: Promise<unknown> = Promise.resolve()
+  const removing = new Set<Promise<void>>()
+  let failure: {error: unknown} | undefined
+  const track = (p: Promise<void>) => {
+    const q = p.catch((error) => {
+      failure ??= {error}
+    })
+    removing.add(q)
+    q.finally(() => removing.delete(q))
+  }
+
   try {
-    while (!reachedMax && !opts.signal.aborted) {
+    while (!reachedMax && !opts.signal.aborted && !failure) {
       const first = await it.next()
       if (first.done) break
       const batch: Delivery[] = [first.value]
-      while (batch.length < BATCH && queue.size > 0) {
+      while (batch.length < batchSize && queue.size > 0) {
         const n = await it.next()
         if (n.done) break
         batch.push(n.value)
       }
-      batchNo++
-      fault('after-receive')
+      const n = ++batchNo
+      read += batch.length
+      fault('after-receive', n)
       // Sort the batch: finish what the journal says was sent; leave alone what is not selected.
       const toRemove: Delivery[] = []
-      const selected: Array<{d: Delivery; id: string; dest: Target}> = []
+      const selected: Selected[] = []
       for (const d of batch) {
         const env = d.envelope
         const id = idOf(env)
@@ -227,6 +381,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         }
         if (state?.maybeSent.has(id))
           report.possibleDuplicates.push({id, why: 'the interrupted run may have sent it before it stopped'})
+        if (tick) await tick().catch(() => {}) // Ctrl-C while waiting: the batch still finishes
         selected.push({d, id, dest})
         report.selected++
         if (opts.max !== undefined && report.selected >= opts.max) reachedMax = true
@@ -236,87 +391,29 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         p.count++
         perDest.set(s.dest.url, p)
       }
+      readAt.set(n, read)
       if (opts.dryRun) {
         await Promise.allSettled([...selected.map((s) => s.d.release()), ...toRemove.map((d) => d.release())])
+        opts.onProgress?.({read, sent: 0})
         continue
       }
-      const j = journal!
-      if (selected.length > 0) {
-        j.add({t: 'selected', ids: selected.map((s) => s.id)})
-        await j.sync()
+      // Keep at most REMOVING batches being removed, then wait for the previous batch's send. This
+      // batch's "selected" record goes into the journal now, so the previous batch's last write
+      // carries it: one fsync per batch. (A kill just then lists this batch in possibleDuplicates
+      // although it was not sent yet: a false alarm, never a miss.)
+      while (removing.size >= REMOVING) await Promise.race(removing)
+      if (selected.length > 0) journal!.add({t: 'selected', ids: selected.map((s) => s.id)})
+      await sending
+      if (failure) {
+        await Promise.allSettled([...selected.map((s) => s.d.release()), ...toRemove.map((d) => d.release())])
+        break
       }
-      fault('after-select')
-      // Send, per destination; the batch is finished even on Ctrl-C (the journal then says so).
-      const sentIds = new Set<string>()
-      /** Source id → the destination's id or partition:offset for its copy. */
-      const sentAs = new Map<string, string | undefined>()
-      for (const group of groupBy(selected, (s) => s.dest.url)) {
-        const dest = group[0]!.dest
-        const adapter = await destAdapter(dest)
-        const outcomes = new Map<number, {ok: boolean; as?: string; error?: string}>()
-        await adapter.publish(
-          dest,
-          (async function* () {
-            for (const s of group) yield prepare(s.d.envelope, s.id, j.run)
-          })(),
-          {
-            signal: new AbortController().signal,
-            ...destinationSettings(dest),
-            emit: opts.emit,
-            onSettled: (i, o) =>
-              outcomes.set(
-                i,
-                o.status === 'sent'
-                  ? {ok: true, ...((o.id ?? o.offset) ? {as: o.id ?? `${o.partition}:${o.offset}`} : {})}
-                  : {ok: false, error: o.status === 'failed' ? o.error : o.reason},
-              ),
-          },
-        )
-        group.forEach((s, i) => {
-          const o = outcomes.get(i)
-          if (o?.ok) {
-            sentIds.add(s.id)
-            sentAs.set(s.id, o.as)
-            return
-          }
-          const error = o?.error ?? 'no answer from the destination'
-          report.failed.push({id: s.id, error})
-          j.add({t: 'failed', id: s.id, error})
-        })
-      }
-      fault('after-send')
-      const sent = selected.filter((s) => sentIds.has(s.id))
-      if (sent.length > 0)
-        j.add({t: 'sent', ids: sent.map((s) => s.id), as: sent.map((s) => sentAs.get(s.id))})
-      if (mode === 'copy') for (const p of progressOf(batch)) j.add(p)
-      await j.sync()
-      report.sent += sent.length
-      fault('after-journal')
-      // Move: remove from the source only what the destination confirmed (and what a resumed run
-      // had sent); a failed copy's source message is given back and stays.
-      if (mode === 'move') {
-        const failedHere = selected.filter((s) => !sentIds.has(s.id))
-        await Promise.allSettled(failedHere.map((s) => s.d.release()))
-        const removing = [...sent.map((s) => s.d), ...toRemove]
-        const results = await Promise.allSettled(removing.map((d) => d.ack()))
-        const removed = removing.filter((_, i) => results[i]!.status === 'fulfilled')
-        results.forEach((r, i) => {
-          if (r.status === 'rejected')
-            opts.emit(
-              warning(
-                'NOT_ACKNOWLEDGED',
-                `Message ${idOf(removing[i]!.envelope)} was copied but not removed from the source (${(r.reason as Error).message}); a rerun removes it without sending it again.`,
-              ),
-            )
-        })
-        if (removed.length > 0) {
-          j.add({t: 'removed', ids: removed.map((d) => idOf(d.envelope))})
-          await j.sync()
-        }
-        report.removedFromSource += removed.length
-        fault('after-remove')
-      }
+      const sent = send(n, selected, batch)
+      sending = sent.catch(() => {})
+      track(mode === 'move' ? sent.then((ok) => remove(n, selected, ok, toRemove)) : sent.then(() => {}))
     }
+    await Promise.all(removing)
+    if (failure) throw failure.error
     if (reachedMax) stopReading.abort()
     await pump
     if (journal && !opts.signal.aborted) {
@@ -324,6 +421,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       await journal.sync()
     }
   } catch (err) {
+    await Promise.all(removing)
     // Stopped before anything was sent or removed (no destination, a missing destination): the
     // journal holds nothing a rerun needs, and would make it claim a resume and possible duplicates.
     if (journal && !state && report.sent === 0 && report.removedFromSource === 0) {
@@ -369,11 +467,30 @@ function progressOf(batch: Delivery[]): Array<{t: 'progress'; partition: number;
  * FIFO message, a deduplication id from the source message and the run, so a retry within SQS's
  * 5-minute window is not sent twice while a new run is not taken for a duplicate.
  */
-function prepare(env: Envelope, id: string, run: string): Envelope {
-  const {source: _s, partition: _p, offset: _o, ...rest} = env
-  if (rest.meta?.groupId === undefined) return rest
+function prepare(env: Envelope, id: string, run: string, how: CopyOptions): Envelope {
+  const {source: _s, partition, offset: _o, timestamp, ...rest} = env
+  const out: Envelope = {
+    ...rest,
+    ...(how.keepPartitions && partition !== undefined ? {partition} : {}),
+    ...(!how.newTimestamps && timestamp !== undefined ? {timestamp} : {}),
+  }
+  if (how.markFrom !== undefined)
+    out.headers = [
+      ...(out.headers ?? []),
+      ['evtctl-replay-run', {utf8: run}],
+      ['evtctl-replayed-from', {utf8: how.markFrom}],
+    ]
+  if (out.meta?.groupId === undefined) return out
   const dedupId = `${run}-${id}`.replace(/[^A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g, '').slice(0, 128)
-  return {...rest, meta: {...rest.meta, dedupId}}
+  return {...out, meta: {...out.meta, dedupId}}
+}
+
+/** How each copy is made from its source message (the flags of the same names). */
+interface CopyOptions {
+  keepPartitions?: boolean
+  newTimestamps?: boolean
+  /** --mark: the source, for the evtctl-replayed-from header. */
+  markFrom?: string
 }
 
 /** Kafka destinations: acks from all in-sync replicas, and the idempotent producer. */
