@@ -22,13 +22,21 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 const endpoint = process.env.SQS_ENDPOINT
 if (!endpoint) throw new Error('SQS_ENDPOINT is not set: npm run brokers -- up sqs && . .brokers/env')
 const count = Number(process.argv[2] ?? 10_000)
-const sqs = new SQSClient({endpoint, region: 'us-east-1', credentials: {accessKeyId: 'x', secretAccessKey: 'x'}})
+const sqs = new SQSClient({
+  endpoint,
+  region: 'us-east-1',
+  credentials: {accessKeyId: 'x', secretAccessKey: 'x'},
+})
 const stamp = Date.now()
-const queue = async (name) => (await sqs.send(new CreateQueueCommand({QueueName: `${name}-${stamp}`}))).QueueUrl
+const queue = async (name) =>
+  (await sqs.send(new CreateQueueCommand({QueueName: `${name}-${stamp}`}))).QueueUrl
 const depth = async (url) =>
   Number(
-    (await sqs.send(new GetQueueAttributesCommand({QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages']})))
-      .Attributes.ApproximateNumberOfMessages,
+    (
+      await sqs.send(
+        new GetQueueAttributesCommand({QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages']}),
+      )
+    ).Attributes.ApproximateNumberOfMessages,
   )
 const bodies = Array.from({length: count}, (_, i) => `{"id":${i},"pad":"${'x'.repeat(150)}"}`)
 const attrs = {tenant: {DataType: 'String', StringValue: 't1'}, n: {DataType: 'Number', StringValue: '1'}}
@@ -36,8 +44,12 @@ const attrs = {tenant: {DataType: 'String', StringValue: 't1'}, n: {DataType: 'N
 async function fill(url) {
   const inFlight = new Set()
   for (let i = 0; i < count; i += 10) {
-    const Entries = bodies.slice(i, i + 10).map((b, j) => ({Id: String(j), MessageBody: b, MessageAttributes: attrs}))
-    const p = sqs.send(new SendMessageBatchCommand({QueueUrl: url, Entries})).finally(() => inFlight.delete(p))
+    const Entries = bodies
+      .slice(i, i + 10)
+      .map((b, j) => ({Id: String(j), MessageBody: b, MessageAttributes: attrs}))
+    const p = sqs
+      .send(new SendMessageBatchCommand({QueueUrl: url, Entries}))
+      .finally(() => inFlight.delete(p))
     inFlight.add(p)
     if (inFlight.size >= 8) await Promise.race(inFlight)
   }
@@ -67,11 +79,17 @@ async function sdkMove(from, to) {
       const sent = await sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: to,
-          Entries: ms.map((m, i) => ({Id: String(i), MessageBody: m.Body, MessageAttributes: m.MessageAttributes})),
+          Entries: ms.map((m, i) => ({
+            Id: String(i),
+            MessageBody: m.Body,
+            MessageAttributes: m.MessageAttributes,
+          })),
         }),
       )
       const ok = new Set((sent.Successful ?? []).map((s) => s.Id))
-      const del = ms.map((m, i) => ({Id: String(i), ReceiptHandle: m.ReceiptHandle})).filter((e) => ok.has(e.Id))
+      const del = ms
+        .map((m, i) => ({Id: String(i), ReceiptHandle: m.ReceiptHandle}))
+        .filter((e) => ok.has(e.Id))
       if (del.length) await sqs.send(new DeleteMessageBatchCommand({QueueUrl: from, Entries: del}))
       moved += del.length
     }
@@ -99,7 +117,8 @@ const cli = (args) => {
 }
 await measure('sdk', sdkMove)
 await measure('evtctl', (dlq, dest) => cli([dlq, '--to', dest, '--yes']))
-if (process.argv.includes('--native')) await measure('native', (dlq, dest) => cli([dlq, '--to', dest, '--native', '--yes']))
+if (process.argv.includes('--native'))
+  await measure('native', (dlq, dest) => cli([dlq, '--to', dest, '--native', '--yes']))
 
 const sdk = rows[0].s
 for (const r of rows)

@@ -58,7 +58,7 @@ const PUBLISH_IN_FLIGHT = 16
 /** A consuming FIFO read waits this long between polls while the reader settles what it holds. */
 const FIFO_SETTLE_POLL_MS = 50
 /** ReceiveMessage calls in flight at once for a batched consuming read (replay). */
-const RECEIVES_IN_FLIGHT = 4
+const RECEIVES_IN_FLIGHT = 8
 /** How long SQS remembers a FIFO deduplication id. */
 const DEDUP_WINDOW_MS = 5 * 60_000
 /**

@@ -15,9 +15,14 @@ import {rateLimiter} from '../../util/rate.js'
 import type {EventFilter} from '../filter.js'
 import {findUnfinished, Journal, type JournalState, journalKey, lastFinished} from './journal.js'
 import {originOf} from './origin.js'
+import {PublishSink} from './sink.js'
 
-/** Messages per batch: one journal sync before sending it, one after, one after removing. */
-const BATCH = 100
+/**
+ * Messages per batch (the most a kill can leave possibly duplicated): a queue hands out ten per
+ * receive and holds what is received, so its batches are small; a log's are larger, as each
+ * costs a produce round trip and an fsync (1,000: two of Kafka publish's 500-message requests).
+ */
+const BATCH = {queue: 100, log: 1000}
 /** Batches being removed from the source (a move) while the next one sends. */
 const REMOVING = 4
 
@@ -133,7 +138,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   /** --rate: one tick per selected message (p-throttle spreads them over each second). */
   const tick = opts.rate ? rateLimiter(opts.rate, opts.signal) : undefined
   /** Smaller batches under a low --rate, so sending is smooth rather than a burst per batch. */
-  const batchSize = opts.rate ? Math.max(1, Math.min(BATCH, Math.ceil(opts.rate / 10))) : BATCH
+  const fullBatch = source.kind === 'kafka' || source.kind === 'file' ? BATCH.log : BATCH.queue
+  const batchSize = opts.rate ? Math.max(1, Math.min(fullBatch, Math.ceil(opts.rate / 10))) : fullBatch
   /** SQS move: how long each received message stays hidden while replayed. */
   const holdSeconds = source.kind === 'sqs' && mode === 'move' ? (opts.holdSeconds ?? 30) : undefined
   const perDest = new Map<string, {target: Target; count: number}>()
@@ -147,6 +153,23 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       dests.set(k, a)
     }
     return a
+  }
+  /** One publish kept open per destination for the whole run. */
+  const sinks = new Map<string, Promise<PublishSink>>()
+  const sinkFor = (dest: Target) => {
+    let sink = sinks.get(dest.url)
+    if (!sink) {
+      sink = destAdapter(dest).then(
+        (a) =>
+          new PublishSink(a, dest, {
+            ...destinationSettings(dest),
+            ...(opts.keepPartitions ? {keepPartitions: true} : {}),
+            emit: opts.emit,
+          }),
+      )
+      sinks.set(dest.url, sink)
+    }
+    return sink
   }
   let journal: Journal | undefined
   if (!opts.dryRun && !state) {
@@ -211,7 +234,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   }
   const stopReading = new AbortController()
   const reading = AbortSignal.any([opts.signal, stopReading.signal])
-  const queue = new AsyncQueue<Delivery>(BATCH * 2)
+  const queue = new AsyncQueue<Delivery>(batchSize * 2)
   const pump = (async () => {
     try {
       for await (const d of src.read(source, readOpts, reading)) {
@@ -248,42 +271,25 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     const sentIds = new Set<string>()
     /** Source id → the destination's id or partition:offset for its copy. */
     const sentAs = new Map<string, string | undefined>()
-    for (const group of groupBy(selected, (s) => s.dest.url)) {
-      const dest = group[0]!.dest
-      const adapter = await destAdapter(dest)
-      const outcomes = new Map<number, {ok: boolean; as?: string; error?: string}>()
-      // The batch is finished even on Ctrl-C (the journal then says so).
-      await adapter.publish(
-        dest,
-        (async function* () {
-          for (const s of group) yield prepare(s.d.envelope, s.id, j.run, copyOptions)
-        })(),
-        {
-          signal: new AbortController().signal,
-          ...destinationSettings(dest),
-          ...(opts.keepPartitions ? {keepPartitions: true} : {}),
-          emit: opts.emit,
-          onSettled: (i, o) =>
-            outcomes.set(
-              i,
-              o.status === 'sent'
-                ? {ok: true, ...((o.id ?? o.offset) ? {as: o.id ?? `${o.partition}:${o.offset}`} : {})}
-                : {ok: false, error: o.status === 'failed' ? o.error : o.reason},
-            ),
-        },
-      )
-      group.forEach((s, i) => {
-        const o = outcomes.get(i)
-        if (o?.ok) {
-          sentIds.add(s.id)
-          sentAs.set(s.id, o.as)
-          return
-        }
-        const error = o?.error ?? 'no answer from the destination'
-        report.failed.push({id: s.id, error})
-        j.add({t: 'failed', id: s.id, error})
-      })
-    }
+    // Each destination's copies at once; the batch is finished even on Ctrl-C (the journal then
+    // says so).
+    await Promise.all(
+      groupBy(selected, (s) => s.dest.url).map(async (group) => {
+        const sink = await sinkFor(group[0]!.dest)
+        const outcomes = await sink.send(group.map((s) => prepare(s.d.envelope, s.id, j.run, copyOptions)))
+        group.forEach((s, i) => {
+          const o = outcomes[i]!
+          if (o.status === 'sent') {
+            sentIds.add(s.id)
+            sentAs.set(s.id, (o.id ?? o.offset) ? (o.id ?? `${o.partition}:${o.offset}`) : undefined)
+            return
+          }
+          const error = o.status === 'failed' ? o.error : o.reason
+          report.failed.push({id: s.id, error})
+          j.add({t: 'failed', id: s.id, error})
+        })
+      }),
+    )
     fault('after-send', n)
     const sent = selected.filter((s) => sentIds.has(s.id))
     if (sent.length > 0) j.add({t: 'sent', ids: sent.map((s) => s.id), as: sent.map((s) => sentAs.get(s.id))})
@@ -430,6 +436,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     }
     throw err
   } finally {
+    await Promise.allSettled([...sinks.values()].map(async (s) => (await s).close()))
     stopReading.abort()
     queue.close()
     await pump.catch(() => {})
@@ -513,6 +520,11 @@ function connectionOf(t: Target): string {
 
 function groupBy<T>(items: T[], key: (t: T) => string): T[][] {
   const m = new Map<string, T[]>()
-  for (const x of items) m.set(key(x), [...(m.get(key(x)) ?? []), x])
+  for (const x of items) {
+    const k = key(x)
+    const group = m.get(k)
+    if (group) group.push(x)
+    else m.set(k, [x])
+  }
   return [...m.values()]
 }
