@@ -22,10 +22,10 @@ echo "== replay $count × 200 B (3 partitions, key + header each), topic → top
 t0=$(date +%s.%N)
 kcat -b "$KAFKA_BROKERS" -C -t "$src" -e -q -o beginning -K $'\t' | kcat -b "$KAFKA_BROKERS" -P -t "$dst1" -K $'\t'
 t1=$(date +%s.%N)
-rss=$( { XDG_STATE_HOME=$state /usr/bin/time -f "%M" ./bin/run.js replay "kafka://$KAFKA_BROKERS/$src" --to "kafka://$KAFKA_BROKERS/$dst2" --yes 2>/dev/null; } 2>&1 | tail -1)
+XDG_STATE_HOME=$state /usr/bin/time -o "$state/rss" -f "%M" ./bin/run.js replay "kafka://$KAFKA_BROKERS/$src" --to "kafka://$KAFKA_BROKERS/$dst2" --yes 2>/dev/null
+rss=$(cat "$state/rss")
 t2=$(date +%s.%N)
 kc=$(echo "$t1 - $t0" | bc -l); ev=$(echo "$t2 - $t1" | bc -l)
 printf '  kcat -C | kcat -P   %.2f s  (%d msg/s; headers lost)\n  evtctl replay        %.2f s  (%d msg/s; %.2f× the kcat pipe; peak RSS %d MB)\n' \
   "$kc" "$(echo "$count / $kc" | bc)" "$ev" "$(echo "$count / $ev" | bc)" "$(echo "$kc / $ev" | bc -l)" $((rss / 1024))
-end() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(s.trim().split("\n").reduce((a,l)=>a+ +l.split(":").pop(),0)))'; }
-for t in $dst1 $dst2; do printf '  %s holds %s messages\n' "$t" "$(tool GetOffsetShell --bootstrap-server "$KAFKA_BROKERS" --topic "$t" 2>/dev/null | end)"; done
+for t in $dst1 $dst2; do printf '  %s holds %s messages\n' "$t" "$(kcat -b "$KAFKA_BROKERS" -C -t "$t" -e -q -o beginning -f 'x\n' | wc -l)"; done

@@ -203,6 +203,15 @@ export abstract class BaseCommand extends Command {
   }
 
   /** Throws InterruptedError (exit 130) if Ctrl-C stopped the work; a broken pipe is a clean end. */
+  /**
+   * For commands whose report is still worth having after Ctrl-C (replay): exit 130 without
+   * throwing, so the report (and --json document) still comes out.
+   */
+  protected exitIfInterrupted(): void {
+    if (this.signal.aborted && !(this.signal.reason instanceof BrokenPipe))
+      process.exitCode = ExitCode.Interrupted
+  }
+
   protected throwIfInterrupted(): void {
     const reason: unknown = this.signal.reason
     if (this.signal.aborted && !(reason instanceof BrokenPipe)) {

@@ -28,7 +28,11 @@ export default class Replay extends BaseCommand {
 
 --move removes each source message only after the destination confirmed its copy (default for SQS queues and Pub/Sub subscriptions); --copy leaves the source untouched (the only mode for Kafka and file topics: a log cannot delete). Running a finished replay again replays again (a warning says so). --dry-run shows the plan and changes nothing.
 
-Every run keeps a journal (under $XDG_STATE_HOME/evtctl/replays/, 0600): rerunning the same command resumes an interrupted run — what was sent but not yet removed is removed and not sent again; what may have been sent is listed in possibleDuplicates. --fresh starts over.
+Every run keeps a journal (under $XDG_STATE_HOME/evtctl/replays/, 0600): rerunning the same command resumes an interrupted run — what was sent but not yet removed is removed and not sent again; what may have been sent is listed in possibleDuplicates (at most one batch: 100 messages from a queue, 1,000 from a log). An interrupted SQS move's messages come back after its --hold; the rerun waits for them. --fresh starts over.
+
+Copies keep key, headers/attributes, FIFO group and ordering key, and the original timestamp (--new-timestamps: the replay's time); --mark adds evtctl-replay-run and evtctl-replayed-from headers; --keep-partitions sends each to its source partition (Kafka). --rate N sends at most N per second. A dry run also checks that each destination exists.
+
+--native (SQS): SQS's own StartMessageMoveTask moves the whole DLQ (to --to, or back to each message's source queue) at up to 500 messages/s, with progress; Ctrl-C cancels the task, and what it moved stays moved. It cannot filter, preview, copy or resume, so those flags are refused with it.
 
 ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
 
@@ -44,6 +48,10 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     {
       description: 'Copy a Kafka DLT back to its topic, only one customer',
       command: `<%= config.bin %> <%= command.id %> kafka://127.0.0.1:9092/orders.DLT --key 'customer-9*'`,
+    },
+    {
+      description: 'Let SQS move the whole DLQ back (StartMessageMoveTask), 100 per second',
+      command: '<%= config.bin %> <%= command.id %> sqs://us-east-1/orders-dlq --native --rate 100',
     },
     {
       description: 'Replay a capture into another topic',
@@ -203,7 +211,11 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     this.stopBar()
     this.printReport(report)
     if (report.failed.length > 0) process.exitCode = ExitCode.PartialFailure
-    this.throwIfInterrupted()
+    if (this.signal.aborted && !report.dryRun)
+      this.stderr(
+        `Interrupted: the batch under way was finished and journaled. Run the same command again to go on (run ${report.run}).`,
+      )
+    this.exitIfInterrupted()
     return report
   }
 
@@ -316,7 +328,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       )
       process.exitCode = ExitCode.PartialFailure
     }
-    this.throwIfInterrupted()
+    this.exitIfInterrupted()
     return report
   }
 

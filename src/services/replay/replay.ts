@@ -422,6 +422,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     if (failure) throw failure.error
     if (reachedMax) stopReading.abort()
     await pump
+    // A dry run checks that each destination is there (a publish of nothing: the adapters look
+    // the topic or queue up first), so the plan does not promise a replay that would fail. The
+    // file broker makes its topics on first publish: nothing to check there.
+    if (opts.dryRun)
+      for (const {target} of perDest.values())
+        if (target.kind !== 'file')
+          await (await destAdapter(target)).publish(target, (async function* () {})(), {signal: opts.signal})
     if (journal && !opts.signal.aborted) {
       journal.add({t: 'done', at: new Date().toISOString()})
       await journal.sync()

@@ -1,0 +1,188 @@
+import {GetQueueAttributesCommand} from '@aws-sdk/client-sqs'
+import {describe, expect, test} from 'vitest'
+import {brokerEnv} from '../brokers/env.js'
+import {createTopic} from '../brokers/kafka.js'
+import {kcat, kcatProduce} from '../brokers/peers.js'
+import {counts, createQueue, fill, receiveMessages, testSqs} from '../brokers/sqs.js'
+import {run, sandboxEnv, start} from '../e2e/helpers.js'
+
+const env = brokerEnv()
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** A DLQ with a source queue whose redrive policy names it; `n` messages in the DLQ. */
+async function dlqWithSource(n: number) {
+  const dlq = await createQueue('rf-dlq')
+  const main = await createQueue('rf-main', {
+    RedrivePolicy: JSON.stringify({deadLetterTargetArn: dlq.arn, maxReceiveCount: 3}),
+  })
+  await fill(
+    dlq.url,
+    Array.from({length: n}, (_, i) => `n${i}`),
+  )
+  return {dlq, main}
+}
+
+describe.skipIf(!env.SQS_ENDPOINT)('replay --native (SQS StartMessageMoveTask)', () => {
+  test('moves the whole DLQ to --to, with attributes; reports the task', async () => {
+    const cli = sandboxEnv()
+    const {dlq, main} = await dlqWithSource(12)
+    const r = await run(['replay', dlq.url, '--native', '--to', main.url, '--json'], {env: cli})
+    expect(r.code, r.stderr).toBe(0)
+    const report = JSON.parse(r.stdout.toString())
+    expect(report).toMatchObject({native: true, status: 'COMPLETED', mode: 'move'})
+    expect(report.task).toEqual(expect.any(String))
+    expect(r.stderr).toMatch(/SQS moved ~\d+ message/)
+    expect(await counts(dlq.url)).toEqual({visible: 0, inFlight: 0})
+    const got = await receiveMessages(main.url)
+    expect(got.map((m) => m.Body).sort()).toEqual(Array.from({length: 12}, (_, i) => `n${i}`).sort())
+    expect(got.every((m) => m.MessageAttributes?.kind?.StringValue === 'test')).toBe(true)
+  })
+
+  test('Ctrl-C cancels the task: exit 130, what moved stays moved, the rest stays in the DLQ', async () => {
+    const cli = sandboxEnv()
+    const {dlq, main} = await dlqWithSource(30)
+    const p = start(['replay', dlq.url, '--native', '--to', main.url, '--rate', '2', '--json'], cli)
+    await sleep(3_500)
+    p.child.kill('SIGINT')
+    expect(await p.done).toBe(130)
+    const report = JSON.parse(p.out())
+    expect(report.status).toBe('CANCELLED')
+    expect(p.err()).toMatch(/stay moved/)
+    await sleep(500)
+    const [left, moved] = [await counts(dlq.url), await counts(main.url)]
+    expect(moved.visible).toBeGreaterThan(0)
+    expect(left.visible).toBeGreaterThan(0)
+    expect(left.visible + moved.visible).toBe(30)
+  }, 30_000)
+
+  test.each([
+    [['--where', 'value.x = 1'], /cannot filter/],
+    [['--dry-run'], /cannot preview/],
+    [['--max', '3'], /stop after N/],
+    [['--copy'], /cannot copy/],
+  ])('refuses %j with the reason (exit 6), touching nothing', async (extra, why) => {
+    const cli = sandboxEnv()
+    const {dlq} = await dlqWithSource(2)
+    const r = await run(['replay', dlq.url, '--native', ...extra], {env: cli})
+    expect(r.code, r.stderr).toBe(6)
+    expect(r.stderr).toMatch(why)
+    const sqs = testSqs()
+    const a = await sqs.send(
+      new GetQueueAttributesCommand({QueueUrl: dlq.url, AttributeNames: ['ApproximateNumberOfMessages']}),
+    )
+    sqs.destroy()
+    expect(a.Attributes?.ApproximateNumberOfMessages).toBe('2')
+  })
+})
+
+describe.skipIf(!env.KAFKA_BROKERS)('replay into Kafka: what copies carry', () => {
+  const brokers = () => env.KAFKA_BROKERS!
+
+  async function readBack(topic: string) {
+    const r = await kcat(['-b', brokers(), '-t', topic, '-C', '-e', '-q', '-J', '-o', 'beginning'])
+    expect(r.code, r.stderr).toBe(0)
+    return r.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (l) =>
+          JSON.parse(l) as {key: string; payload: string; partition: number; ts: number; headers?: string[]},
+      )
+  }
+
+  test('timestamps kept by default; --new-timestamps, --mark and --keep-partitions do what they say', async () => {
+    const cli = sandboxEnv()
+    const src = await createTopic('rf-src', 3)
+    for (const p of [0, 1, 2]) {
+      const r = await kcatProduce(brokers(), src, {partition: p, keyDelimiter: '\t'}, `k${p}\tv${p}`)
+      expect(r.code, r.stderr).toBe(0)
+    }
+    const original = await readBack(src)
+    await sleep(1_100) // a copy made now has a visibly later timestamp
+
+    const kept = await createTopic('rf-kept', 3)
+    let r = await run(
+      [
+        'replay',
+        `kafka://${brokers()}/${src}`,
+        '--to',
+        `kafka://${brokers()}/${kept}`,
+        '--keep-partitions',
+        '--json',
+      ],
+      {env: cli},
+    )
+    expect(r.code, r.stderr).toBe(0)
+    const k = await readBack(kept)
+    for (const o of original) {
+      const c = k.find((m) => m.payload === o.payload)!
+      expect(c.ts).toBe(o.ts)
+      expect(c.partition).toBe(o.partition)
+      expect(c.key).toBe(o.key)
+      expect(c.headers ?? []).toEqual([])
+    }
+
+    const fresh = await createTopic('rf-fresh', 3)
+    const before = Date.now()
+    r = await run(
+      [
+        'replay',
+        `kafka://${brokers()}/${src}`,
+        '--to',
+        `kafka://${brokers()}/${fresh}`,
+        '--new-timestamps',
+        '--mark',
+        '--json',
+      ],
+      {env: cli},
+    )
+    expect(r.code, r.stderr).toBe(0)
+    const run_ = JSON.parse(r.stdout.toString()).run
+    for (const c of await readBack(fresh)) {
+      expect(c.ts).toBeGreaterThanOrEqual(before - 1_000)
+      expect(c.headers).toEqual([
+        'evtctl-replay-run',
+        run_,
+        'evtctl-replayed-from',
+        `kafka://${brokers()}/${src}`,
+      ])
+    }
+  }, 60_000)
+
+  test('--rate: 20 messages at 10 per second take about two seconds', async () => {
+    const cli = sandboxEnv()
+    const src = await createTopic('rf-rate-src')
+    const dst = await createTopic('rf-rate-dst')
+    const lines = Array.from({length: 20}, (_, i) => `m${i}`).join('\n')
+    expect((await kcatProduce(brokers(), src, {}, lines)).code).toBe(0)
+    const t0 = Date.now()
+    const r = await run(
+      [
+        'replay',
+        `kafka://${brokers()}/${src}`,
+        '--to',
+        `kafka://${brokers()}/${dst}`,
+        '--rate',
+        '10',
+        '--json',
+      ],
+      {env: cli},
+    )
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout.toString()).sent).toBe(20)
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_500)
+  }, 30_000)
+
+  test('--dry-run checks the destination: a missing topic is exit 5, and nothing is sent', async () => {
+    const cli = sandboxEnv()
+    const src = await createTopic('rf-dry-src')
+    expect((await kcatProduce(brokers(), src, {}, 'a\nb')).code).toBe(0)
+    const r = await run(
+      ['replay', `kafka://${brokers()}/${src}`, '--to', `kafka://${brokers()}/rf-missing-topic`, '--dry-run'],
+      {env: cli},
+    )
+    expect(r.code, r.stderr).toBe(5)
+    expect(r.stderr).toMatch(/rf-missing-topic.*does not exist/)
+  })
+})
