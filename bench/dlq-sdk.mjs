@@ -1,6 +1,12 @@
 // The same listing as `evtctl dlq list`, written directly on the SDKs in one script: the baseline
-// of bench/dlq-list.sh. Usage: node bench/dlq-sdk.mjs sqs ENDPOINT | kafka BROKERS
-import {GetQueueAttributesCommand, ListQueuesCommand, SQSClient} from '@aws-sdk/client-sqs'
+// of bench/dlq-list.sh: the same calls (ListQueues pages, GetQueueAttributes of every queue, and
+// ListMessageMoveTasks of every DLQ holding messages). Usage: node bench/dlq-sdk.mjs sqs ENDPOINT | kafka BROKERS
+import {
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  ListQueuesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs'
 import {Kafka, logLevel} from 'kafkajs'
 
 const [kind, where] = process.argv.slice(2)
@@ -37,7 +43,23 @@ if (kind === 'sqs') {
   const byArn = new Map(attrs.map((a) => [a.Attributes.QueueArn, a.Attributes]))
   let depth = 0
   for (const arn of dlqs.keys()) depth += Number(byArn.get(arn)?.ApproximateNumberOfMessages ?? 0)
-  console.log(`${dlqs.size} DLQs, depth ${depth}`)
+  // A running move task, as evtctl reports it: asked only of DLQs holding messages, 16 at a time.
+  const busy = [...dlqs.keys()].filter((arn) => {
+    const a = byArn.get(arn)
+    return (
+      a &&
+      Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) > 0
+    )
+  })
+  let tasks = 0
+  for (let i = 0; i < busy.length; i += 16)
+    for (const r of await Promise.all(
+      busy
+        .slice(i, i + 16)
+        .map((SourceArn) => sqs.send(new ListMessageMoveTasksCommand({SourceArn, MaxResults: 1}))),
+    ))
+      if (r.Results?.[0]?.Status === 'RUNNING') tasks++
+  console.log(`${dlqs.size} DLQs, depth ${depth}, ${tasks} move task(s) running`)
   sqs.destroy()
 } else {
   const kafka = new Kafka({brokers: [where], logLevel: logLevel.NOTHING})

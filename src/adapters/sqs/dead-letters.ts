@@ -21,7 +21,7 @@ export interface DeadLetterDeps {
 }
 
 /** GetQueueAttributes calls at once: SQS has no batch form, so 2,000 queues are 2,000 calls. */
-const CONCURRENCY = 32
+const CONCURRENCY = 16
 
 interface Queue {
   url: string
