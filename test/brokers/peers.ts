@@ -74,3 +74,26 @@ export function kcatProduce(
   if (opts.file !== undefined) args.push(opts.file)
   return kcat(args, input)
 }
+
+/** A message as `kcat -C -J` prints it. */
+export interface KcatMessage {
+  key: string | null
+  payload: string | null
+  partition: number
+  offset: number
+  /** Milliseconds since the epoch. */
+  ts: number
+  /** name, value, name, value, … */
+  headers?: string[]
+}
+
+/** Everything in `topic`, from the beginning, as kcat (librdkafka, an independent client) reads it. */
+export async function kcatReadAll(brokers: string, topic: string): Promise<KcatMessage[]> {
+  const r = await kcat(['-b', brokers, '-t', topic, '-C', '-e', '-q', '-J', '-o', 'beginning'])
+  if (r.code !== 0) throw new Error(`kcat -C ${topic} exited ${r.code}: ${r.stderr}`)
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as KcatMessage)
+}

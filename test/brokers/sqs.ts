@@ -1,5 +1,6 @@
 import {
   CreateQueueCommand,
+  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
@@ -84,7 +85,11 @@ export async function counts(url: string): Promise<{visible: number; inFlight: n
 }
 
 /** Receives everything visible once (a consumer's view; each held 30 s, so read once). */
-export async function receiveMessages(url: string): Promise<Message[]> {
+/**
+ * Everything visible in `url`, received once (an independent client's view). `deleting`: each
+ * message is deleted once received — a FIFO queue hands out a group's next message only then.
+ */
+export async function receiveMessages(url: string, opts: {deleting?: boolean} = {}): Promise<Message[]> {
   const sqs = testSqs()
   const out: Message[] = []
   try {
@@ -101,6 +106,13 @@ export async function receiveMessages(url: string): Promise<Message[]> {
       )
       if (!r.Messages?.length) return out
       out.push(...r.Messages)
+      if (opts.deleting)
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: url,
+            Entries: r.Messages.map((m, i) => ({Id: String(i), ReceiptHandle: m.ReceiptHandle!})),
+          }),
+        )
     }
   } finally {
     sqs.destroy()

@@ -2,7 +2,7 @@ import {GetQueueAttributesCommand} from '@aws-sdk/client-sqs'
 import {describe, expect, test} from 'vitest'
 import {brokerEnv} from '../brokers/env.js'
 import {createTopic} from '../brokers/kafka.js'
-import {kcat, kcatProduce} from '../brokers/peers.js'
+import {kcatProduce, kcatReadAll} from '../brokers/peers.js'
 import {counts, createQueue, fill, receiveMessages, testSqs} from '../brokers/sqs.js'
 import {run, sandboxEnv, start} from '../e2e/helpers.js'
 
@@ -78,18 +78,7 @@ describe.skipIf(!env.SQS_ENDPOINT)('replay --native (SQS StartMessageMoveTask)',
 describe.skipIf(!env.KAFKA_BROKERS)('replay into Kafka: what copies carry', () => {
   const brokers = () => env.KAFKA_BROKERS!
 
-  async function readBack(topic: string) {
-    const r = await kcat(['-b', brokers(), '-t', topic, '-C', '-e', '-q', '-J', '-o', 'beginning'])
-    expect(r.code, r.stderr).toBe(0)
-    return r.stdout
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map(
-        (l) =>
-          JSON.parse(l) as {key: string; payload: string; partition: number; ts: number; headers?: string[]},
-      )
-  }
+  const readBack = (topic: string) => kcatReadAll(brokers(), topic)
 
   test('timestamps kept by default; --new-timestamps, --mark and --keep-partitions do what they say', async () => {
     const cli = sandboxEnv()

@@ -1,16 +1,11 @@
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {
-  DeleteMessageBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-} from '@aws-sdk/client-sqs'
+import {SendMessageBatchCommand} from '@aws-sdk/client-sqs'
 import {describe, expect, test} from 'vitest'
 import {brokerEnv} from '../brokers/env.js'
 import {createTopic} from '../brokers/kafka.js'
-import {kcat, kcatProduce} from '../brokers/peers.js'
+import {kcatProduce, kcatReadAll} from '../brokers/peers.js'
 import {counts, createQueue, receiveMessages, testSqs} from '../brokers/sqs.js'
 import {type RunResult, run, sandboxEnv, start} from '../e2e/helpers.js'
 
@@ -127,34 +122,6 @@ describe.skipIf(!env.SQS_ENDPOINT)('replay killed (SIGKILL) on SQS, rerun once',
     60_000,
   )
 
-  /** A FIFO queue hands out a group's next message only once the one before is deleted. */
-  async function drainFifo(url: string): Promise<Message[]> {
-    const sqs = testSqs()
-    const out: Message[] = []
-    try {
-      for (;;) {
-        const r = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: url,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 1,
-            MessageSystemAttributeNames: ['All'],
-          }),
-        )
-        if (!r.Messages?.length) return out
-        out.push(...r.Messages)
-        await sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: url,
-            Entries: r.Messages.map((m, i) => ({Id: String(i), ReceiptHandle: m.ReceiptHandle!})),
-          }),
-        )
-      }
-    } finally {
-      sqs.destroy()
-    }
-  }
-
   test.each(['after-send:1', 'after-journal:2', 'random'])(
     'FIFO queue → FIFO queue, killed %s: groups and their order kept, no duplicates',
     async (point) => {
@@ -166,7 +133,7 @@ describe.skipIf(!env.SQS_ENDPOINT)('replay killed (SIGKILL) on SQS, rerun once',
       await killed(args, cli, point)
       const report = await rerun(args, cli, point)
       expect(await counts(dlq.url)).toEqual({visible: 0, inFlight: 0})
-      const got = await drainFifo(dest.url)
+      const got = await receiveMessages(dest.url, {deleting: true})
       // The resumed run sends with the same deduplication ids: SQS drops the second copies.
       expect(got.map((m) => m.Body!).sort()).toEqual([...ids.keys()].sort())
       checkDuplicates(
@@ -191,16 +158,12 @@ describe.skipIf(!env.KAFKA_BROKERS)('replay killed (SIGKILL) into Kafka, rerun o
   const brokers = () => env.KAFKA_BROKERS!
 
   /** The destination as kcat (librdkafka) reads it: key, value, headers per message. */
-  async function readBack(topic: string): Promise<Array<{key: string; value: string; headers: string[]}>> {
-    const r = await kcat(['-b', brokers(), '-t', topic, '-C', '-e', '-q', '-J', '-o', 'beginning'])
-    expect(r.code, r.stderr).toBe(0)
-    return r.stdout
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l))
-      .map((m) => ({key: m.key, value: m.payload, headers: m.headers ?? []}))
-  }
+  const readBack = async (topic: string) =>
+    (await kcatReadAll(brokers(), topic)).map((m) => ({
+      key: m.key!,
+      value: m.payload!,
+      headers: m.headers ?? [],
+    }))
 
   function check(
     got: Array<{key: string; value: string; headers: string[]}>,
@@ -249,12 +212,9 @@ describe.skipIf(!env.KAFKA_BROKERS)('replay killed (SIGKILL) into Kafka, rerun o
   )
 
   async function readBackWithOffsets(topic: string): Promise<Map<string, string>> {
-    const r = await kcat(['-b', brokers(), '-t', topic, '-C', '-e', '-q', '-J', '-o', 'beginning'])
-    const m = new Map<string, string>()
-    for (const l of r.stdout.trim().split('\n')) {
-      const x = JSON.parse(l)
-      m.set(x.payload, `${x.partition}:${x.offset}`)
-    }
+    const m = new Map(
+      (await kcatReadAll(brokers(), topic)).map((x) => [x.payload!, `${x.partition}:${x.offset}`]),
+    )
     expect(m.size).toBe(N)
     return m
   }
