@@ -38,7 +38,7 @@ export function schemaDecoder(opts: SchemaDecoderOptions): Decoder {
     structured: true,
     canDecode: (p) => local !== undefined || forced !== undefined || mayBeFramed(p),
     decode: (p) => {
-      const bytes = payloadBytes(p)
+      const bytes = framedBase64(p) ?? payloadBytes(p)
       const frame = readFrame(bytes)
       if (frame && source) {
         const ready = source.compiledNow(frame.id)
@@ -119,8 +119,22 @@ function readWith(c: Compiled, bytes: Buffer, ref: SchemaRef): SchemaDecoded | D
  * UTF-8 ones as text starting with U+0000; JSON never starts with a NUL.
  */
 function mayBeFramed(p: Payload): boolean {
-  if ('base64' in p)
-    return p.base64.length >= 8 && p.base64.charCodeAt(0) === 65 && p.base64.charCodeAt(1) <= 80
-  if ('utf8' in p) return p.utf8.length >= 5 && p.utf8.charCodeAt(0) === 0
+  if ('base64' in p) return startsFramed(p.base64)
+  if ('utf8' in p) return (p.utf8.length >= 5 && p.utf8.charCodeAt(0) === 0) || startsFramed(p.utf8)
   return false
+}
+
+/** Base64 of bytes that start with the magic byte 0: "A", then a character for 00xxxx. */
+function startsFramed(b64: string): boolean {
+  return b64.length >= 8 && b64.charCodeAt(0) === 65 && b64.charCodeAt(1) >= 65 && b64.charCodeAt(1) <= 80
+}
+
+/**
+ * Framed data sent as base64 text (SQS bodies must be text, so producers base64 binary data):
+ * the bytes, when the text is canonical base64 of a frame; else undefined.
+ */
+function framedBase64(p: Payload): Buffer | undefined {
+  if (!('utf8' in p) || !startsFramed(p.utf8) || p.utf8.length % 4 !== 0) return undefined
+  const bytes = Buffer.from(p.utf8, 'base64')
+  return bytes.toString('base64') === p.utf8 && bytes.length >= 5 ? bytes : undefined
 }
