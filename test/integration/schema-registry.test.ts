@@ -251,6 +251,61 @@ describe.skipIf(!REGISTRY)('schema registry: decoding what another producer wrot
   )
 })
 
+describe.skipIf(!REGISTRY || !env.KAFKA_BROKERS)(
+  'schema registry: publish --encode, read back by another client',
+  () => {
+    test('Avro and Protobuf (nested message) framed with the registry id; a value that does not fit is exit 2 naming line and field, nothing sent', async () => {
+      const prefix = uniqueName('enc')
+      const avroSubject = `${prefix}-avro-value`
+      const protoSubject = `${prefix}-proto-value`
+      const aId = await register(avroSubject, {schema: JSON.stringify(AVRO)})
+      const pId = await register(protoSubject, {schemaType: 'PROTOBUF', schema: PROTO})
+      const topic = await createKafkaTopic('sr-encode')
+      const url = `kafka://${env.KAFKA_BROKERS}/${topic}`
+      const bad = await run(
+        ['publish', url, '--encode', 'avro', '--subject', avroSubject, '--registry', REGISTRY!],
+        {env: cli, input: '{"id":1,"total":2,"note":null}\n{"id":2,"total":"much","note":null}\n'},
+      )
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toMatch(/Line 2 does not fit .*field "total": expected double/)
+      const avroOut = await run(
+        ['publish', url, '--encode', 'avro', '--subject', avroSubject, '--registry', REGISTRY!],
+        {env: cli, input: '{"id":1,"total":2.5,"note":{"string":"a"}}\n'},
+      )
+      expect(avroOut.code, avroOut.stderr).toBe(0)
+      const protoOut = await run(
+        [
+          'publish',
+          url,
+          '{"sku":"s-9","qty":4}',
+          '--encode',
+          'protobuf',
+          '--subject',
+          protoSubject,
+          '--value-type',
+          'acme.v1.Order.Line',
+          '--registry',
+          REGISTRY!,
+        ],
+        {env: cli},
+      )
+      expect(protoOut.code, protoOut.stderr).toBe(0)
+      // Exactly two messages: the rejected input sent nothing.
+      const [a, p] = await consumeRaw(topic, 2)
+      // Read as another client would: the frame by hand, the schema from the registry's API.
+      expect(a![0]).toBe(0)
+      expect(a!.readUInt32BE(1)).toBe(aId)
+      const fetched = (await (await fetch(`${REGISTRY}/schemas/ids/${aId}`)).json()) as {schema: string}
+      const theirs = avsc.Type.forSchema(JSON.parse(fetched.schema))
+      expect(theirs.fromBuffer(a!.subarray(5))).toEqual({id: 1, total: 2.5, note: 'a'})
+      expect(p!.readUInt32BE(1)).toBe(pId)
+      expect([...p!.subarray(5, 8)]).toEqual([4, 2, 0]) // message indexes [1, 0]: Order.Line
+      const Line = protobuf.parse(PROTO).root.lookupType('acme.v1.Order.Line')
+      expect(Line.toObject(Line.decode(p!.subarray(8)))).toEqual({sku: 's-9', qty: 4})
+    })
+  },
+)
+
 async function consumeRaw(topic: string, n: number): Promise<Buffer[]> {
   const consumer = testKafka().consumer({groupId: uniqueName('sr-check'), allowAutoTopicCreation: false})
   await consumer.connect()
