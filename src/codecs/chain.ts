@@ -112,3 +112,17 @@ export function addDecoded(env: Envelope, view: EventView): number {
   }
   return failed
 }
+
+/**
+ * Decodes an event with schema decoder chains (from BaseCommand.schemaDecoding) so that filters
+ * and renderers see the decoded values, without adding anything to the envelope: for reads that
+ * send the envelope on (replay --where). One await per schema id, not per message.
+ */
+export function prepareDecoded(
+  env: Envelope,
+  decoding: {value: readonly Decoder[]; key: readonly Decoder[]} | undefined,
+): void | Promise<void> {
+  if (!decoding) return
+  const v = prepareView(env, decoding.value, decoding.key)
+  if (v instanceof Promise) return v.then(() => undefined)
+}

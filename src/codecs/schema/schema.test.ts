@@ -5,10 +5,10 @@ import protobuf from 'protobufjs'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import type {Envelope} from '../../envelope/envelope.js'
 import {buildFilter} from '../../services/filter.js'
-import {addDecoded, prepareView} from '../chain.js'
+import {addDecoded, prepareDecoded, prepareView, viewOf} from '../chain.js'
 import {checkAvro, compileAvro} from './avro.js'
 import {compileProtobuf} from './protobuf.js'
-import {decodingFor} from './setup.js'
+import {decodingFor, registrySettings} from './setup.js'
 import {readFrame, readMessageIndexes, writeFrame, writeMessageIndexes} from './wire.js'
 
 const ORDER = {
@@ -254,5 +254,69 @@ describe('decoding through a registry', () => {
     expect(wrongType.decodeError).toMatch(/schema id 3 is JSON, not AVRO/)
     await expect(decodingFor({mode: 'protobuf'}, undefined)).rejects.toThrow(/needs a schema/)
     expect(await decodingFor({}, undefined)).toBeUndefined()
+  })
+})
+
+describe('registry settings from a context', () => {
+  const ctx = {
+    name: 'prod',
+    broker: 'kafka',
+    'schema-registry': {url: 'https://sr.example.com', username: 'u', 'password-command': 'printf s3cret'},
+  }
+  test("credentials from the command go to the context's own registry, and to no other URL", async () => {
+    expect(await registrySettings(undefined, ctx)).toEqual({
+      url: 'https://sr.example.com',
+      username: 'u',
+      password: 's3cret',
+    })
+    const warnings: string[] = []
+    const other = await registrySettings('https://elsewhere.example.com', ctx, {
+      emit: (e) => warnings.push(e.message),
+    })
+    expect(other).toEqual({url: 'https://elsewhere.example.com'})
+    expect(warnings.join()).toMatch(/not sent to https:\/\/elsewhere/)
+    await expect(
+      registrySettings(undefined, {name: 'x', 'schema-registry': {url: 'http://a', pasword: 'typo'}}),
+    ).rejects.toThrow(/unknown schema-registry setting "pasword"/)
+    await expect(registrySettings('ftp://x', undefined)).rejects.toThrow(/not an http\(s\) URL/)
+  })
+
+  test('config view redacts them', async () => {
+    const {redact} = await import('../../config/config.js')
+    expect(
+      redact({
+        'schema-registry': {
+          url: 'https://u:pw@sr',
+          password: 'p',
+          'password-command': 'pass show x',
+          token: 't',
+        },
+      }),
+    ).toEqual({
+      'schema-registry': {
+        url: 'https://u:<redacted>@sr',
+        password: '<redacted>',
+        'password-command': '<redacted>',
+        token: '<redacted>',
+      },
+    })
+  })
+})
+
+describe('filters that see decoded values without changing the envelope (replay --where)', () => {
+  test('prepareDecoded makes the view; the envelope stays as read', async () => {
+    const d = (await decodingFor({}, {url}))!
+    const type = avsc.Type.forSchema(ORDER as avsc.Schema)
+    const env: Envelope = {
+      v: 1,
+      value: {
+        base64: writeFrame(1, type.toBuffer({id: 1, total: 50, note: null, tags: []})).toString('base64'),
+      },
+    }
+    const before = JSON.stringify(env)
+    await prepareDecoded(env, d)
+    expect(JSON.stringify(env)).toBe(before)
+    expect(viewOf(env).value?.data).toMatchObject({total: 50})
+    expect(await buildFilter({where: 'value.total = 50'})!(env)).toBe(true)
   })
 })
