@@ -93,6 +93,17 @@ function settle(
  * value failed to decode (0–2).
  */
 export function addDecoded(env: Envelope, view: EventView): number {
+  // What this read found replaces what a stored copy (a decoded capture) carried.
+  if (env.schema !== undefined || env.decoded !== undefined || env.decodeError !== undefined) {
+    delete env.schema
+    delete env.decoded
+    delete env.decodeError
+  }
+  if (env.keySchema !== undefined || env.keyDecoded !== undefined || env.keyDecodeError !== undefined) {
+    delete env.keySchema
+    delete env.keyDecoded
+    delete env.keyDecodeError
+  }
   let failed = 0
   const v = view.value
   if (v?.schema || v?.error) {

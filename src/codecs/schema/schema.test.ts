@@ -229,7 +229,13 @@ describe('decoding through a registry', () => {
     const d = (await decodingFor({}, {url}))!
     const unknown: Envelope = {v: 1, value: {base64: writeFrame(77, Buffer.from([1, 2])).toString('base64')}}
     const again: Envelope = {v: 1, value: {base64: writeFrame(77, Buffer.from([3])).toString('base64')}}
-    const truncated: Envelope = {v: 1, value: {base64: writeFrame(1, Buffer.from([2])).toString('base64')}}
+    // A stored copy that says it decoded once: this read's finding replaces it.
+    const truncated: Envelope = {
+      v: 1,
+      value: {base64: writeFrame(1, Buffer.from([2])).toString('base64')},
+      schema: {id: 1, type: 'AVRO'},
+      decoded: {stale: true},
+    }
     for (const env of [unknown, again, truncated])
       expect(addDecoded(env, await prepareView(env, d.value, d.key))).toBe(1)
     expect(unknown.decodeError).toMatch(/schema id 77: .*has no schema id 77/)
