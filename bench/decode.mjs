@@ -101,7 +101,7 @@ async function main() {
         customer: `customer-${j % 977}`,
         total: (j % 1000) / 10,
         status: ['NEW', 'PAID', 'SHIPPED'][j % 3],
-        note: j % 4 === 0 ? {string: 'gift wrap please'} : null,
+        note: j % 4 === 0 ? 'gift wrap please' : null,
         items: ['sku-1', `sku-${j % 50}`],
       })
       messages.push({key: `k${j}`, value: Buffer.concat([head, value])})
