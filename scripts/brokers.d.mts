@@ -1,4 +1,4 @@
-export type BrokerName = 'kafka' | 'sqs' | 'pubsub'
+export type BrokerName = 'kafka' | 'sqs' | 'pubsub' | 'registry'
 export interface BrokerEnv {
   KAFKA_BROKERS?: string
   KAFKA_LIBS?: string
@@ -13,9 +13,12 @@ export interface BrokerEnv {
   SQS_REGION?: string
   PUBSUB_EMULATOR_HOST?: string
   PUBSUB_PROJECT_ID?: string
+  /** Apicurio Registry's Confluent-compatible API (…/apis/ccompat/v7). */
+  SCHEMA_REGISTRY_URL?: string
 }
 export const ALL: BrokerName[]
 export const ROOT: string
+export function registryUrl(port: number): string
 export function up(names?: BrokerName[]): Promise<{
   env: BrokerEnv
   started: BrokerName[]

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
- * Real brokers on this machine, without Docker: Kafka (KRaft, single node), ElasticMQ (SQS) and the
- * Google Pub/Sub emulator, each a local JVM bound to 127.0.0.1 on a free port.
+ * Real brokers on this machine, without Docker: Kafka (KRaft, single node), ElasticMQ (SQS), the
+ * Google Pub/Sub emulator and a schema registry (Apicurio, Confluent-compatible API), each a local
+ * JVM bound to 127.0.0.1 on a free port.
  *
- *   npm run brokers -- up [kafka] [sqs] [pubsub]   fetch what is missing, start, wait, write .brokers/env
+ *   npm run brokers -- up [kafka] [sqs] [pubsub] [registry]   fetch what is missing, start, wait, write .brokers/env
  *   npm run brokers -- down                        stop what `up` started and remove its data
  *   npm run brokers -- status                      what runs where
  *   npm run brokers -- kafka-tool TopicCommand --bootstrap-server … --list   Kafka's own tools
@@ -49,6 +50,7 @@ export const VERSIONS = {
   elasticmq: '1.7.1',
   dependencyPlugin: '3.8.1',
   slf4j: '1.7.36',
+  apicurio: '2.6.13.Final',
 }
 const READY_TIMEOUT_MS = Number(process.env.EVTCTL_BROKER_TIMEOUT_MS || 60_000)
 const HEAP = '-Xmx512m'
@@ -59,7 +61,7 @@ const HEAP = '-Xmx512m'
 const SASL_USER = 'evtctl'
 const SASL_PASSWORD = 'evtctl-local-secret'
 const PUBSUB_EMULATOR = '/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator'
-export const ALL = ['kafka', 'sqs', 'pubsub']
+export const ALL = ['kafka', 'sqs', 'pubsub', 'registry']
 
 const log = (msg) => process.stderr.write(`[brokers] ${msg}\n`)
 
@@ -152,6 +154,7 @@ export function envOf(state) {
     env.PUBSUB_EMULATOR_HOST = `127.0.0.1:${state.pubsub.port}`
     env.PUBSUB_PROJECT_ID = 'evtctl-local'
   }
+  if (state.registry) env.SCHEMA_REGISTRY_URL = registryUrl(state.registry.port)
   return env
 }
 
@@ -584,7 +587,77 @@ async function startPubsub(prev = {}) {
   return {pid, port, dir, logFile}
 }
 
-const STARTERS = {kafka: startKafka, sqs: startSqs, pubsub: startPubsub}
+// ---------- schema registry (Apicurio, Confluent-compatible API) ----------
+
+/**
+ * Apicurio Registry speaks Confluent's Schema Registry API at /apis/ccompat/v7 and runs without
+ * Docker: one Quarkus jar plus lib/, fetched from Maven Central as a tar.gz and unpacked once.
+ * In-memory storage (a restart forgets every schema). Its global compatibility default is NONE,
+ * unlike Confluent's BACKWARD. 3.x needs Java 21, so 2.6.
+ */
+export function registryUrl(port) {
+  return `http://127.0.0.1:${port}/apis/ccompat/v7`
+}
+
+function apicurioApp() {
+  const dir = join(CACHE_DIR, `apicurio-${VERSIONS.apicurio}`)
+  const app = join(dir, 'app')
+  const jar = join(app, `apicurio-registry-app-${VERSIONS.apicurio}-runner.jar`)
+  const marker = join(dir, '.complete')
+  if (existsSync(marker)) return jar
+  rmSync(app, {recursive: true, force: true})
+  mkdirSync(dir, {recursive: true})
+  log(`fetching Apicurio Registry ${VERSIONS.apicurio} from Maven Central (once; cached in ${dir})`)
+  const started = Date.now()
+  const r = spawnSync(
+    'mvn',
+    [
+      '-B',
+      '-q',
+      '-Dstyle.color=never',
+      `org.apache.maven.plugins:maven-dependency-plugin:${VERSIONS.dependencyPlugin}:unpack`,
+      `-Dartifact=io.apicurio:apicurio-registry-app:${VERSIONS.apicurio}:tar.gz:all`,
+      `-DoutputDirectory=${app}`,
+    ],
+    {cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8'},
+  )
+  if (r.status !== 0 || !existsSync(jar)) {
+    throw new Error(
+      `mvn could not fetch Apicurio Registry (exit ${r.status ?? r.error?.message}):\n${r.stdout ?? ''}${r.stderr ?? ''}`,
+    )
+  }
+  writeFileSync(marker, new Date().toISOString())
+  log(`fetched Apicurio Registry in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  return jar
+}
+
+async function startRegistry(prev = {}) {
+  const jar = apicurioApp()
+  const port = await freePort(prev.port)
+  const dir = join(STATE_DIR, 'registry')
+  rmSync(dir, {recursive: true, force: true})
+  mkdirSync(join(dir, 'tmp'), {recursive: true})
+  const logFile = join(dir, 'registry.log')
+  const pid = spawnLogged(
+    'registry',
+    'java',
+    [
+      '-Xmx256m',
+      '-XX:+UseSerialGC',
+      // Names this broker's directory on the command line, so `down` finds a stray JVM.
+      `-Djava.io.tmpdir=${join(dir, 'tmp')}`,
+      '-Dquarkus.http.host=127.0.0.1',
+      `-Dquarkus.http.port=${port}`,
+      '-jar',
+      jar,
+    ],
+    {cwd: dir, logFile},
+  )
+  await waitReady('registry', pid, logFile, /started in .*Listening on/, port)
+  return {pid, port, dir, logFile}
+}
+
+const STARTERS = {kafka: startKafka, sqs: startSqs, pubsub: startPubsub, registry: startRegistry}
 
 /** The Kafka C client, used by tests and benchmarks as a peer. Installed from Debian when missing. */
 export function ensureKcat() {
@@ -623,6 +696,7 @@ export async function up(names = ALL) {
       try {
         if (name === 'kafka') kafkaLibs()
         if (name === 'sqs') elasticmqLibs()
+        if (name === 'registry') apicurioApp()
       } catch (err) {
         failed[name] = err.message
       }
@@ -803,6 +877,8 @@ async function main() {
       process.stdout.write(
         `evtctl config set-context local-pubsub --broker pubsub --project ${env.PUBSUB_PROJECT_ID} --emulator-host ${env.PUBSUB_EMULATOR_HOST}\n`,
       )
+    if (env.SCHEMA_REGISTRY_URL)
+      process.stdout.write(`# Schema registry: evtctl tail … --registry ${env.SCHEMA_REGISTRY_URL}\n`)
     process.exit(Object.keys(failed).length ? 1 : 0)
   } else if (cmd === 'down') {
     await down(names)
@@ -810,8 +886,8 @@ async function main() {
     for (const r of await status()) {
       process.stdout.write(
         r.running
-          ? `${r.name.padEnd(7)} running  127.0.0.1:${r.port}  pid ${r.pid}  rss ${r.rssMb} MB\n`
-          : `${r.name.padEnd(7)} stopped\n`,
+          ? `${r.name.padEnd(8)} running  127.0.0.1:${r.port}  pid ${r.pid}  rss ${r.rssMb} MB\n`
+          : `${r.name.padEnd(8)} stopped\n`,
       )
     }
   } else {

@@ -197,6 +197,27 @@ export abstract class BaseCommand extends Command {
     }
   }
 
+  /**
+   * Decoder chains for reading with schemas (--decode, --registry, local schemas, the context's
+   * schema-registry), or undefined when nothing is to be decoded. The codecs load only here.
+   */
+  protected async schemaDecoding(
+    flags: ReturnType<typeof import('./flags.js').schemaFlagsOf>,
+    target: Target,
+  ): Promise<import('./codecs/schema/setup.js').Decoding | undefined> {
+    if (flags.mode === 'none') return undefined
+    const ctx = target.context as (Record<string, unknown> & {name?: string}) | undefined
+    const wanted =
+      flags.mode !== undefined ||
+      flags.registry !== undefined ||
+      ctx?.['schema-registry'] !== undefined ||
+      [flags.valueSchema, flags.keySchema, flags.valueType, flags.keyType].some((f) => f !== undefined)
+    if (!wanted) return undefined
+    const {decodingFor, registrySettings} = await import('./codecs/schema/setup.js')
+    const settings = await registrySettings(flags.registry, ctx, {insecure: this.insecure, emit: this.emit})
+    return decodingFor(flags, settings)
+  }
+
   /** Ctrl-C or SIGTERM stopped the work (a broken pipe is a clean end, not this). */
   protected interrupted(): boolean {
     return this.signal.aborted && !(this.signal.reason instanceof BrokenPipe)

@@ -25,6 +25,7 @@ export type WarningCode =
   | 'LISTING_SLOW'
   | 'NOT_RECEIVED'
   | 'FIFO_GROUPS_BLOCKED'
+  | 'DECODE_FAILED'
   // Publishing: what the destination could not keep as it was
   | 'DEDUP_ID_SUFFIXED'
   | 'FIFO_IDS_DROPPED'

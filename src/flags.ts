@@ -110,3 +110,61 @@ export const holdFlag = Flags.custom<number>({
     return seconds
   },
 })
+
+/**
+ * Reading with schemas (tail, dlq list --scan, replay): --decode and where schemas come from.
+ * Only the flag definitions: the codecs load when a command decodes.
+ */
+export const decodeFlags = {
+  decode: Flags.option({
+    env: 'EVTCTL_DECODE',
+    options: ['auto', 'none', 'avro', 'protobuf', 'json-schema'] as const,
+    summary:
+      'Decode schema data: auto (registry-framed data, or with a local schema) [default when a registry or schema is given], none, or one format.',
+  })(),
+  'key-schema': Flags.string({
+    summary: 'Local schema for keys: an .avsc, a JSON Schema .json, or a .proto (with --key-type).',
+  }),
+  'key-type': Flags.string({
+    summary: 'Protobuf message type of keys, e.g. acme.OrderKey (with --proto-path or --key-schema).',
+  }),
+  'proto-path': Flags.string({
+    multiple: true,
+    multipleNonGreedy: true,
+    summary: 'Folder of .proto files for --value-type / --key-type (repeatable).',
+  }),
+  registry: Flags.string({
+    env: 'EVTCTL_SCHEMA_REGISTRY',
+    summary: "Schema registry URL (Confluent API) [default: the context's schema-registry url].",
+  }),
+  'strict-decode': Flags.boolean({
+    summary: 'Exit 7 when any message could not be decoded (they are still printed, with decodeError).',
+  }),
+  'value-schema': Flags.string({
+    summary: 'Local schema for values: an .avsc, a JSON Schema .json, or a .proto (with --value-type).',
+  }),
+  'value-type': Flags.string({
+    summary: 'Protobuf message type of values, e.g. acme.Order (with --proto-path or --value-schema).',
+  }),
+}
+
+/** The parsed decodeFlags, as the codecs take them. */
+export function schemaFlagsOf(flags: {
+  decode?: 'auto' | 'none' | 'avro' | 'protobuf' | 'json-schema'
+  registry?: string
+  'value-schema'?: string
+  'key-schema'?: string
+  'proto-path'?: string[]
+  'value-type'?: string
+  'key-type'?: string
+}) {
+  return {
+    mode: flags.decode,
+    registry: flags.registry,
+    valueSchema: flags['value-schema'],
+    keySchema: flags['key-schema'],
+    protoPath: flags['proto-path'],
+    valueType: flags['value-type'],
+    keyType: flags['key-type'],
+  }
+}

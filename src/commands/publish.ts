@@ -5,7 +5,7 @@ import {BaseCommand} from '../base-command.js'
 import type {Envelope, Header} from '../envelope/envelope.js'
 import type {Decoration} from '../envelope/input.js'
 import {ExitCode, exitCodeHelp, InterruptedError, UsageError} from '../errors.js'
-import {durationFlag, headerFlag} from '../flags.js'
+import {decodeFlags, durationFlag, headerFlag} from '../flags.js'
 import {dataWriter} from '../output/stdout.js'
 import type {PublishEventsReport} from '../services/publish.js'
 
@@ -17,6 +17,8 @@ export default class Publish extends BaseCommand {
     `Without VALUE, reads stdin (or --file): one message per line (--input lines), envelopes as written by "tail -o jsonl" (--input jsonl, lossless: keys, headers, binary values), or everything as one message (--input raw, binary-safe).
 
 JSONL input is validated in full before the first message is sent: a bad line is exit 2 with nothing sent.
+
+--encode avro|protobuf|json-schema writes each value (JSON: Avro's JSON encoding, where a union value is {"type": value}; the Protobuf JSON mapping; plain JSON for JSON Schema) with a schema: from the registry (--subject S, latest or --schema-version N; or --schema-id N), framed with its id as Confluent's serializers do; or a local one (--value-schema, --proto-path with --value-type), unframed unless --schema-id is given. Every value is checked first: one that does not fit is exit 2 naming its line and field, with nothing sent.
 Values that are JSON are stored as JSON; other text as text; anything else as bytes (base64 in envelopes).
 
 ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
@@ -34,6 +36,10 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       description: 'Re-publish a capture losslessly, 50 per second',
       command:
         '<%= config.bin %> <%= command.id %> kafka://127.0.0.1:9092/orders --input jsonl --file capture.jsonl --rate 50',
+    },
+    {
+      description: 'JSON lines written as Avro with the latest schema of a subject',
+      command: `printf '{"id":1,"total":42.5,"note":{"string":"gift"}}\\n' | <%= config.bin %> <%= command.id %> orders --encode avro --subject orders-value --registry http://127.0.0.1:8081`,
     },
     {
       description: 'A binary file as one message',
@@ -60,6 +66,29 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
   }
 
   static override flags = {
+    encode: Flags.option({
+      options: ['avro', 'protobuf', 'json-schema'] as const,
+      summary:
+        'Write each JSON value in this format with a schema (--subject, --schema-id or a local schema).',
+    })(),
+    subject: Flags.string({
+      summary: 'With --encode: the registry subject whose schema writes the values.',
+      dependsOn: ['encode'],
+    }),
+    'schema-version': Flags.integer({
+      min: 1,
+      summary: 'With --subject: this version [default: latest].',
+      dependsOn: ['subject'],
+    }),
+    'schema-id': Flags.integer({
+      min: 0,
+      summary: 'With --encode: the registry schema with this id (with a local schema: the id to frame with).',
+      dependsOn: ['encode'],
+    }),
+    registry: decodeFlags.registry,
+    'value-schema': decodeFlags['value-schema'],
+    'proto-path': decodeFlags['proto-path'],
+    'value-type': decodeFlags['value-type'],
     // No defaults on broker-specific flags: a flag given is checked against the broker (exit 6).
     acks: Flags.option({
       options: ['all', '1', '0'] as const,
@@ -208,6 +237,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         } else events = linesInput(chunks, decoration, lines)
       }
 
+      if (flags.encode) events = await this.encoded(events, flags, target, lines)
       const adapter = flags['dry-run']
         ? undefined
         : await this.open(target, [], flags.profile !== undefined ? {profile: flags.profile} : {})
@@ -248,6 +278,74 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     } finally {
       await cleanup?.()
     }
+  }
+
+  /**
+   * --encode: every value read, checked and written with the schema before anything is sent (a
+   * value that does not fit is exit 2 naming its line and field). Holds the encoded messages in
+   * memory.
+   */
+  private async encoded(
+    events: AsyncIterable<Envelope>,
+    flags: {
+      encode?: 'avro' | 'protobuf' | 'json-schema'
+      subject?: string
+      'schema-version'?: number
+      'schema-id'?: number
+      registry?: string
+      'value-schema'?: string
+      'proto-path'?: string[]
+      'value-type'?: string
+    },
+    target: import('../config/targets.js').Target,
+    lines: {lineOf(index: number): number} | undefined,
+  ): Promise<AsyncIterable<Envelope>> {
+    const [{encoderFor}, {registrySettings}, {toPayload}, {jsonOf, NOT_JSON}] = await Promise.all([
+      import('../codecs/schema/encode.js'),
+      import('../codecs/schema/setup.js'),
+      import('../envelope/payload.js'),
+      import('../codecs/json.js'),
+    ])
+    const ctx = target.context as (Record<string, unknown> & {name?: string}) | undefined
+    const settings = await registrySettings(flags.registry, ctx, {emit: this.emit})
+    const encoder = await encoderFor(
+      {
+        format: flags.encode!,
+        ...(flags.subject !== undefined ? {subject: flags.subject} : {}),
+        ...(flags['schema-version'] !== undefined ? {version: flags['schema-version']} : {}),
+        ...(flags['schema-id'] !== undefined ? {schemaId: flags['schema-id']} : {}),
+        ...(flags['value-type'] !== undefined ? {messageType: flags['value-type']} : {}),
+        ...(flags['value-schema'] !== undefined ? {valueSchema: flags['value-schema']} : {}),
+        ...(flags['proto-path'] !== undefined ? {protoPath: flags['proto-path']} : {}),
+      },
+      settings,
+    )
+    const out: Envelope[] = []
+    let i = 0
+    for await (const env of events) {
+      const where = lines ? `Line ${lines.lineOf(i)}` : 'VALUE'
+      i++
+      if (env.value === null) {
+        out.push(env)
+        continue
+      }
+      const value = jsonOf(env.value)
+      if (value === NOT_JSON) {
+        throw new UsageError(
+          `${where} is not JSON, so --encode ${flags.encode} cannot write it.`,
+          'Nothing was sent. Each value must be one JSON document.',
+          'INVALID_VALUE',
+        )
+      }
+      const bytes = encoder.encode(value, where)
+      // The bytes as written; the decoded fields of a capture no longer apply.
+      const {schema: _s, decoded: _d, decodeError: _e, ...rest} = env
+      out.push({...rest, value: toPayload(bytes, {keepBytes: true, json: false})})
+    }
+    this.stderr(`Encoded ${out.length} value(s) with ${encoder.label}.`)
+    return (async function* () {
+      yield* out
+    })()
   }
 }
 

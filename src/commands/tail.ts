@@ -2,7 +2,8 @@ import {Args, Flags} from '@oclif/core'
 import type {Capability} from '../adapters/types.js'
 import {BaseCommand} from '../base-command.js'
 import {ExitCode, exitCodeHelp, UsageError} from '../errors.js'
-import {fromFlag, headerFlag, holdFlag, untilFlag} from '../flags.js'
+import {warning} from '../events.js'
+import {decodeFlags, fromFlag, headerFlag, holdFlag, schemaFlagsOf, untilFlag} from '../flags.js'
 import type {Renderer} from '../output/render.js'
 import {dataWriter} from '../output/stdout.js'
 
@@ -13,7 +14,9 @@ export default class Tail extends BaseCommand {
 
 Where it starts: --from (default end, i.e. only new messages). Where it stops: --until end stops at the end as it was when tail started; --until <time>/<duration> stops then; --max N stops after N printed messages. Without --until, tail follows live until Ctrl-C or --max.
 
-Filters combine with AND: --key <glob>, --header name=<glob> (repeatable), --where <JSONata expression> over {key, value, headers, timestamp, partition, offset, meta}.
+Filters combine with AND: --key <glob>, --header name=<glob> (repeatable), --where <JSONata expression> over {key, value, schema, headers, timestamp, partition, offset, meta}.
+
+Schemas: with a schema registry (--registry URL, or schema-registry in the context), registry-framed Avro, Protobuf and JSON Schema data (magic byte 0 + schema id) is decoded; each schema is fetched once per run. Without one, --value-schema FILE.avsc / --proto-path DIR --value-type pkg.Msg (and --key-…) read data with local schemas. The envelope keeps the bytes and adds "schema" and "decoded"; -o pretty, --format and --where see the decoded value. Data that does not decode is printed as bytes with "decodeError", a warning counts them, and --strict-decode makes that exit 7.
 
 Output: -o pretty (default on a terminal), -o jsonl (the lossless envelope; default when piped), -o raw (value bytes only, newline after each), or --format '{offset} {key} {value.id}'.
 
@@ -38,6 +41,15 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         '<%= config.bin %> <%= command.id %> orders --from beginning --until end -o jsonl > capture.jsonl',
     },
     {
+      description: 'Decode Avro/Protobuf/JSON Schema data through a schema registry, filter on a field',
+      command: `<%= config.bin %> <%= command.id %> orders --from beginning --until end --registry http://127.0.0.1:8081 --where 'value.total > 40'`,
+    },
+    {
+      description: 'Read Protobuf data with local .proto files (no registry)',
+      command:
+        '<%= config.bin %> <%= command.id %> orders --from beginning --proto-path ./proto --value-type acme.orders.v1.Order',
+    },
+    {
       description: 'Just the ids, for a script',
       command: `<%= config.bin %> <%= command.id %> orders --from beginning --until end -o jsonl | jq -r '.value.json.id'`,
     },
@@ -51,6 +63,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
   }
 
   static override flags = {
+    ...decodeFlags,
     'allow-receive-count': Flags.boolean({
       summary:
         'SQS: browse a queue that has a redrive policy although each receive counts toward maxReceiveCount.',
@@ -159,11 +172,14 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
             : 'Delete messages from',
         flags.yes,
       )
+    // Local schemas are read and a bad --decode refused before connecting.
+    const decoding = await this.schemaDecoding(schemaFlagsOf(flags), target)
     const adapter = await this.open(
       target,
       needs,
       flags.profile !== undefined ? {profile: flags.profile} : {},
     )
+    let firstFailure = true
 
     const out = dataWriter(process.stdout, this.controller, {watchFd: 1})
     const report = await tailEvents(adapter, target, {
@@ -179,6 +195,15 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       ackAfterWrite: flags.consume,
       max: flags.max,
       filter,
+      ...(decoding ? {decoding} : {}),
+      onDecodeFailure: (env, error) => {
+        // The first at once (a registry that is down shows now, not at the end); then a count.
+        if (!firstFailure) return
+        firstFailure = false
+        this.emit(
+          warning('DECODE_FAILED', `Message at offset ${env.offset ?? '?'} could not be decoded: ${error}`),
+        )
+      },
       signal: this.signal,
       write: (env) => out.write(render(env)),
       // --consume deletes a message only once its line left the process, and none after the
@@ -186,6 +211,15 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       flushed: () => out.flushed(),
     })
     await out.end()
+    if (report.decodeFailed > 0) {
+      this.emit(
+        warning(
+          'DECODE_FAILED',
+          `${report.decodeFailed} of ${report.read} message(s) could not be decoded; they are shown as bytes with "decodeError".${flags['strict-decode'] ? '' : ' Add --strict-decode to make that exit 7.'}`,
+        ),
+      )
+      if (flags['strict-decode']) process.exitCode = ExitCode.PartialFailure
+    }
     this.throwIfInterrupted()
     // --consume: a message printed but not deleted (the broker refused) is a partial failure.
     if (report.notAcked > 0) process.exitCode = ExitCode.PartialFailure

@@ -46,6 +46,8 @@ const KNOWN_CONTEXT_KEYS = new Set([
   'connection-timeout-ms',
   'request-timeout-ms',
   'reconnect-timeout-ms',
+  // Any broker: the schema registry used to decode and encode (see src/codecs/schema/setup.ts).
+  'schema-registry',
 ])
 
 /**

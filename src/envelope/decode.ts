@@ -40,6 +40,14 @@ export const metaSchema = z
   })
   .catchall(z.unknown())
 
+/** The schema a decoding read used (tail --decode); informational, never sent. */
+const schemaRefSchema = z.object({
+  id: z.number().int().nonnegative().optional(),
+  subject: z.string().optional(),
+  type: z.enum(['AVRO', 'PROTOBUF', 'JSON']),
+  message: z.string().optional(),
+})
+
 export const envelopeSchema = z.strictObject({
   v: z.literal(ENVELOPE_VERSION),
   source: z.string().optional(),
@@ -54,6 +62,13 @@ export const envelopeSchema = z.strictObject({
   key: payloadSchema.nullable().optional(),
   headers: z.array(headerSchema).optional(),
   value: payloadSchema.nullable(),
+  // Written by tail --decode beside the bytes; accepted so a decoded capture replays as it is.
+  schema: schemaRefSchema.optional(),
+  decoded: z.unknown().optional(),
+  decodeError: z.string().optional(),
+  keySchema: schemaRefSchema.optional(),
+  keyDecoded: z.unknown().optional(),
+  keyDecodeError: z.string().optional(),
   meta: metaSchema.optional(),
 })
 

@@ -40,15 +40,39 @@ export function prettyRenderer(opts: {color: boolean; showSource?: boolean}): Re
       c.bold(`#${safeText(env.offset ?? '?')}`),
       env.timestamp ? c.dim(safeText(env.timestamp)) : undefined,
       env.partition !== undefined ? c.dim(`p${env.partition}`) : undefined,
-      env.key != null ? c.cyan(`key=${showInline(env.key)}`) : undefined,
+      env.key != null ? c.cyan(`key=${showKey(env)}`) : undefined,
+      schemaLabel(env) ? c.green(safeText(schemaLabel(env)!)) : undefined,
       env.meta?.orderingKey ? c.cyan(`ordering-key=${safeText(env.meta.orderingKey)}`) : undefined,
       env.meta?.groupId ? c.cyan(`group=${safeText(env.meta.groupId)}`) : undefined,
     ].filter(Boolean)
     const headers = (env.headers ?? []).map(
       ([n, v]) => `  ${c.yellow(safeText(n))}: ${v === null ? c.dim('(null)') : showInline(v)}`,
     )
-    return `${[head.join('  '), ...headers, showValue(env, c)].join('\n')}\n`
+    const errors = [
+      env.keyDecodeError !== undefined
+        ? c.red(`key not decoded: ${safeText(env.keyDecodeError)}`)
+        : undefined,
+      env.decodeError !== undefined ? c.red(`not decoded: ${safeText(env.decodeError)}`) : undefined,
+    ].filter((x): x is string => x !== undefined)
+    return `${[head.join('  '), ...headers, ...errors, showValue(env, c)].join('\n')}\n`
   }
+}
+
+/** "avro id=3 orders-value" for a value read with a schema (pretty output's head line). */
+function schemaLabel(env: Envelope): string | undefined {
+  const s = viewOf(env).value?.schema
+  if (!s || viewOf(env).value?.error !== undefined) return undefined
+  const kind = s.type === 'AVRO' ? 'avro' : s.type === 'PROTOBUF' ? 'protobuf' : 'json-schema'
+  return [`${kind}`, s.id !== undefined ? `id=${s.id}` : undefined, s.subject, s.message]
+    .filter(Boolean)
+    .join(' ')
+}
+
+/** The key, read with a schema when one read it. */
+function showKey(env: Envelope): string {
+  const k = viewOf(env).key
+  if (k?.schema && k.error === undefined) return safeText(JSON.stringify(k.data))
+  return showInline(env.key!)
 }
 
 /** The topic/queue/subscription a source URL names (its last path segment). */
@@ -64,6 +88,10 @@ function showInline(p: Payload): string {
 function showValue(env: Envelope, c: ReturnType<typeof createColors>): string {
   const p = env.value
   if (p === null) return c.dim('(null value: tombstone)')
+  const read = viewOf(env).value
+  // Read with a schema: the decoded value, indented.
+  if (read?.schema && read.error === undefined)
+    return safeText(JSON.stringify(read.data, null, 2) ?? 'null', true)
   if ('base64' in p)
     return c.magenta(`(binary, ${Buffer.from(p.base64, 'base64').length} bytes) base64:${p.base64}`)
   // JSON is shown indented when that changes only whitespace: text kept as {utf8} because it
@@ -109,11 +137,23 @@ export const jsonlTerminalRenderer: Renderer = (env) => {
 }
 const TERMINAL_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
 
-const FIELDS = ['offset', 'partition', 'timestamp', 'source', 'key', 'value', 'headers', 'meta'] as const
+const FIELDS = [
+  'offset',
+  'partition',
+  'timestamp',
+  'source',
+  'key',
+  'value',
+  'headers',
+  'meta',
+  'schema',
+  'decodeError',
+] as const
 
 /**
  * --format templates: {offset} {partition} {timestamp} {source} {key} {value} {headers},
- * {headers.NAME}, {value.a.b} (JSON values), {meta.messageId}. \n and \t are escapes.
+ * {headers.NAME}, {value.a.b} (JSON values, values read with a schema), {meta.messageId},
+ * {schema.id} {schema.subject} {schema.type}, {decodeError}. \n and \t are escapes.
  */
 export function templateRenderer(template: string, opts: {terminal?: boolean} = {}): Renderer {
   const parts: Array<string | string[]> = []
@@ -157,15 +197,35 @@ function lookup(env: Envelope, path: string[]): string {
   const [head, ...rest] = path
   let v: unknown
   switch (head) {
-    case 'key':
-      v = env.key == null ? '' : inline(env.key)
-      if (rest.length === 0) return String(v)
-      v = fieldsOf(viewOf(env).key)
+    case 'key': {
+      const k = viewOf(env).key
+      if (rest.length === 0)
+        return k?.schema && k.error === undefined
+          ? JSON.stringify(k.data)
+          : env.key == null
+            ? ''
+            : inline(env.key)
+      v = fieldsOf(k)
       break
-    case 'value':
-      if (rest.length === 0) return env.value === null ? '' : inline(env.value)
-      v = fieldsOf(viewOf(env).value)
+    }
+    case 'value': {
+      const d = viewOf(env).value
+      if (rest.length === 0)
+        return d?.schema && d.error === undefined
+          ? JSON.stringify(d.data)
+          : env.value === null
+            ? ''
+            : inline(env.value)
+      v = fieldsOf(d)
       break
+    }
+    case 'schema': {
+      const d = viewOf(env).value
+      v = d?.schema && d.error === undefined ? d.schema : undefined
+      break
+    }
+    case 'decodeError':
+      return env.decodeError ?? ''
     case 'headers': {
       const hs = env.headers ?? []
       if (rest.length === 0) return hs.map(([n, h]) => `${n}=${h === null ? '' : inline(h)}`).join(',')

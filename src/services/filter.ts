@@ -10,7 +10,7 @@ export interface FilterSpec {
   key?: string
   /** name=glob pairs; all must match (a header matches when any header of that name does). */
   headers?: Array<[name: string, glob: string]>
-  /** A JSONata expression over {key, value, headers, timestamp, partition, offset, meta}; truthy = keep. */
+  /** A JSONata expression over {key, value, schema, headers, timestamp, partition, offset, meta}; truthy = keep. */
   where?: string
 }
 
@@ -24,10 +24,15 @@ export function filterView(env: Envelope): Record<string, unknown> {
     const prev = headers[name]
     headers[name] = prev === undefined ? text : Array.isArray(prev) ? [...prev, text] : [prev, text]
   }
+  const view = viewOf(env)
+  const k = view.key
   return {
-    key: env.key == null ? null : payloadText(env.key),
-    // The decoded value (parsed JSON however stored, text, or {base64}): one view per event.
-    value: viewOf(env).value?.data ?? null,
+    // A key read with a schema (--key-schema, a framed key) is its decoded value; else its text.
+    key: k?.schema && k.error === undefined ? k.data : env.key == null ? null : payloadText(env.key),
+    // The decoded value (read with a schema, parsed JSON however stored, text, or {base64}): one view per event.
+    value: view.value?.data ?? null,
+    // The schema that read the value ({id, subject, type}), null when none did.
+    schema: view.value?.error === undefined ? (view.value?.schema ?? null) : null,
     headers,
     timestamp: env.timestamp,
     partition: env.partition,

@@ -1,4 +1,6 @@
 import type {BrokerAdapter, ReadOptions} from '../adapters/types.js'
+import {addDecoded, prepareView} from '../codecs/chain.js'
+import type {Decoder} from '../codecs/types.js'
 import type {Target} from '../config/targets.js'
 import type {Envelope} from '../envelope/envelope.js'
 import {isEvtctlError} from '../errors.js'
@@ -8,6 +10,13 @@ export interface TailOptions {
   read: ReadOptions
   max?: number
   filter?: EventFilter
+  /**
+   * Decode keys and values with these decoder chains (schema decoding) before filtering and
+   * writing; what was found is added to each envelope (schema, decoded, decodeError).
+   */
+  decoding?: {value: readonly Decoder[]; key: readonly Decoder[]}
+  /** Hears each message whose key or value could not be decoded (with why). */
+  onDecodeFailure?: (env: Envelope, error: string) => void
   signal: AbortSignal
   /** Acknowledge (delete) each message once written: SQS `--consume`. Off by default. */
   ackAfterWrite?: boolean
@@ -29,6 +38,8 @@ export interface TailReport {
   stoppedBy: 'end' | 'max' | 'aborted'
   /** With ackAfterWrite: messages written whose delete the broker did not confirm (they stay). */
   notAcked: number
+  /** With decoding: messages read whose key or value could not be decoded (shown raw, with decodeError). */
+  decodeFailed: number
 }
 
 /** Reads and writes events. Never acks, commits or deletes anything unless ackAfterWrite. */
@@ -40,7 +51,9 @@ export async function tailEvents(
   let read = 0
   let written = 0
   let notAcked = 0
-  if (opts.max === 0) return {read, written, stoppedBy: 'max', notAcked}
+  let decodeFailed = 0
+  if (opts.max === 0) return {read, written, stoppedBy: 'max', notAcked, decodeFailed}
+  const decoding = opts.decoding
   // The reader may fetch no more than it will be asked for (SQS: each receive has a cost).
   const readOpts = {...opts.read, max: opts.max, consume: opts.ackAfterWrite}
   const batches = adapter.readBatches
@@ -49,6 +62,16 @@ export async function tailEvents(
   for await (const batch of batches) {
     for (const delivery of batch) {
       read++
+      if (decoding) {
+        const env = delivery.envelope
+        let view = prepareView(env, decoding.value, decoding.key)
+        // A promise only while a schema is being fetched: once per schema id.
+        if (view instanceof Promise) view = await view
+        if (addDecoded(env, view) > 0) {
+          decodeFailed++
+          opts.onDecodeFailure?.(env, env.decodeError ?? env.keyDecodeError ?? '')
+        }
+      }
       if (opts.filter && !(await opts.filter(delivery.envelope))) continue
       // Await only back-pressure: most writes are buffered and return nothing.
       const wrote = opts.write(delivery.envelope)
@@ -66,12 +89,13 @@ export async function tailEvents(
         }
       }
       written++
-      if (opts.max !== undefined && written >= opts.max) return {read, written, stoppedBy: 'max', notAcked}
+      if (opts.max !== undefined && written >= opts.max)
+        return {read, written, stoppedBy: 'max', notAcked, decodeFailed}
       if (opts.signal.aborted) break
     }
     if (opts.signal.aborted) break
   }
-  return {read, written, stoppedBy: opts.signal.aborted ? 'aborted' : 'end', notAcked}
+  return {read, written, stoppedBy: opts.signal.aborted ? 'aborted' : 'end', notAcked, decodeFailed}
 }
 
 async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {

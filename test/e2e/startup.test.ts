@@ -70,4 +70,35 @@ describe('start-up module graph', () => {
     }
     expect(startupGraph(resolve(SRC, 'envelope/decode.ts')).packages).toContain('zod')
   })
+
+  test('schema codecs (avsc, protobufjs, ajv) load only when a command decodes or encodes with a schema', () => {
+    const codecs = /^(avsc|protobufjs|ajv)/
+    // What tail, publish, replay and dlq load before they know whether to decode.
+    for (const entry of [
+      'commands/tail.ts',
+      'commands/publish.ts',
+      'commands/replay.ts',
+      'commands/dlq/list.ts',
+      'codecs/chain.ts',
+      'services/filter.ts',
+      'output/render.ts',
+      'codecs/schema/setup.ts',
+      'codecs/schema/decoder.ts',
+    ]) {
+      const {packages} = startupGraph(resolve(SRC, entry))
+      expect(
+        [...packages].filter((p) => codecs.test(p)),
+        entry,
+      ).toEqual([])
+    }
+    // The codecs themselves do load them (so this test can fail), lazily inside.
+    for (const [entry, pkg] of [
+      ['codecs/schema/avro.ts', 'avsc'],
+      ['codecs/schema/protobuf.ts', 'protobufjs'],
+      ['codecs/schema/json-schema.ts', 'ajv'],
+    ] as const) {
+      const text = readFileSync(resolve(SRC, entry), 'utf8')
+      expect(text, entry).toMatch(new RegExp(`import\\('${pkg}`))
+    }
+  })
 })
