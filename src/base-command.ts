@@ -223,7 +223,6 @@ export abstract class BaseCommand extends Command {
     return this.signal.aborted && !(this.signal.reason instanceof BrokenPipe)
   }
 
-  /** Throws InterruptedError (exit 130) if Ctrl-C stopped the work; a broken pipe is a clean end. */
   /**
    * For commands whose report is still worth having after Ctrl-C (replay): exit 130 without
    * throwing, so the report (and --json document) still comes out.
@@ -232,6 +231,8 @@ export abstract class BaseCommand extends Command {
     if (this.signal.aborted && !(this.signal.reason instanceof BrokenPipe))
       process.exitCode = ExitCode.Interrupted
   }
+
+  /** Throws InterruptedError (exit 130) if Ctrl-C stopped the work; a broken pipe is a clean end. */
 
   protected throwIfInterrupted(): void {
     const reason: unknown = this.signal.reason

@@ -9,7 +9,7 @@ import {
 import {BaseCommand} from '../base-command.js'
 import type {Target} from '../config/targets.js'
 import {ExitCode, exitCodeHelp, UnsupportedError, UsageError} from '../errors.js'
-import {fromFlag, headerFlag, holdFlag, untilFlag} from '../flags.js'
+import {decodeFlags, fromFlag, headerFlag, holdFlag, schemaFlagsOf, untilFlag} from '../flags.js'
 import type {ReplayReport} from '../services/replay/replay.js'
 import type {Progress} from '../ui/progress.js'
 
@@ -87,7 +87,11 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       multipleNonGreedy: true,
       summary: 'Only messages with a header name=<glob> (repeatable).',
     }),
-    where: Flags.string({summary: 'JSONata expression; replay messages where it is true.'}),
+    where: Flags.string({
+      summary: 'JSONata expression; replay messages where it is true (on decoded values with a schema).',
+    }),
+    // Decoding serves --where only: copies are the source's bytes, never re-encoded.
+    ...(({'strict-decode': _, ...rest}) => rest)(decodeFlags),
     max: Flags.integer({min: 1, summary: 'Replay at most this many messages.'}),
     hold: holdFlag({
       summary:
@@ -128,8 +132,16 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     }
     const filter = buildFilter(filterSpec)
     const source = await this.resolveTarget(args.source, flags.context)
+    const schemaGiven = Object.values(schemaFlagsOf(flags)).some((v) => v !== undefined)
+    if (schemaGiven && !flags.where && !flags.native)
+      throw new UsageError(
+        "In replay, --decode, --registry and the schema flags only serve --where: copies are the source's bytes, never decoded or re-encoded.",
+        'Add --where on the decoded value, or drop the schema flags.',
+        'FLAG_NOT_APPLICABLE',
+      )
     const to = flags.to ? await this.resolveTarget(flags.to, flags.context) : undefined
-    if (flags.native) return this.runNative(source, to, flags)
+    if (flags.native) return this.runNative(source, to, flags, schemaGiven)
+    const decoding = flags.where ? await this.schemaDecoding(schemaFlagsOf(flags), source) : undefined
     if (flags['keep-partitions'] && to && to.kind !== 'kafka' && to.kind !== 'file')
       throw new UnsupportedError(
         `--keep-partitions keeps Kafka partitions; ${to.url} has none.`,
@@ -190,6 +202,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       ...(flags.hold !== undefined ? {holdSeconds: flags.hold} : {}),
       journalDir: `${stateDir()}/replays`,
       filterSpec,
+      ...(decoding ? {decoding} : {}),
       ...(flags.rate !== undefined ? {rate: flags.rate} : {}),
       ...(flags.mark ? {mark: true} : {}),
       ...(flags['keep-partitions'] ? {keepPartitions: true} : {}),
@@ -253,6 +266,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     source: Target,
     to: Target | undefined,
     flags: Interfaces.InferredFlags<typeof Replay.flags>,
+    schemaGiven: boolean,
   ): Promise<NativeReport> {
     if (source.kind !== 'sqs')
       throw new UnsupportedError(
@@ -274,6 +288,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         'change the copies (--mark, --new-timestamps, --keep-partitions)',
       ],
       [flags.fresh === true, 'resume or start afresh (--fresh): it keeps no journal'],
+      [schemaGiven, 'decode (--decode, --registry, schema flags)'],
     ]
     const refused = cannot.filter(([given]) => given).map(([, what]) => what)
     if (refused.length > 0)

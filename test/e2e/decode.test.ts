@@ -140,3 +140,45 @@ describe('local schemas', () => {
     })
   })
 })
+
+describe('replay --where on decoded values', () => {
+  test('selects by a decoded field; the copies are the source bytes, not re-encoded', async () => {
+    const type = avsc.Type.forSchema(AVSC as avsc.Schema)
+    const values = [
+      type.toBuffer({id: 1, total: 5}),
+      type.toBuffer({id: 2, total: 50}),
+      type.toBuffer({id: 3, total: 500}),
+    ]
+    const src = topic('replay-src', values)
+    const dest = `file://${join(dir, 'replay-dest.jsonl')}`
+    const r = await run(
+      [
+        'replay',
+        src,
+        '--to',
+        dest,
+        '--where',
+        'value.total > 10',
+        '--value-schema',
+        join(dir, 'order.avsc'),
+        '--json',
+      ],
+      {env: cli},
+    )
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout.toString())).toMatchObject({selected: 2, sent: 2})
+    const back = await run(['tail', dest, '--from', 'beginning', '--until', 'end', '-o', 'jsonl'], {env: cli})
+    const copies = lines(back.stdout).map((l) => JSON.parse(l))
+    expect(copies.map((c) => Buffer.from(c.value.base64, 'base64'))).toEqual([values[1], values[2]])
+    expect(copies.every((c) => c.decoded === undefined && c.schema === undefined)).toBe(true)
+  })
+
+  test('schema flags without --where are refused (exit 2): replay never decodes what it copies', async () => {
+    const src = topic('replay-src2', [Buffer.from('x')])
+    const r = await run(['replay', src, '--to', `file://${join(dir, 'r2.jsonl')}`, '--decode', 'avro'], {
+      env: cli,
+    })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/only serve --where/)
+  })
+})

@@ -6,6 +6,7 @@ import {
   type PublishOptions,
   type ReadOptions,
 } from '../../adapters/types.js'
+import {prepareDecoded} from '../../codecs/chain.js'
 import type {Target} from '../../config/targets.js'
 import type {Envelope} from '../../envelope/envelope.js'
 import {UsageError} from '../../errors.js'
@@ -53,6 +54,8 @@ export interface ReplayOptions {
   emit: Emit
   /** SQS: how long received messages stay hidden while replayed (default 30 s). */
   holdSeconds?: number
+  /** Schema decoders for --where (the filter sees decoded values; copies stay the source's bytes). */
+  decoding?: Parameters<typeof prepareDecoded>[1]
   /** --rate: at most this many messages sent per second. */
   rate?: number
   /** --mark: provenance headers on every copy (evtctl-replay-run, evtctl-replayed-from). */
@@ -363,6 +366,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
           continue
         }
         if (state && mode === 'copy' && alreadyCopied(state, env, id)) continue
+        if (opts.filter && opts.decoding) await prepareDecoded(env, opts.decoding)
         if (reachedMax || (opts.filter && !(await opts.filter(env)))) {
           await d.release()
           continue
