@@ -63,6 +63,16 @@ export interface Started {
   err(): string
 }
 
+/** Resolves once `started` wrote `text` on stdout; rejects after `timeoutMs`, with its stderr. */
+export async function waitForOutput(started: Started, text: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!started.out().includes(text)) {
+    if (Date.now() > deadline)
+      throw new Error(`no "${text}" on stdout in ${timeoutMs} ms; stderr: ${started.err()}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
 /**
  * Starts evtctl with `args` (or, with `{shell}`, a shell pipeline) and collects its output as it
  * comes: for follows, signals and pipes, where `run` (which waits for the end) does not fit.
