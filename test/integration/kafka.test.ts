@@ -505,6 +505,20 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
     }
   })
 
+  test("publish, tail and the admin calls print no Node warning on stderr (kafkajs's negative timer delay warns from Node 24 on)", async () => {
+    const topic = await createTopic('no-warn', 2)
+    const p = await run(['publish', url(topic), '--json'], {env: cli, input: 'w1\nw2\n'})
+    expect(p.code, p.stderr).toBe(0)
+    const t = await run(['tail', url(topic), '--from', 'beginning', '--until', 'end', '-o', 'raw'], {
+      env: cli,
+    })
+    expect(t.code, t.stderr).toBe(0)
+    expect(lines(t.stdout).sort()).toEqual(['w1', 'w2'])
+    const d = await run(['dlq', 'list', `kafka://${env.KAFKA_BROKERS}`, '--json'], {env: cli})
+    expect(d.code, d.stderr).toBe(0)
+    for (const r of [p, t, d]) expect(r.stderr).not.toMatch(/\(node:\d+\)|[A-Za-z]+Warning:/)
+  })
+
   test('gzip, acks and an idempotent producer', async () => {
     const topic = await createTopic('opts', 1)
     const r = await run(['publish', url(topic), '--compression', 'gzip', '--idempotent'], {
