@@ -35,6 +35,8 @@ export function kafkaToolArgs(tool: string, args: string[]): string[]
 /** The Kafka version the harness runs: EVTCTL_KAFKA_VERSION, else 4.4.0. */
 export const KAFKA_VERSION: string
 export function kafkaMajor(version?: string): number
+/** A random KRaft cluster id that the format tool accepts (never starting with "-"). */
+export function kafkaClusterId(): string
 export function kafkaLibs(version?: string): string
 /** Writes a Kafka logging config (log4j 1 for 3.x, Log4j2 for 4.x) to `base`.properties; returns the JVM flag. */
 export function kafkaLogging(

@@ -332,6 +332,18 @@ export function kafkaLibs(version = KAFKA_VERSION) {
 }
 
 /**
+ * A random cluster id for `StorageTool format -t ID`: 22 base64url characters, never starting
+ * with "-" (the tool's argument parser would take it for an option and refuse to format, as it
+ * did here once in 64 starts; Kafka's own Uuid.randomUuid() avoids it the same way).
+ */
+export function kafkaClusterId() {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url').slice(0, 22)
+    if (!id.startsWith('-')) return id
+  }
+}
+
+/**
  * Writes a logging config for a Kafka JVM of `version` to `base` + `.properties` and returns the
  * JVM flag that points at it: log4j 1 for 3.x, Log4j2 for 4.x. Without a binding Kafka prints
  * nothing, and the readiness line is lost. `levels`: logger name → level, beside the root's.
@@ -475,7 +487,7 @@ log.retention.ms=-1
       'kafka.server.KafkaRaftServer': 'INFO',
     },
   })
-  const clusterId = randomBytes(16).toString('base64url').slice(0, 22)
+  const clusterId = kafkaClusterId()
   execFileSync(
     'java',
     [

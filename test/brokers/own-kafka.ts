@@ -1,11 +1,10 @@
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
-import {randomBytes} from 'node:crypto'
 import {closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, connect as tcpConnect} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Kafka, logLevel} from 'kafkajs'
-import {kafkaLogging} from '../../scripts/brokers.mjs'
+import {kafkaClusterId, kafkaLogging} from '../../scripts/brokers.mjs'
 
 /**
  * A throw-away single-node Kafka (KRaft) of this test file's own, on its own ports and data dir,
@@ -64,7 +63,7 @@ log.retention.ms=-1
         'kafka.tools.StorageTool',
         'format',
         '-t',
-        randomBytes(16).toString('base64url').slice(0, 22),
+        kafkaClusterId(),
         '-c',
         join(this.dir, 'server.properties'),
       ],
