@@ -7,6 +7,9 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0]
   const {readFileSync} = await import('node:fs')
   const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`evtctl/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
+} else if (argv[0] === '__complete' || argv[0] === '__complete-refresh') {
+  // Shell completion (evtctl completion bash|zsh|fish): its own small bundle, no oclif.
+  await (await import('../dist/complete.js')).main(argv)
 } else {
   const [{execute}, {fileURLToPath}] = await Promise.all([import('../dist/cli.js'), import('node:url')])
   // No user plugins: evtctl has no plugin manager, and oclif would otherwise run code from a

@@ -2,6 +2,8 @@ export type BrokerName = 'kafka' | 'sqs' | 'pubsub' | 'registry'
 export interface BrokerEnv {
   KAFKA_BROKERS?: string
   KAFKA_LIBS?: string
+  /** The Kafka version running (4.4.0 unless EVTCTL_KAFKA_VERSION says otherwise). */
+  KAFKA_VERSION?: string
   KAFKA_SASL_BROKERS?: string
   KAFKA_SASL_USERNAME?: string
   KAFKA_SASL_PASSWORD?: string
@@ -28,8 +30,19 @@ export function up(names?: BrokerName[]): Promise<{
 }>
 export function down(names?: BrokerName[]): Promise<void>
 export function status(): Promise<
-  Array<{name: BrokerName; running: boolean; port?: number; pid?: number; rssMb?: number}>
+  Array<{name: BrokerName; running: boolean; port?: number; pid?: number; rssMb?: number; version?: string}>
 >
 export function ensureKcat(): boolean
 export const KAFKA_TOOLS: Record<string, string>
 export function kafkaToolArgs(tool: string, args: string[]): string[]
+/** The Kafka version the harness runs: EVTCTL_KAFKA_VERSION, else 4.4.0. */
+export const KAFKA_VERSION: string
+export function kafkaMajor(version?: string): number
+/** A random KRaft cluster id that the format tool accepts (never starting with "-"). */
+export function kafkaClusterId(): string
+export function kafkaLibs(version?: string): string
+/** Writes a Kafka logging config (log4j 1 for 3.x, Log4j2 for 4.x) to `base`.properties; returns the JVM flag. */
+export function kafkaLogging(
+  base: string,
+  opts?: {version?: string; root?: string; levels?: Record<string, string>; stderr?: boolean},
+): string

@@ -45,13 +45,23 @@ const STARTED_FILE = join(STATE_DIR, 'started.json')
 const LOCK_FILE = join(STATE_DIR, '.lock')
 export const ENV_FILE = join(STATE_DIR, 'env')
 
+/**
+ * Kafka 4.4.0 (the newest 4.x on Maven Central) unless EVTCTL_KAFKA_VERSION names another: 3.9.1
+ * is the other one tested (`.ci/run` runs the Kafka tests on both).
+ */
+export const KAFKA_VERSION = process.env.EVTCTL_KAFKA_VERSION || '4.4.0'
 export const VERSIONS = {
-  kafka: '3.9.1',
+  kafka: KAFKA_VERSION,
   elasticmq: '1.7.1',
   dependencyPlugin: '3.8.1',
+  /** Kafka 3.x logs through slf4j 1 to reload4j (log4j 1). */
   slf4j: '1.7.36',
   apicurio: '2.6.13.Final',
+  /** Kafka 4.x logs with Log4j2 (the version its own pom brings); the slf4j 1 binding is ours to add. */
+  log4j2: '2.25.5',
 }
+/** Kafka 4 moved to Log4j2 and moved or removed some tools. */
+export const kafkaMajor = (version = KAFKA_VERSION) => Number(version.split('.')[0])
 const READY_TIMEOUT_MS = Number(process.env.EVTCTL_BROKER_TIMEOUT_MS || 60_000)
 const HEAP = '-Xmx512m'
 /**
@@ -135,6 +145,8 @@ export function envOf(state) {
   if (state.kafka) {
     env.KAFKA_BROKERS = `127.0.0.1:${state.kafka.port}`
     env.KAFKA_LIBS = state.kafka.libs
+    // Brokers started before versions were recorded ran 3.9.1.
+    env.KAFKA_VERSION = state.kafka.version ?? '3.9.1'
     if (state.kafka.saslPort) {
       env.KAFKA_SASL_BROKERS = `127.0.0.1:${state.kafka.saslPort}`
       env.KAFKA_SASL_USERNAME = SASL_USER
@@ -312,12 +324,67 @@ ${deps.map(([g, a, v]) => `    <dependency><groupId>${g}</groupId><artifactId>${
   return libs
 }
 
-export function kafkaLibs() {
-  return mavenFetch(`kafka-${VERSIONS.kafka}`, [
-    ['org.apache.kafka', 'kafka_2.13', VERSIONS.kafka],
-    ['org.apache.kafka', 'kafka-tools', VERSIONS.kafka],
-    ['org.slf4j', 'slf4j-reload4j', VERSIONS.slf4j],
+export function kafkaLibs(version = KAFKA_VERSION) {
+  return mavenFetch(`kafka-${version}`, [
+    ['org.apache.kafka', 'kafka_2.13', version],
+    ['org.apache.kafka', 'kafka-tools', version],
+    kafkaMajor(version) >= 4
+      ? ['org.apache.logging.log4j', 'log4j-slf4j-impl', VERSIONS.log4j2]
+      : ['org.slf4j', 'slf4j-reload4j', VERSIONS.slf4j],
   ])
+}
+
+/**
+ * A random cluster id for `StorageTool format -t ID`: 22 base64url characters, never starting
+ * with "-" (the tool's argument parser would take it for an option and refuse to format, as it
+ * did here once in 64 starts; Kafka's own Uuid.randomUuid() avoids it the same way).
+ */
+export function kafkaClusterId() {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url').slice(0, 22)
+    if (!id.startsWith('-')) return id
+  }
+}
+
+/**
+ * Writes a logging config for a Kafka JVM of `version` to `base` + `.properties` and returns the
+ * JVM flag that points at it: log4j 1 for 3.x, Log4j2 for 4.x. Without a binding Kafka prints
+ * nothing, and the readiness line is lost. `levels`: logger name → level, beside the root's.
+ * `stderr`: log to stderr (tools, whose stdout is data).
+ */
+export function kafkaLogging(
+  base,
+  {version = KAFKA_VERSION, root = 'INFO', levels = {}, stderr = false} = {},
+) {
+  const file = `${base}.properties`
+  const pattern = stderr ? '%p %m%n' : '[%d] %p %m (%c)%n'
+  if (kafkaMajor(version) >= 4) {
+    const lines = [
+      'status = warn',
+      'appender.out.type = Console',
+      'appender.out.name = OUT',
+      `appender.out.target = ${stderr ? 'SYSTEM_ERR' : 'SYSTEM_OUT'}`,
+      'appender.out.layout.type = PatternLayout',
+      `appender.out.layout.pattern = ${pattern}`,
+      `rootLogger.level = ${root}`,
+      'rootLogger.appenderRef.out.ref = OUT',
+    ]
+    Object.entries(levels).forEach(([name, level], i) => {
+      lines.push(`logger.l${i}.name = ${name}`, `logger.l${i}.level = ${level}`)
+    })
+    writeAtomic(file, `${lines.join('\n')}\n`)
+    return `-Dlog4j2.configurationFile=${file}`
+  }
+  const lines = [
+    `log4j.rootLogger=${root}, out`,
+    'log4j.appender.out=org.apache.log4j.ConsoleAppender',
+    ...(stderr ? ['log4j.appender.out.Target=System.err'] : []),
+    'log4j.appender.out.layout=org.apache.log4j.PatternLayout',
+    `log4j.appender.out.layout.ConversionPattern=${pattern}`,
+    ...Object.entries(levels).map(([name, level]) => `log4j.logger.${name}=${level}`),
+  ]
+  writeAtomic(file, `${lines.join('\n')}\n`)
+  return `-Dlog4j.configuration=file:${file}`
 }
 
 function elasticmqLibs() {
@@ -408,24 +475,22 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 transaction.state.log.num.partitions=3
 group.initial.rebalance.delay.ms=0
+log.retention.ms=-1
 `
+  // log.retention.ms=-1: tests publish messages stamped 2026-01-01; under the default 7-day
+  // retention the broker may delete their segment between publish and tail.
   // auto.create.topics.enable stays at Kafka's default (true), as on many real clusters, so tests
   // prove that evtctl itself never creates a topic.
   writeFileSync(join(dir, 'server.properties'), props)
-  writeFileSync(
-    join(dir, 'log4j.properties'),
-    `log4j.rootLogger=INFO, stdout
-log4j.appender.stdout=org.apache.log4j.ConsoleAppender
-log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
-log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
-log4j.logger.kafka=INFO
-log4j.logger.org.apache.kafka=WARN
-log4j.logger.kafka.server.KafkaServer=INFO
-log4j.logger.kafka.server.KafkaRaftServer=INFO
-`,
-  )
-  const clusterId = randomBytes(16).toString('base64url').slice(0, 22)
-  const log4j = `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`
+  const log4j = kafkaLogging(join(dir, 'log4j'), {
+    levels: {
+      kafka: 'INFO',
+      'org.apache.kafka': 'WARN',
+      'kafka.server.KafkaServer': 'INFO',
+      'kafka.server.KafkaRaftServer': 'INFO',
+    },
+  })
+  const clusterId = kafkaClusterId()
   execFileSync(
     'java',
     [
@@ -458,7 +523,7 @@ log4j.logger.kafka.server.KafkaRaftServer=INFO
     },
   )
   await waitReady('kafka', pid, logFile, /Kafka Server started|KafkaRaftServer.*started/, port)
-  return {pid, port, controllerPort: cport, saslPort, tlsPort, dir, libs, logFile}
+  return {pid, port, controllerPort: cport, saslPort, tlsPort, dir, libs, logFile, version: KAFKA_VERSION}
 }
 
 /**
@@ -690,9 +755,16 @@ export async function up(names = ALL) {
     const failed = {}
     const healthy = new Set()
     for (const name of names) if (await running(state[name])) healthy.add(name)
+    // A Kafka of another version runs here: never test one version while saying another. It is
+    // not stopped (others may be using it); a second state directory runs the other version.
+    const kafkaThere = state.kafka?.version ?? '3.9.1'
+    if (healthy.has('kafka') && kafkaThere !== KAFKA_VERSION) {
+      healthy.delete('kafka')
+      failed.kafka = `Kafka ${kafkaThere} runs in ${STATE_DIR}, not ${KAFKA_VERSION} (EVTCTL_KAFKA_VERSION). Stop it with "npm run brokers -- down kafka", or give this run its own state directory: EVTCTL_BROKER_STATE=.brokers-${KAFKA_VERSION}.`
+    }
     // Fetch jars one at a time (Maven's local repository does not like parallel writers), then start in parallel.
     for (const name of names) {
-      if (healthy.has(name)) continue
+      if (healthy.has(name) || failed[name]) continue
       try {
         if (name === 'kafka') kafkaLibs()
         if (name === 'sqs') elasticmqLibs()
@@ -788,6 +860,7 @@ export async function status() {
       running: await running(e, {patient: false}),
       port: e?.port,
       pid: e?.pid,
+      ...(name === 'kafka' && e ? {version: e.version ?? '3.9.1'} : {}),
       rssMb: e ? rssMb(e.pid) : undefined,
     })
   }
@@ -821,7 +894,9 @@ function rssMb(pid) {
 export const KAFKA_TOOLS = {
   TopicCommand: 'org.apache.kafka.tools.TopicCommand',
   ConsoleConsumer: 'org.apache.kafka.tools.consumer.ConsoleConsumer',
-  ConsoleProducer: 'kafka.tools.ConsoleProducer',
+  // Moved out of the Scala core in Kafka 4.
+  ConsoleProducer:
+    kafkaMajor() >= 4 ? 'org.apache.kafka.tools.ConsoleProducer' : 'kafka.tools.ConsoleProducer',
   ConsumerGroupCommand: 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
   ProducerPerformance: 'org.apache.kafka.tools.ProducerPerformance',
   ConsumerPerformance: 'org.apache.kafka.tools.ConsumerPerformance',
@@ -831,13 +906,8 @@ export const KAFKA_TOOLS = {
 export function kafkaToolArgs(tool, args) {
   const cls = KAFKA_TOOLS[tool] ?? tool
   const libs = kafkaLibs()
-  const log4j = join(CACHE_DIR, 'tools-log4j.properties')
-  if (!existsSync(log4j))
-    writeFileSync(
-      log4j,
-      'log4j.rootLogger=WARN, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\nlog4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stderr.layout.ConversionPattern=%p %m%n\n',
-    )
-  return ['-Xmx512m', `-Dlog4j.configuration=file:${log4j}`, '-cp', `${libs}/*`, cls, ...args]
+  const log4j = kafkaLogging(join(CACHE_DIR, `tools-log-${KAFKA_VERSION}`), {root: 'WARN', stderr: true})
+  return ['-Xmx512m', log4j, '-cp', `${libs}/*`, cls, ...args]
 }
 
 // ---------- CLI ----------
@@ -886,7 +956,7 @@ async function main() {
     for (const r of await status()) {
       process.stdout.write(
         r.running
-          ? `${r.name.padEnd(8)} running  127.0.0.1:${r.port}  pid ${r.pid}  rss ${r.rssMb} MB\n`
+          ? `${r.name.padEnd(8)} running  127.0.0.1:${r.port}  pid ${r.pid}  rss ${r.rssMb} MB${r.version ? `  (Kafka ${r.version})` : ''}\n`
           : `${r.name.padEnd(8)} stopped\n`,
       )
     }

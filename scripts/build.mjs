@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Bundles src/cli.ts with @oclif/core into dist/ (ESM, code-split so lazy imports stay lazy).
+// Bundles src/cli.ts with @oclif/core into dist/ (ESM, code-split so lazy imports stay lazy), and
+// src/completion/complete.ts, the completion entry, beside it.
 // Broker SDKs stay external: they are loaded from node_modules only by the adapter that needs them.
 import {rmSync} from 'node:fs'
 import {build} from 'esbuild'
 
 rmSync('dist', {recursive: true, force: true})
 await build({
-  entryPoints: ['src/cli.ts'],
+  // complete: what the shell completion scripts call on TAB (bin/run.js loads it without oclif).
+  entryPoints: {cli: 'src/cli.ts', complete: 'src/completion/complete.ts'},
   outdir: 'dist',
   bundle: true,
   splitting: true,

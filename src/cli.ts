@@ -3,6 +3,7 @@
  * file instead of hundreds. Commands are registered explicitly (oclif's "explicit" strategy); each
  * loads its heavy dependencies (broker SDKs, zod, JSONata) only when it runs.
  */
+import Completion from './commands/completion.js'
 import ConfigDeleteContext from './commands/config/delete-context.js'
 import ConfigGetContexts from './commands/config/get-contexts.js'
 import ConfigSetContext from './commands/config/set-context.js'
@@ -18,6 +19,7 @@ export {execute} from '@oclif/core'
 export {notFound as NOT_FOUND} from './hooks/not-found.js'
 
 export const COMMANDS = {
+  completion: Completion,
   'config:delete-context': ConfigDeleteContext,
   'config:get-contexts': ConfigGetContexts,
   'config:set-context': ConfigSetContext,

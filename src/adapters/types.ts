@@ -141,7 +141,8 @@ export interface PublishOptions {
   keepPartitions?: boolean
   /** Kafka: acks (-1 = all). */
   acks?: -1 | 0 | 1
-  compression?: 'none' | 'gzip' | 'snappy' | 'lz4'
+  /** zstd needs Node 22.15+ (zlib's zstd). */
+  compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
   /** SQS FIFO: message group and deduplication ids for every message (else kept from envelopes). */
   groupId?: string
   dedupId?: string

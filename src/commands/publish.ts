@@ -4,7 +4,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import type {Envelope, Header} from '../envelope/envelope.js'
 import type {Decoration} from '../envelope/input.js'
-import {ExitCode, exitCodeHelp, InterruptedError, UsageError} from '../errors.js'
+import {ExitCode, exitCodeHelp, InterruptedError, UnsupportedError, UsageError} from '../errors.js'
 import {decodeFlags, durationFlag, headerFlag} from '../flags.js'
 import {dataWriter} from '../output/stdout.js'
 import type {PublishEventsReport} from '../services/publish.js'
@@ -95,8 +95,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       summary: 'Kafka: acknowledgements to wait for (all = every in-sync replica).',
     })(),
     compression: Flags.option({
-      options: ['none', 'gzip', 'snappy', 'lz4'] as const,
-      summary: 'Kafka: compress batches (zstd needs Node 22.15+, so not offered on Node 20).',
+      options: ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const,
+      summary: "Kafka: compress batches (zstd needs Node 22.15+: Node's zlib has it from there on).",
     })(),
     'dedup-id': Flags.string({
       summary:
@@ -175,6 +175,13 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       throw new UsageError(
         '--keep-partitions sends each envelope to its own partition, so it needs envelopes: --input jsonl.',
         'Add --input jsonl (a capture written by tail -o jsonl), or drop --keep-partitions.',
+      )
+    }
+    // Loaded only when asked for: node:zlib stays out of every other start-up.
+    if (flags.compression === 'zstd' && !(await import('../util/zstd.js')).zlibZstd) {
+      throw new UnsupportedError(
+        `--compression zstd needs Node 22.15 or newer (zstd is in its zlib); this is Node ${process.version}.`,
+        'Use --compression lz4 (or gzip, snappy), or run evtctl on Node 22 or 24.',
       )
     }
     if (flags.file) await assertReadable(flags.file)

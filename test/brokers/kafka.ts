@@ -10,12 +10,21 @@ export function testKafka(): Kafka {
   })
 }
 
-export async function createTopic(prefix: string, partitions = 1): Promise<string> {
+/** Creates a topic named `prefix`-…, with topic-level settings (`configs`) when given. */
+export async function createTopic(
+  prefix: string,
+  partitions = 1,
+  configs: Record<string, string> = {},
+): Promise<string> {
   const topic = uniqueName(prefix)
   const admin = testKafka().admin()
   await admin.connect()
   try {
-    await admin.createTopics({topics: [{topic, numPartitions: partitions}], waitForLeaders: true})
+    const configEntries = Object.entries(configs).map(([name, value]) => ({name, value}))
+    await admin.createTopics({
+      topics: [{topic, numPartitions: partitions, ...(configEntries.length ? {configEntries} : {})}],
+      waitForLeaders: true,
+    })
   } finally {
     await admin.disconnect()
   }
@@ -30,4 +39,9 @@ export async function listTopics(): Promise<string[]> {
   } finally {
     await admin.disconnect()
   }
+}
+
+/** The major version of the harness's Kafka (4 unless EVTCTL_KAFKA_VERSION chose 3.x). */
+export function kafkaMajorVersion(): number {
+  return Number((brokerEnv().KAFKA_VERSION ?? '3').split('.')[0])
 }

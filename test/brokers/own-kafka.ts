@@ -1,10 +1,10 @@
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
-import {randomBytes} from 'node:crypto'
 import {closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, connect as tcpConnect} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Kafka, logLevel} from 'kafkajs'
+import {kafkaClusterId, kafkaLogging} from '../../scripts/brokers.mjs'
 
 /**
  * A throw-away single-node Kafka (KRaft) of this test file's own, on its own ports and data dir,
@@ -15,8 +15,13 @@ export class OwnKafka {
   readonly dir = mkdtempSync(join(tmpdir(), 'evtctl-kafka-restart-'))
   port = 0
   private proc?: ChildProcess
+  private logging = ''
 
-  constructor(private readonly libs: string) {}
+  /** `libs`: KAFKA_LIBS; `version`: KAFKA_VERSION (its logging differs: log4j 1 before 4.x, Log4j2 after). */
+  constructor(
+    private readonly libs: string,
+    private readonly version: string,
+  ) {}
 
   get brokers(): string {
     return `127.0.0.1:${this.port}`
@@ -44,12 +49,13 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 transaction.state.log.num.partitions=1
 group.initial.rebalance.delay.ms=0
+log.retention.ms=-1
 `,
     )
-    writeFileSync(
-      join(this.dir, 'log4j.properties'),
-      'log4j.rootLogger=INFO, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\nlog4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\nlog4j.logger.org.apache.kafka=WARN\n',
-    )
+    this.logging = kafkaLogging(join(this.dir, 'log4j'), {
+      version: this.version,
+      levels: {'org.apache.kafka': 'WARN'},
+    })
     execFileSync(
       'java',
       [
@@ -57,7 +63,7 @@ group.initial.rebalance.delay.ms=0
         'kafka.tools.StorageTool',
         'format',
         '-t',
-        randomBytes(16).toString('base64url').slice(0, 22),
+        kafkaClusterId(),
         '-c',
         join(this.dir, 'server.properties'),
       ],
@@ -66,14 +72,7 @@ group.initial.rebalance.delay.ms=0
   }
 
   private jvm(): string[] {
-    return [
-      '-Xmx384m',
-      '-XX:+UseSerialGC',
-      '-XX:TieredStopAtLevel=1',
-      `-Dlog4j.configuration=file:${join(this.dir, 'log4j.properties')}`,
-      '-cp',
-      `${this.libs}/*`,
-    ]
+    return ['-Xmx384m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', this.logging, '-cp', `${this.libs}/*`]
   }
 
   /** Starts the broker (again, on the same port and data) and waits until it answers. */

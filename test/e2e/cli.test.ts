@@ -1,7 +1,7 @@
 import {existsSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
-import {BIN, lines, run, sandboxEnv, start} from './helpers.js'
+import {BIN, lines, run, sandboxEnv, start, waitForOutput} from './helpers.js'
 
 const env = sandboxEnv()
 const topicFile = (name: string) => join(env.XDG_DATA_HOME!, 'evtctl', `${name}.jsonl`)
@@ -221,8 +221,10 @@ describe('evtctl (built binary, embedded file broker)', () => {
 
   test('Ctrl-C (SIGINT) stops a following tail with exit 130', async () => {
     await run(['publish', 'live', 'x'], {env})
-    const tail = start(['tail', 'live'], env)
-    await new Promise((r) => setTimeout(r, 1500))
+    const tail = start(['tail', 'live', '--from', 'beginning', '-o', 'raw'], env)
+    // Following once it printed what there was (a fixed wait was too short on a loaded machine,
+    // and the signal then came before the handler).
+    await waitForOutput(tail, 'x\n', 20_000)
     tail.child.kill('SIGINT')
     expect(await tail.done).toBe(130)
     expect(tail.err()).toMatch(/Interrupted/)

@@ -1,9 +1,17 @@
 import {type ChildProcess, type SpawnOptions, spawn} from 'node:child_process'
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 
 export const BIN = resolve(import.meta.dirname, '../../bin/run.js')
+/**
+ * The V8 flags of the bin's shebang (`#!/usr/bin/env -S node --max-semi-space-size=4`): tests run
+ * `node FLAGS bin/run.js` on the Node running them, with the memory settings users get.
+ */
+export const NODE_FLAGS = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(BIN, 'utf8').split('\n')[0]!)?.[1] ?? '')
+  .trim()
+  .split(/\s+/)
+  .filter(Boolean)
 
 export interface RunResult {
   code: number | null
@@ -33,7 +41,7 @@ export function run(
   },
 ): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, BIN, ...args], {
       env: opts.env,
       cwd: opts.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -63,13 +71,23 @@ export interface Started {
   err(): string
 }
 
+/** Resolves once `started` wrote `text` on stdout; rejects after `timeoutMs`, with its stderr. */
+export async function waitForOutput(started: Started, text: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!started.out().includes(text)) {
+    if (Date.now() > deadline)
+      throw new Error(`no "${text}" on stdout in ${timeoutMs} ms; stderr: ${started.err()}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
 /**
  * Starts evtctl with `args` (or, with `{shell}`, a shell pipeline) and collects its output as it
  * comes: for follows, signals and pipes, where `run` (which waits for the end) does not fit.
  */
 export function start(what: string[] | {shell: string}, env: NodeJS.ProcessEnv): Started {
   const child = Array.isArray(what)
-    ? spawn(process.execPath, [BIN, ...what], {env, stdio: ['ignore', 'pipe', 'pipe']})
+    ? spawn(process.execPath, [...NODE_FLAGS, BIN, ...what], {env, stdio: ['ignore', 'pipe', 'pipe']})
     : spawn('sh', ['-c', what.shell], {env, stdio: ['ignore', 'pipe', 'pipe']})
   let stdout = ''
   let stderr = ''

@@ -55,6 +55,11 @@ describe('start-up module graph', () => {
     expect(heavy).toEqual([])
   })
 
+  test('shell completion (its own entry, dist/complete.js) loads nothing heavy before it knows it needs a broker', () => {
+    const {packages} = startupGraph(resolve(SRC, 'completion/complete.ts'))
+    expect([...packages].filter((p) => HEAVY.some((h) => h.test(p)) || p === '@oclif/core')).toEqual([])
+  })
+
   test('writing envelopes (tail) and reading plain lines (publish) load no zod or YAML: only decoding and a config file do', () => {
     for (const entry of [
       'output/render.ts',

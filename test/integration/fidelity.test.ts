@@ -5,6 +5,8 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
+  readFileSync,
   statSync,
   symlinkSync,
   utimesSync,
@@ -483,6 +485,8 @@ describe('reliability and security: files, spools, locks, redaction (#18)', () =
 
   test('Ctrl-C while stdin is still open ends publish at once with a report and where to resume (#18.7, #18.10)', async () => {
     const cli = sandboxEnv()
+    // Its own temp directory, to see jsonl's spool file appear.
+    cli.TMPDIR = mkdtempSync(join(tmpdir(), 'evtctl-spool-'))
     for (const input of ['lines', 'jsonl']) {
       const child = spawn(process.execPath, [BIN, 'publish', `resume-${input}`, '--input', input, '--json'], {
         env: cli,
@@ -495,7 +499,16 @@ describe('reliability and security: files, spools, locks, redaction (#18)', () =
       const line = (v: string) => (input === 'lines' ? `${v}\n` : `{"v":1,"value":{"utf8":"${v}"}}\n`)
       child.stdin.write(`${line('a')}\n${line('b')}${line('c')}`) // a blank line 2: c is on line 4
       // jsonl is validated in full first, so nothing is sent before stdin ends: Ctrl-C stops the spool.
-      await new Promise((r) => setTimeout(r, 1500))
+      // Signalled once the three are in the topic (lines) or the spool file exists (jsonl): a
+      // fixed wait was too short on a loaded machine, and the signal then came before the handler.
+      const topicFile = join(cli.XDG_DATA_HOME!, 'evtctl', `resume-${input}.jsonl`)
+      const ready = () =>
+        input === 'lines'
+          ? existsSync(topicFile) && readFileSync(topicFile, 'utf8').split('\n').filter(Boolean).length === 3
+          : readdirSync(cli.TMPDIR!).length > 0
+      const until = Date.now() + 20_000
+      while (!ready() && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+      await new Promise((r) => setTimeout(r, 200))
       const t0 = Date.now()
       child.kill('SIGINT')
       expect(await done).toBe(130)

@@ -16,7 +16,7 @@ async function until(what: string, check: () => boolean, ms: number): Promise<vo
 const env = brokerEnv()
 
 describe.skipIf(!env.KAFKA_LIBS)('kafka: a following tail rides out a broker restart (own broker)', () => {
-  const own = new OwnKafka(env.KAFKA_LIBS!)
+  const own = new OwnKafka(env.KAFKA_LIBS!, env.KAFKA_VERSION!)
   const cli = sandboxEnv()
   const topic = 'restart'
   const url = () => `kafka://${own.brokers}/${topic}`

@@ -177,8 +177,10 @@ describe('bounded network calls: a socket that accepts and never answers', () =>
   let silent: Server
   let port = 0
   const sockets = new Set<Socket>()
+  let connections = 0
   beforeAll(async () => {
     silent = createServer((s) => {
+      connections++
       sockets.add(s)
       s.on('error', () => {})
     })
@@ -217,9 +219,14 @@ describe('bounded network calls: a socket that accepts and never answers', () =>
         cmd === 'tail'
           ? ['tail', `kafka://127.0.0.1:${port}/t`]
           : ['publish', `kafka://127.0.0.1:${port}/t`, 'x']
+      const before = connections
       const s = start(args, cli)
       const killer = setTimeout(() => s.child.kill('SIGKILL'), 20_000)
-      await sleep(1_500)
+      // Waiting: it has connected to the silent socket (so its handlers are in place; a fixed
+      // sleep was too short on a loaded machine, and the signal then came before them).
+      const deadline = Date.now() + 15_000
+      while (connections === before && Date.now() < deadline) await sleep(50)
+      await sleep(300)
       const t0 = Date.now()
       s.child.kill(signal)
       const code = await s.done
@@ -233,7 +240,7 @@ describe('bounded network calls: a socket that accepts and never answers', () =>
 
 describe('bounded network calls: a broker frozen with kill -STOP (own broker)', () => {
   if (!env.KAFKA_LIBS) throw new Error('KAFKA_LIBS is not set: run the harness (npm run brokers -- up)')
-  const own = new OwnKafka(env.KAFKA_LIBS)
+  const own = new OwnKafka(env.KAFKA_LIBS, env.KAFKA_VERSION!)
   const topic = 'frozen'
   let running: Started | undefined
 

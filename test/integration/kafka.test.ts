@@ -1,10 +1,11 @@
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import {createServer, type Server, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {createKafkaAdapter, TAIL_GROUP_PREFIX} from '../../src/adapters/kafka/kafka-adapter.js'
 import {parseTarget} from '../../src/config/targets.js'
+import {zlibZstd} from '../../src/util/zstd.js'
 import {brokerEnv, uniqueName} from '../brokers/env.js'
 import {createTopic, listTopics, testKafka} from '../brokers/kafka.js'
 import {kafkaTool, kcat, kcatProduce} from '../brokers/peers.js'
@@ -12,6 +13,14 @@ import {BIN, lines, run, sandboxEnv, start} from '../e2e/helpers.js'
 
 const env = brokerEnv()
 const cli = sandboxEnv()
+
+/** Bytes of partition 0's log segments in the harness broker's data directory (beside its tls/). */
+function segmentBytes(topic: string): number {
+  const dir = join(dirname(env.KAFKA_TLS_DIR!), 'data', `${topic}-0`)
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .reduce((n, f) => n + statSync(join(dir, f)).size, 0)
+}
 
 interface KcatRecord {
   partition: number
@@ -455,7 +464,7 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
     ])
   })
 
-  test('compressed topics: tail reads what the Java client and kcat wrote with snappy, lz4, zstd and gzip; publish --compression snappy/lz4 reads back in kcat', async () => {
+  test('compressed topics: tail reads what the Java client and kcat wrote with snappy, lz4, zstd and gzip; publish --compression snappy/lz4/zstd is compressed on disk and reads back in kcat', async () => {
     for (const codec of ['snappy', 'lz4', 'zstd', 'gzip']) {
       const topic = await createTopic(`comp-${codec}`, 1)
       // The Java client frames snappy the xerial way; librdkafka (kcat) writes it plain.
@@ -473,13 +482,41 @@ describe.skipIf(!env.KAFKA_BROKERS)('kafka: tail and publish against a real brok
       expect(t.code, `${codec}: ${t.stderr}`).toBe(0)
       expect(lines(t.stdout)).toEqual([`java-${codec}-1`, `java-${codec}-2`, `kcat-${codec}`])
     }
-    for (const codec of ['snappy', 'lz4']) {
+    // zstd needs Node's zlib zstd (22.15+); on older Node it is refused, naming the version.
+    for (const codec of ['snappy', 'lz4', ...(zlibZstd ? ['zstd'] : [])]) {
       const topic = await createTopic(`comp-out-${codec}`, 1)
       const p = await run(['publish', url(topic), '--compression', codec], {env: cli, input: 'c1\nc2\n'})
       expect(p.code, p.stderr).toBe(0)
       const dump = await kcatDump(topic)
       expect(dump.map((r) => r.payload)).toEqual(['c1', 'c2'])
+      // Compressed for real: 200 × 1000 'a' take far less than 200 kB in the broker's segment.
+      const big = await createTopic(`comp-size-${codec}`, 1)
+      const line = `${'a'.repeat(1000)}\n`
+      const r = await run(['publish', url(big), '--compression', codec], {env: cli, input: line.repeat(200)})
+      expect(r.code, r.stderr).toBe(0)
+      expect(segmentBytes(big), codec).toBeLessThan(20_000)
     }
+    if (!zlibZstd) {
+      const topic = await createTopic('comp-out-zstd', 1)
+      const p = await run(['publish', url(topic), '--compression', 'zstd'], {env: cli, input: 'c1\n'})
+      expect(p.code, p.stderr).toBe(6)
+      expect(p.stderr).toContain('needs Node 22.15 or newer')
+      expect(await kcatDump(topic)).toEqual([])
+    }
+  })
+
+  test("publish, tail and the admin calls print no Node warning on stderr (kafkajs's negative timer delay warns from Node 24 on)", async () => {
+    const topic = await createTopic('no-warn', 2)
+    const p = await run(['publish', url(topic), '--json'], {env: cli, input: 'w1\nw2\n'})
+    expect(p.code, p.stderr).toBe(0)
+    const t = await run(['tail', url(topic), '--from', 'beginning', '--until', 'end', '-o', 'raw'], {
+      env: cli,
+    })
+    expect(t.code, t.stderr).toBe(0)
+    expect(lines(t.stdout).sort()).toEqual(['w1', 'w2'])
+    const d = await run(['dlq', 'list', `kafka://${env.KAFKA_BROKERS}`, '--json'], {env: cli})
+    expect(d.code, d.stderr).toBe(0)
+    for (const r of [p, t, d]) expect(r.stderr).not.toMatch(/\(node:\d+\)|[A-Za-z]+Warning:/)
   })
 
   test('gzip, acks and an idempotent producer', async () => {

@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import {afterAll, describe, expect, test} from 'vitest'
 import {brokerEnv} from '../brokers/env.js'
 import {createTopic, leftovers, testPubsub} from '../brokers/pubsub.js'
-import {BIN, run, sandboxEnv, start} from '../e2e/helpers.js'
+import {BIN, NODE_FLAGS, run, sandboxEnv, start} from '../e2e/helpers.js'
 
 /**
  * A slow reader of a Pub/Sub tail (issue 18, item 11): `--until end` must not end while messages
@@ -73,7 +73,7 @@ describe('pubsub: a tail into a slow reader', () => {
     const {url, topic, from} = await backlog('slow-until', n, 20)
     const pipeline = start(
       {
-        shell: `{ "${process.execPath}" "${BIN}" tail '${url}' --from ${from} --until end -o raw; echo "tail-exit=$?" >&2; } | (sleep 5; wc -l)`,
+        shell: `{ "${process.execPath}" ${NODE_FLAGS.join(' ')} "${BIN}" tail '${url}' --from ${from} --until end -o raw; echo "tail-exit=$?" >&2; } | (sleep 5; wc -l)`,
       },
       cli,
     )
@@ -90,7 +90,7 @@ describe('pubsub: a tail into a slow reader', () => {
     const t0 = Date.now()
     const pipeline = start(
       {
-        shell: `{ "${process.execPath}" "${BIN}" tail '${url}' --from ${from} --max ${n} -o raw; echo "tail-exit=$?" >&2; } | (sleep ${stallMs / 1000}; wc -l)`,
+        shell: `{ "${process.execPath}" ${NODE_FLAGS.join(' ')} "${BIN}" tail '${url}' --from ${from} --max ${n} -o raw; echo "tail-exit=$?" >&2; } | (sleep ${stallMs / 1000}; wc -l)`,
       },
       cli,
     )

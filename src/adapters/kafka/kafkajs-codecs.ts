@@ -4,10 +4,12 @@
  * - snappy and lz4: @platformatic/wasm-utils (WebAssembly, no build step; what @platformatic/kafka
  *   itself uses). The Java client frames snappy the xerial way (a magic header, then
  *   length-prefixed blocks); librdkafka writes plain snappy. Both are read.
- * - zstd: fzstd (pure JavaScript; decompression only): Node 20's zlib has no zstd. Publishing
- *   goes through @platformatic/kafka, so kafkajs never compresses here.
+ * - zstd: Node's zlib where it has zstd (22.15+), else fzstd (pure JavaScript; decompression
+ *   only). Publishing goes through @platformatic/kafka, so kafkajs never compresses here.
  * The libraries load on the first compressed batch, not with kafkajs.
  */
+
+import {zlibZstd} from '../../util/zstd.js'
 
 /** kafkajs's codec interface (src/protocol/message/compression). */
 interface Codec {
@@ -58,6 +60,7 @@ export function registerCodecs(kafkajs: {
   codecs[t.Snappy!] = readOnly('snappy', snappyDecompress)
   codecs[t.LZ4!] = readOnly('lz4', async (b) => (await loadWasm()).lz4Decompress(b))
   codecs[t.ZSTD!] = readOnly('zstd', async (b) => {
+    if (zlibZstd) return zlibZstd.decompress(b)
     const {decompress} = await import('fzstd')
     const out = decompress(b)
     return Buffer.from(out.buffer, out.byteOffset, out.byteLength)

@@ -7,6 +7,7 @@ import type {ISocketFactory, KafkaConfig} from 'kafkajs'
 import {registerCodecs} from './kafkajs-codecs.js'
 import {createFetcher} from './kafkajs-fetcher.js'
 import {installRecordDecoder} from './kafkajs-record-decoder.js'
+import {patchRequestQueueTimers} from './kafkajs-timers.js'
 import type {KafkaAdminPort, KafkaMessageOut, KafkaPort, KafkaProducerPort} from './port.js'
 
 export interface KafkaConnection {
@@ -30,6 +31,7 @@ function loadKafkajs(): {lib: typeof KafkajsModule; Batch: unknown} {
   installRecordDecoder()
   const req = createRequire(import.meta.url)
   const lib = req('kafkajs') as typeof KafkajsModule
+  patchRequestQueueTimers(req)
   registerCodecs(lib as unknown as Parameters<typeof registerCodecs>[0])
   return {lib, Batch: req('kafkajs/src/consumer/batch.js')}
 }

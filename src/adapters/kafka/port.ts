@@ -29,7 +29,8 @@ export interface KafkaMessageOut {
   timestamp?: bigint
 }
 
-export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4'
+/** zstd only where Node's zlib has it (22.15+): see src/util/zstd.ts. */
+export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
 
 export interface PartitionOffsets {
   partition: number

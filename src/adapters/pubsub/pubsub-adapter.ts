@@ -340,10 +340,14 @@ export function createPubsubAdapter(
       // When a --until time comes: finish what was published before it, as --until end does.
       const deadline =
         untilTime !== undefined && !untilEnd
-          ? setTimeout(() => {
-              untilEnd = true
-              lastArrival = Date.now()
-            }, untilTime - Date.now())
+          ? setTimeout(
+              () => {
+                untilEnd = true
+                lastArrival = Date.now()
+                // Not below 0: Node 22+ warns on stderr about a negative delay (a --until already past).
+              },
+              Math.max(0, untilTime - Date.now()),
+            )
           : undefined
       try {
         const messages = queue[Symbol.asyncIterator]()
