@@ -16,6 +16,7 @@ import {
 import {type InfoCode, info as infoEvent, type WarningCode, warning} from '../../events.js'
 import {batches} from '../../util/batch.js'
 import {Watermark} from '../../util/watermark.js'
+import type {LagSourceAware} from '../lag-source.js'
 import type {
   AdapterOptions,
   BrokerAdapter,
@@ -31,6 +32,7 @@ import {EntryError, type EntryOptions, entryBytes, maxMessageBytes, toEntry, toE
 import {listSqsDeadLetters} from './dead-letters.js'
 import {mapSqsError} from './errors.js'
 import type {CallOptions, SqsPort} from './port.js'
+import {sqsLagReader} from './queue-depth.js'
 import {createSdkPort} from './sdk-port.js'
 
 type SqsTarget = Extract<Target, {kind: 'sqs'}>
@@ -104,7 +106,7 @@ export function createSqsAdapter(
   target: Target,
   opts: AdapterOptions = {},
   port?: SqsPort,
-): BrokerAdapter & DeadLetterAware {
+): BrokerAdapter & DeadLetterAware & LagSourceAware {
   const t = asSqs(target)
   const config = sqsClientConfig(t, process.env, opts.profile)
   const sqs = port ?? createSdkPort(config)
@@ -221,6 +223,18 @@ export function createSqsAdapter(
         },
         asSqs(scope),
         signal,
+      ),
+    lagReader: (scope, lagOpts) =>
+      sqsLagReader(
+        {sqs, call, urlOf: async (x, sig) => (await info(x, sig)).url},
+        [asSqs(scope), ...(lagOpts.more ?? []).map(asSqs)],
+        lagOpts,
+        {
+          ...(config.endpoint ? {endpoint: config.endpoint} : {}),
+          aws:
+            !config.endpoint ||
+            /^https?:\/\/([^/]+\.)?amazonaws\.com(\.cn)?(:\d+)?(\/|$)/.test(config.endpoint),
+        },
       ),
     close: async () => sqs.destroy(),
   }

@@ -1,0 +1,157 @@
+import {Box, Text, useApp, useInput, useStdout} from 'ink'
+import {useEffect, useMemo, useRef, useState} from 'react'
+import type {LagReader} from '../adapters/lag-source.js'
+import {type LagFrame, watchLag} from '../services/lag/lag.js'
+import {SORT_KEYS} from '../services/lag/view.js'
+import {type ScreenState, screenLines} from './lag-screen.js'
+
+export type QuitHow = 'q' | 'ctrl-c' | 'signal'
+
+export type LagAppProps = Readonly<{
+  reader: LagReader
+  intervalMs: number
+  /** The scope shown in the header (already a URL of ours). */
+  source: string
+  /** Aborted by SIGTERM (or the command): the dashboard ends. */
+  signal: AbortSignal
+  /** How the user quit; the command turns it into an exit code. */
+  onQuit: (how: QuitHow) => void
+  /**
+   * On the alternate screen: after a resize, wipe it once (the terminal may have re-wrapped the
+   * old frame's lines, which no erase of "our" lines would catch). Never between frames.
+   */
+  clearOnResize?: boolean
+}>
+
+/**
+ * The live lag dashboard: polls through watchLag and draws screenLines() — a header (when the
+ * data is from, stale and why), one row per group × topic (queue, subscription), worst first,
+ * and a key line. The only component that calls exit(): errors of the first poll end it through
+ * exit(error), so the command's catch renders them.
+ *
+ *   evtctl lag kafka://127.0.0.1:9092 · data from 10:04:05 (0 s ago) · every 1 s · sort worst
+ *   GROUP     TOPIC    LAG  TIME LAG  IN/s  OUT/s  TREND     DRAIN  MEMB  STATUS
+ * > billing   orders  1200      4 m     0/s  20/s  ▁▂▄▆█   falling…    1  stalled — no commits for 2 m
+ *   q quit  ↑↓ move  enter partitions  / filter  s sort  p pause  · 1/1 rows
+ */
+export function LagApp(props: LagAppProps) {
+  const {exit} = useApp()
+  const {stdout} = useStdout()
+  const [size, setSize] = useState({columns: stdout.columns || 80, rows: stdout.rows || 24})
+  const [frame, setFrame] = useState<LagFrame>()
+  const [now, setNow] = useState(Date.now())
+  const [selectedKey, setSelectedKey] = useState<string>()
+  const [ui, setUi] = useState<Omit<ScreenState, 'selected'>>({
+    expanded: new Set(),
+    filter: '',
+    editing: false,
+    sort: 'worst',
+    paused: false,
+  })
+  const paused = useRef(false)
+  const lastFrameAt = useRef(0)
+
+  useEffect(() => {
+    const onResize = () => {
+      if (props.clearOnResize) stdout.write('\x1b[2J\x1b[H')
+      setSize({columns: stdout.columns || 80, rows: stdout.rows || 24})
+    }
+    stdout.on('resize', onResize)
+    return () => {
+      stdout.off('resize', onResize)
+    }
+  }, [stdout, props.clearOnResize])
+
+  useEffect(() => {
+    const ac = new AbortController()
+    const onSignal = () => {
+      props.onQuit('signal')
+      exit()
+    }
+    props.signal.addEventListener('abort', onSignal, {once: true})
+    ;(async () => {
+      try {
+        for await (const f of watchLag(props.reader, {
+          intervalMs: props.intervalMs,
+          signal: ac.signal,
+          paused: () => paused.current,
+        })) {
+          lastFrameAt.current = Date.now()
+          setNow(lastFrameAt.current)
+          setFrame(f)
+        }
+      } catch (err) {
+        if (!ac.signal.aborted) exit(err as Error)
+      }
+    })()
+    // The header's "N s ago" moves on between polls too (a slow or paused poll), not more often.
+    const tick = setInterval(() => {
+      if (Date.now() - lastFrameAt.current > 900) setNow(Date.now())
+    }, 1000)
+    return () => {
+      clearInterval(tick)
+      ac.abort()
+      props.signal.removeEventListener('abort', onSignal)
+    }
+  }, [props.reader, props.intervalMs, props.signal, props.onQuit, exit])
+
+  // Rows in screen order: the keys move over them; the selection follows its row when the order changes.
+  const keysOf = useMemo(() => {
+    if (!frame) return [] as string[]
+    return screenLines(frame, {...ui, selected: 0}, size, props.source, props.intervalMs, now).rowKeys
+  }, [frame, ui, size, props.source, props.intervalMs, now])
+  const selected = Math.max(0, selectedKey ? keysOf.indexOf(selectedKey) : 0)
+  const screen = screenLines(frame, {...ui, selected}, size, props.source, props.intervalMs, now)
+
+  useInput((input, key) => {
+    if (key.ctrl && input === 'c') {
+      props.onQuit('ctrl-c')
+      exit()
+      return
+    }
+    if (ui.editing) {
+      if (key.return) setUi({...ui, editing: false})
+      else if (key.escape) setUi({...ui, editing: false, filter: ''})
+      else if (key.backspace || key.delete) setUi({...ui, filter: ui.filter.slice(0, -1)})
+      else if (input && !key.ctrl && !key.meta) setUi({...ui, filter: ui.filter + input})
+      return
+    }
+    if (input === 'q') {
+      props.onQuit('q')
+      exit()
+    } else if (key.upArrow || key.downArrow) {
+      const i = Math.min(keysOf.length - 1, Math.max(0, selected + (key.upArrow ? -1 : 1)))
+      setSelectedKey(keysOf[i])
+    } else if (key.return) {
+      const k = keysOf[selected]
+      if (!k) return
+      const expanded = new Set(ui.expanded)
+      if (expanded.has(k)) expanded.delete(k)
+      else expanded.add(k)
+      setUi({...ui, expanded})
+    } else if (input === '/') setUi({...ui, editing: true})
+    else if (key.escape && ui.filter) setUi({...ui, filter: ''})
+    else if (input === 's')
+      setUi({...ui, sort: SORT_KEYS[(SORT_KEYS.indexOf(ui.sort) + 1) % SORT_KEYS.length]!})
+    else if (input === 'p') {
+      paused.current = !ui.paused
+      setUi({...ui, paused: !ui.paused})
+    }
+  })
+
+  return (
+    <Box flexDirection="column" width={Math.max(20, size.columns - 1)}>
+      {screen.lines.map((line, i) => (
+        <Text
+          // biome-ignore lint/suspicious/noArrayIndexKey: a line's place on the screen is its identity
+          key={i}
+          wrap="truncate-end"
+          inverse={i === screen.selectedLine}
+          {...(i === 0 && frame?.failed ? {color: 'yellow'} : {})}
+        >
+          {line}
+        </Text>
+      ))}
+    </Box>
+  )
+}
