@@ -27,15 +27,19 @@ export function kindOf(doc: LagDoc): 'groups' | 'queues' | 'subscriptions' {
   return 'groups' in doc ? 'groups' : 'queues' in doc ? 'queues' : 'subscriptions'
 }
 
-/** The reasons behind the unknown values of `rows`, each once: "? lag: never committed (2 rows)". */
+/** The reasons behind the unknown values of `rows`, each once: "? lag, time lag: never committed (2 rows)". */
 export function unknownReasons(rows: readonly LagRow[]): string[] {
-  const seen = new Map<string, number>()
+  const byReason = new Map<string, {fields: Set<string>; rows: Set<string>}>()
   for (const r of rows) {
     for (const [field, reason] of Object.entries(r.reasons)) {
-      if (field === 'consumeRate') continue
-      const k = `${field === 'timeLagMs' ? 'time lag' : field}: ${reason}`
-      seen.set(k, (seen.get(k) ?? 0) + 1)
+      const e = byReason.get(reason) ?? {fields: new Set(), rows: new Set()}
+      byReason.set(reason, e)
+      e.fields.add(field === 'timeLagMs' ? 'time lag' : field)
+      e.rows.add(r.key)
     }
   }
-  return [...seen].map(([k, n]) => `? ${k}${n > 1 ? ` (${n} rows)` : ''}`)
+  return [...byReason].map(
+    ([reason, e]) =>
+      `? ${[...e.fields].join(', ')}: ${reason}${e.rows.size > 1 ? ` (${e.rows.size} rows)` : ''}`,
+  )
 }

@@ -15,14 +15,27 @@ function raw(groups: number, at = '2026-01-01T00:00:10.000Z'): KafkaLagRaw {
         {
           topic: 'orders',
           partitions: [
-            {partition: 0, committed: String(i), end: '40', low: '0', oldestUnconsumedMs: Date.parse(at) - 60_000},
+            {
+              partition: 0,
+              committed: String(i),
+              end: '40',
+              low: '0',
+              oldestUnconsumedMs: Date.parse(at) - 60_000,
+            },
           ],
         },
       ],
     })),
   }
 }
-const state = {selected: 0, expanded: new Set<string>(), filter: '', editing: false, sort: 'worst' as const, paused: false}
+const state = {
+  selected: 0,
+  expanded: new Set<string>(),
+  filter: '',
+  editing: false,
+  sort: 'worst' as const,
+  paused: false,
+}
 
 describe('screenLines', () => {
   test('never taller or wider than the terminal, whatever its size', () => {
@@ -42,7 +55,14 @@ describe('screenLines', () => {
 
   test('control sequences in names are shown escaped, not sent to the terminal', () => {
     const view = new LagTracker().update(raw(2))
-    const s = screenLines({view, pollMs: 5}, state, {columns: 200, rows: 20}, 'kafka://x:9092', 1000, Date.now())
+    const s = screenLines(
+      {view, pollMs: 5},
+      state,
+      {columns: 200, rows: 20},
+      'kafka://x:9092',
+      1000,
+      Date.now(),
+    )
     const text = s.lines.join('\n')
     expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/)
     expect(text).toContain('evil\\x1b[2J')

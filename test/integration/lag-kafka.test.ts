@@ -81,7 +81,11 @@ describe.skipIf(!env.KAFKA_BROKERS)('evtctl lag on Kafka, against kafka-consumer
   const send = (n: number, ts: number) =>
     producer.send({
       topic,
-      messages: Array.from({length: n}, (_, i) => ({partition: i % 3, value: `m${i}`, timestamp: String(ts + i)})),
+      messages: Array.from({length: n}, (_, i) => ({
+        partition: i % 3,
+        value: `m${i}`,
+        timestamp: String(ts + i),
+      })),
     })
 
   beforeAll(async () => {
@@ -146,7 +150,13 @@ describe.skipIf(!env.KAFKA_BROKERS)('evtctl lag on Kafka, against kafka-consumer
     const groups = ['--group', live, '--group', stopped, '--group', never]
     const [describe, state] = await Promise.all([
       kafkaTool('ConsumerGroupCommand', ['--bootstrap-server', env.KAFKA_BROKERS!, '--describe', ...groups]),
-      kafkaTool('ConsumerGroupCommand', ['--bootstrap-server', env.KAFKA_BROKERS!, '--describe', '--state', ...groups]),
+      kafkaTool('ConsumerGroupCommand', [
+        '--bootstrap-server',
+        env.KAFKA_BROKERS!,
+        '--describe',
+        '--state',
+        ...groups,
+      ]),
     ])
     expect(describe.code, describe.stderr).toBe(0)
     const theirs = parseDescribe(describe.stdout)

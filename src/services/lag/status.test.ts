@@ -1,7 +1,12 @@
 import {describe, expect, test} from 'vitest'
 import {humanDuration, lagStatus, type Sample, sparkline} from './status.js'
 
-const s = (at: number, committed: number | null, end: number, offsets: Record<string, number> = {}): Sample => ({
+const s = (
+  at: number,
+  committed: number | null,
+  end: number,
+  offsets: Record<string, number> = {},
+): Sample => ({
   at: at * 1000,
   committed,
   end,

@@ -260,10 +260,7 @@ export class LagTracker {
         status,
         inFlight: q.inFlight,
         ...(q.dlq ? {dlq: q.dlq.visible} : {}),
-        reasons: {
-          ...(q.oldestAgeMs === null ? {timeLagMs: reasons.oldestAgeMs!} : {}),
-          consumeRate: 'SQS does not count deletes',
-        },
+        reasons: q.oldestAgeMs === null ? {oldest: reasons.oldestAgeMs!} : {},
       })
       return {
         queue: q.queue,
@@ -302,8 +299,8 @@ export class LagTracker {
         members: null,
         status,
         reasons: {
-          ...(s.backlog === null ? {lag: reason} : {}),
-          ...(s.oldestUnackedAgeMs === null ? {timeLagMs: reason} : {}),
+          ...(s.backlog === null ? {backlog: reason} : {}),
+          ...(s.oldestUnackedAgeMs === null ? {'oldest unacked': reason} : {}),
         },
       })
       return {
