@@ -22,7 +22,7 @@ export function fileLagReader(lag: LagAware['lag'], scope: Target, opts: LagScop
       if (rows.length === 0) {
         throw new UnsupportedError(
           `The file topic "${scope.name}" has no consumer groups with stored offsets, so it has no lag to show.`,
-          `Groups appear once something reads it with "evtctl tail ${scope.name} --consume --group NAME".`,
+          `Groups appear once a consumer records its position in ${scope.name}.jsonl.offsets.json beside the topic (see "The embedded file broker" in the README).`,
         )
       }
       return {
