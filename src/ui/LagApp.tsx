@@ -109,34 +109,44 @@ export function LagApp(props: LagAppProps) {
       exit()
       return
     }
-    if (ui.editing) {
-      if (key.return) setUi({...ui, editing: false})
-      else if (key.escape) setUi({...ui, editing: false, filter: ''})
-      else if (key.backspace || key.delete) setUi({...ui, filter: ui.filter.slice(0, -1)})
-      else if (input && !key.ctrl && !key.meta) setUi({...ui, filter: ui.filter + input})
-      return
+    let next = ui
+    let sel = selected
+    const plain = !key.ctrl && !key.meta && !key.return && !key.escape && !key.upArrow && !key.downArrow
+    // Typed fast (or pasted), several characters come as one input: each is a key of its own.
+    const chars = plain && !key.backspace && !key.delete ? [...input] : ['']
+    for (const ch of chars) {
+      if (next.editing) {
+        if (key.return) next = {...next, editing: false}
+        else if (key.escape) next = {...next, editing: false, filter: ''}
+        else if (key.backspace || key.delete) next = {...next, filter: next.filter.slice(0, -1)}
+        else if (ch) next = {...next, filter: next.filter + ch}
+        continue
+      }
+      if (ch === 'q') {
+        props.onQuit('q')
+        exit()
+        return
+      }
+      if (key.upArrow || key.downArrow)
+        sel = Math.min(keysOf.length - 1, Math.max(0, sel + (key.upArrow ? -1 : 1)))
+      else if (key.return) {
+        const k = keysOf[sel]
+        if (!k) continue
+        const expanded = new Set(next.expanded)
+        if (expanded.has(k)) expanded.delete(k)
+        else expanded.add(k)
+        next = {...next, expanded}
+      } else if (ch === '/') next = {...next, editing: true}
+      else if (key.escape && next.filter) next = {...next, filter: ''}
+      else if (ch === 's')
+        next = {...next, sort: SORT_KEYS[(SORT_KEYS.indexOf(next.sort) + 1) % SORT_KEYS.length]!}
+      else if (ch === 'p') {
+        paused.current = !next.paused
+        next = {...next, paused: !next.paused}
+      }
     }
-    if (input === 'q') {
-      props.onQuit('q')
-      exit()
-    } else if (key.upArrow || key.downArrow) {
-      const i = Math.min(keysOf.length - 1, Math.max(0, selected + (key.upArrow ? -1 : 1)))
-      setSelectedKey(keysOf[i])
-    } else if (key.return) {
-      const k = keysOf[selected]
-      if (!k) return
-      const expanded = new Set(ui.expanded)
-      if (expanded.has(k)) expanded.delete(k)
-      else expanded.add(k)
-      setUi({...ui, expanded})
-    } else if (input === '/') setUi({...ui, editing: true})
-    else if (key.escape && ui.filter) setUi({...ui, filter: ''})
-    else if (input === 's')
-      setUi({...ui, sort: SORT_KEYS[(SORT_KEYS.indexOf(ui.sort) + 1) % SORT_KEYS.length]!})
-    else if (input === 'p') {
-      paused.current = !ui.paused
-      setUi({...ui, paused: !ui.paused})
-    }
+    if (sel !== selected) setSelectedKey(keysOf[sel])
+    if (next !== ui) setUi(next)
   })
 
   return (
