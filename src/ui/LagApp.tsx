@@ -50,6 +50,9 @@ export function LagApp(props: LagAppProps) {
   })
   const paused = useRef(false)
   const lastFrameAt = useRef(0)
+  // Keys can come faster than renders: each one starts from what the last one left, not from
+  // the last render's state.
+  const latest = useRef({ui, selectedKey})
 
   useEffect(() => {
     const onResize = () => {
@@ -109,8 +112,9 @@ export function LagApp(props: LagAppProps) {
       exit()
       return
     }
-    let next = ui
-    let sel = selected
+    let next = latest.current.ui
+    const cur = latest.current.selectedKey
+    let sel = Math.max(0, cur ? keysOf.indexOf(cur) : 0)
     const plain = !key.ctrl && !key.meta && !key.return && !key.escape && !key.upArrow && !key.downArrow
     // Typed fast (or pasted), several characters come as one input: each is a key of its own.
     const chars = plain && !key.backspace && !key.delete ? [...input] : ['']
@@ -145,7 +149,9 @@ export function LagApp(props: LagAppProps) {
         next = {...next, paused: !next.paused}
       }
     }
-    if (sel !== selected) setSelectedKey(keysOf[sel])
+    const key_ = keysOf[sel]
+    latest.current = {ui: next, selectedKey: key_ ?? cur}
+    if (key_ !== cur) setSelectedKey(key_)
     if (next !== ui) setUi(next)
   })
 
