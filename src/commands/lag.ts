@@ -53,8 +53,9 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
     }),
     interval: durationFlag({
       default: 2000,
+      defaultHelp: async () => '2s',
       env: 'EVTCTL_LAG_INTERVAL',
-      summary: 'Time between polls of the dashboard and --watch (default 2s).',
+      summary: 'Time between polls of the dashboard and --watch.',
     }),
     prefix: Flags.string({summary: 'SQS, with sqs://REGION: only queues whose names start with this.'}),
     profile: Flags.string({summary: "SQS: the AWS profile to use (else the context's, else AWS_PROFILE)."}),

@@ -42,6 +42,11 @@ describe('lagStatus', () => {
     expect(status(samples).status).toBe('stalled — no commits for 1 m while lag grows')
     // Not yet long enough: only the trend speaks.
     expect(status(samples.slice(0, 2)).status).toBe('falling behind')
+    // Nothing new and no commits: behind, with how long, until it is a stall.
+    expect(status([s(0, 100, 110), s(20, 100, 110)]).status).toBe('behind — no commits for 20 s')
+    expect(status([s(0, 100, 110), s(20, 100, 110), s(70, 100, 110)]).status).toBe(
+      'stalled — no commits for 1 m',
+    )
   })
 
   test('a committed offset that goes back is a rewind', () => {

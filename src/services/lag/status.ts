@@ -102,6 +102,8 @@ export function lagStatus(input: StatusInput): StatusOutput {
     rates.consumeRate > rates.produceRate ? (last.lag / (rates.consumeRate - rates.produceRate)) * 1000 : null
   if (last.lag > lagThen && rates.produceRate >= rates.consumeRate) return {...base, status: 'falling behind'}
   if (last.lag < lagThen) return {...base, drainMs: drain, status: 'catching up'}
+  // Waiting messages and no commits, not yet long enough to call it a stall.
+  if (rates.consumeRate === 0) return {...base, status: `behind — no commits for ${humanDuration(still)}`}
   return {...base, drainMs: drain, status: 'ok'}
 }
 
