@@ -38,8 +38,8 @@ export function LagApp(props: LagAppProps) {
   const {exit} = useApp()
   const {stdout} = useStdout()
   const [size, setSize] = useState({columns: stdout.columns || 80, rows: stdout.rows || 24})
-  const [frame, setFrame] = useState<LagFrame>()
-  const [now, setNow] = useState(Date.now())
+  // One state for a poll's frame and the clock of the header: one render per poll.
+  const [{frame, now}, setShown] = useState<{frame?: LagFrame; now: number}>({now: Date.now()})
   const [selectedKey, setSelectedKey] = useState<string>()
   const [ui, setUi] = useState<Omit<ScreenState, 'selected'>>({
     expanded: new Set(),
@@ -80,16 +80,17 @@ export function LagApp(props: LagAppProps) {
           paused: () => paused.current,
         })) {
           lastFrameAt.current = Date.now()
-          setNow(lastFrameAt.current)
-          setFrame(f)
+          setShown({frame: f, now: lastFrameAt.current})
         }
       } catch (err) {
         if (!ac.signal.aborted) exit(err as Error)
       }
     })()
-    // The header's "N s ago" moves on between polls too (a slow or paused poll), not more often.
+    // The header's "N s ago" moves on when polls are late or paused, and only then: polls on
+    // time redraw it anyway (a tick between them would double the renders at a 1 s interval).
     const tick = setInterval(() => {
-      if (Date.now() - lastFrameAt.current > 900) setNow(Date.now())
+      if (Date.now() - lastFrameAt.current > props.intervalMs + 1000)
+        setShown((x) => ({...x, now: Date.now()}))
     }, 1000)
     return () => {
       clearInterval(tick)
@@ -98,13 +99,18 @@ export function LagApp(props: LagAppProps) {
     }
   }, [props.reader, props.intervalMs, props.signal, props.onQuit, exit])
 
-  // Rows in screen order: the keys move over them; the selection follows its row when the order changes.
-  const keysOf = useMemo(() => {
-    if (!frame) return [] as string[]
-    return screenLines(frame, {...ui, selected: 0}, size, props.source, props.intervalMs, now).rowKeys
-  }, [frame, ui, size, props.source, props.intervalMs, now])
+  // Rows in screen order (the keys move over them); the selection follows its row when the
+  // order changes. Worked out once per render.
+  const screen = useMemo(() => {
+    const pick = (keys: string[]) => Math.max(0, selectedKey ? keys.indexOf(selectedKey) : 0)
+    const first = screenLines(frame, {...ui, selected: 0}, size, props.source, props.intervalMs, now)
+    const selected = pick(first.rowKeys)
+    return selected === 0
+      ? first
+      : screenLines(frame, {...ui, selected}, size, props.source, props.intervalMs, now)
+  }, [frame, ui, size, props.source, props.intervalMs, now, selectedKey])
+  const keysOf = screen.rowKeys
   const selected = Math.max(0, selectedKey ? keysOf.indexOf(selectedKey) : 0)
-  const screen = screenLines(frame, {...ui, selected}, size, props.source, props.intervalMs, now)
 
   useInput((input, key) => {
     if (key.ctrl && input === 'c') {

@@ -23,6 +23,9 @@ export function kafkaLagReader(
 ): LagReader {
   let groupsPort: KafkaGroupsPort | undefined
   let fetcher: {port: KafkaFetcherPort; topics: string} | undefined
+  // The message at an offset never changes: its timestamp is fetched once, not every poll (a
+  // group that does not move costs no Fetch). Entries not wanted by the last poll are dropped.
+  let stampCache = new Map<string, string>()
 
   async function fetcherFor(topics: string[]): Promise<KafkaFetcherPort> {
     const k = [...topics].sort().join('\u0000')
@@ -117,12 +120,19 @@ export function kafkaLagReader(
       }
     }
     const stamps = new Map<string, string>()
-    if (wanted.length > 0) {
-      const f = await fetcherFor([...new Set(wanted.map((w) => w.topic))])
+    const wkey = (w: Wanted) => `${key(w.topic, w.partition)}\u0000${w.offset}`
+    const missing = wanted.filter((w) => {
+      const hit = stampCache.get(wkey(w))
+      if (hit) stamps.set(wkey(w), hit)
+      return !hit
+    })
+    if (missing.length > 0) {
+      const f = await fetcherFor([...new Set(missing.map((w) => w.topic))])
       check()
-      for (const [k, v] of await timestampsAt(f, wanted, signal)) stamps.set(k, v)
+      for (const [k, v] of await timestampsAt(f, missing, signal)) stamps.set(k, v)
       check()
     }
+    stampCache = new Map(stamps)
 
     const groups: KafkaGroupRaw[] = []
     for (const g of ids) {

@@ -8,9 +8,12 @@ import type {KafkaGroupsPort} from './port.js'
  * OffsetFetch (v8+, several groups a request) per coordinator. Never joins a group, never creates
  * a topic. Loaded only by `lag`.
  */
+const PARTITIONS_MS = 30_000
+
 export function createPlatformaticGroups(conn: KafkaConnection): KafkaGroupsPort {
   type Lib = typeof import('@platformatic/kafka')
   let admin: InstanceType<Lib['Admin']> | undefined
+  const known = new Map<string, {ids: number[]; at: number}>()
   const get = async () => {
     if (admin) return admin
     const lib = await import('@platformatic/kafka')
@@ -80,6 +83,12 @@ export function createPlatformaticGroups(conn: KafkaConnection): KafkaGroupsPort
     async partitions(topics) {
       const out = new Map<string, number[]>()
       if (topics.length === 0) return out
+      // Partition counts change rarely: asked again after PARTITIONS_MS, not on every poll.
+      const now = Date.now()
+      if (topics.every((t) => now - (known.get(t)?.at ?? 0) < PARTITIONS_MS)) {
+        for (const t of topics) out.set(t, known.get(t)!.ids)
+        return out
+      }
       const a = await get()
       // One by one only when the batch fails: a missing topic fails the whole request.
       try {
@@ -104,6 +113,7 @@ export function createPlatformaticGroups(conn: KafkaConnection): KafkaGroupsPort
           }
         }
       }
+      for (const [t, ids] of out) known.set(t, {ids, at: now})
       return out
     },
     async listOffsets(topics) {
