@@ -110,7 +110,6 @@ export function LagApp(props: LagAppProps) {
       : screenLines(frame, {...ui, selected}, size, props.source, props.intervalMs, now)
   }, [frame, ui, size, props.source, props.intervalMs, now, selectedKey])
   const keysOf = screen.rowKeys
-  const selected = Math.max(0, selectedKey ? keysOf.indexOf(selectedKey) : 0)
 
   useInput((input, key) => {
     if (key.ctrl && input === 'c') {
