@@ -106,6 +106,9 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
         !this.jsonEnabled() &&
         !flags.watch
       if (terminal) {
+        // React and its reconciler pick their development builds (slower, with extra checks)
+        // unless NODE_ENV says production; a user who set it keeps theirs.
+        process.env.NODE_ENV ??= 'production'
         // Ink and React load here only: no other command (and no pipe) pays for them.
         const {renderLag} = await import('../ui/render-lag.js')
         const how = await renderLag({
