@@ -27,7 +27,12 @@ await build({
     '@smithy/*',
     '@google-cloud/*',
     'google-gax',
+    // The lag dashboard's: loaded from node_modules only on a terminal.
+    'ink',
+    'react',
+    'react/*',
   ],
+  jsx: 'automatic',
   // CommonJS dependencies call require() for Node built-ins; give the ESM bundle a real one.
   banner: {
     js: "import {createRequire as __evtctlCreateRequire} from 'node:module'; const require = __evtctlCreateRequire(import.meta.url);",

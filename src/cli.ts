@@ -11,6 +11,7 @@ import ConfigUseContext from './commands/config/use-context.js'
 import ConfigView from './commands/config/view.js'
 import DiffSchema from './commands/diff-schema.js'
 import DlqList from './commands/dlq/list.js'
+import Lag from './commands/lag.js'
 import Publish from './commands/publish.js'
 import Replay from './commands/replay.js'
 import Tail from './commands/tail.js'
@@ -27,6 +28,7 @@ export const COMMANDS = {
   'config:view': ConfigView,
   'diff-schema': DiffSchema,
   'dlq:list': DlqList,
+  lag: Lag,
   publish: Publish,
   replay: Replay,
   tail: Tail,

@@ -89,6 +89,8 @@ export const registry: Record<BrokerKind, Registration> = {
       ...none,
       deadLetters: true,
       nativeRedrive: true,
+      // Queue depth for `lag` (GetQueueAttributes).
+      lag: true,
       fifo: true,
       follow: true,
       deliveryDelay: true,
@@ -110,7 +112,8 @@ export const registry: Record<BrokerKind, Registration> = {
   },
   pubsub: {
     label: 'Pub/Sub',
-    capabilities: {...none, seekTime: true, orderingKeys: true, follow: true, deadLetters: true},
+    // lag: subscriptions listed; their backlog needs Cloud Monitoring (null, with the reason).
+    capabilities: {...none, seekTime: true, orderingKeys: true, follow: true, deadLetters: true, lag: true},
     instead: {
       seekOffset:
         'Pub/Sub has no offsets, so no --from beginning, offset or last N: use --from <time> (e.g. --from -7d) on a topic that retains messages, or no --from (a tail starts at the end).',

@@ -1,5 +1,7 @@
-import {readFileSync} from 'node:fs'
-import {dirname, resolve} from 'node:path'
+import {execFileSync} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join, resolve} from 'node:path'
 import {describe, expect, test} from 'vitest'
 
 /**
@@ -39,8 +41,10 @@ function startupGraph(entry: string): {files: Set<string>; packages: Set<string>
     if (files.has(file)) return
     files.add(file)
     for (const spec of staticImports(file)) {
-      if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')))
-      else packages.add(spec)
+      if (spec.startsWith('.')) {
+        const ts = resolve(dirname(file), spec.replace(/\.js$/, '.ts'))
+        visit(existsSync(ts) ? ts : `${ts}x`)
+      } else packages.add(spec)
     }
   }
   visit(entry)
@@ -105,5 +109,62 @@ describe('start-up module graph', () => {
       const text = readFileSync(resolve(SRC, entry), 'utf8')
       expect(text, entry).toMatch(new RegExp(`import\\('${pkg}`))
     }
+  })
+})
+
+describe('lag loads Ink and React only for its dashboard', () => {
+  const INK = /^(ink|react)(\/|$)/
+  test('the command, its service and its table import no Ink or React; the dashboard does', () => {
+    for (const entry of [
+      'commands/lag.ts',
+      'services/lag/lag.ts',
+      'output/lag-table.ts',
+      'output/lag-format.ts',
+    ]) {
+      const {packages} = startupGraph(resolve(SRC, entry))
+      expect(
+        [...packages].filter((p) => INK.test(p)),
+        entry,
+      ).toEqual([])
+    }
+    // The check can fail: the dashboard's module does load them.
+    expect([...startupGraph(resolve(SRC, 'ui/render-lag.tsx')).packages].filter((p) => INK.test(p))).toEqual(
+      expect.arrayContaining(['ink', 'react']),
+    )
+  })
+
+  test('at run time, `lag` without a terminal resolves neither ink nor react (module hooks record them)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evtctl-lag-start-'))
+    const log = join(dir, 'loaded.txt')
+    writeFileSync(log, '')
+    const hooks = `data:text/javascript,${encodeURIComponent(
+      `import {appendFileSync} from 'node:fs'; export async function resolve(s, c, next) { if (/^(ink|react)(\\/|$)/.test(s)) appendFileSync(${JSON.stringify(log)}, s + '\\n'); return next(s, c) }`,
+    )}`
+    const register = `data:text/javascript,${encodeURIComponent(`import {register} from 'node:module'; register(${JSON.stringify(hooks)})`)}`
+    const env = {
+      ...process.env,
+      XDG_DATA_HOME: join(dir, 'data'),
+      XDG_CONFIG_HOME: join(dir, 'config'),
+      CI: '',
+    }
+    const bin = resolve(import.meta.dirname, '../../bin/run.js')
+    execFileSync(process.execPath, [bin, 'publish', 'orders', 'x'], {env, stdio: 'pipe'})
+    writeFileSync(join(dir, 'data', 'evtctl', 'orders.jsonl.offsets.json'), '{"groups":{"g":{"offset":"0"}}}')
+    const out = execFileSync(process.execPath, ['--import', register, bin, 'lag', 'orders'], {
+      env,
+      stdio: 'pipe',
+    })
+    expect(out.toString()).toContain('GROUP')
+    expect(readFileSync(log, 'utf8')).toBe('')
+    // The hooks do see ink when it is loaded.
+    execFileSync(
+      process.execPath,
+      ['--import', register, '--input-type=module', '-e', "await import('ink')"],
+      {
+        cwd: resolve(import.meta.dirname, '../..'),
+        stdio: 'pipe',
+      },
+    )
+    expect(readFileSync(log, 'utf8')).toContain('ink')
   })
 })

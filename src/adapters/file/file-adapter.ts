@@ -8,6 +8,7 @@ import {type Envelope, encodeEnvelope} from '../../envelope/envelope.js'
 import {NotFoundError, UnreachableError, UsageError} from '../../errors.js'
 import {warning} from '../../events.js'
 import {batches} from '../../util/batch.js'
+import type {LagSourceAware} from '../lag-source.js'
 import {refuseConsume} from '../peek-only.js'
 import type {
   BrokerAdapter,
@@ -20,6 +21,7 @@ import type {
   PublishReport,
   ReadOptions,
 } from '../types.js'
+import {fileLagReader} from './file-lag.js'
 
 /**
  * The embedded file broker: a topic is a JSONL file of envelopes (so a capture file is a topic),
@@ -46,9 +48,10 @@ const LOCK_OPTIONS = {
   retries: {retries: 400, minTimeout: 2, maxTimeout: 50, factor: 1.5},
 } as const
 
-export function createFileAdapter(): BrokerAdapter & LagAware & DeadLetterAware {
+export function createFileAdapter(): BrokerAdapter & LagAware & LagSourceAware & DeadLetterAware {
   return {
     kind: 'file',
+    lagReader: (scope, opts) => fileLagReader((t, g) => fileLag(asFile(t), g), scope, opts),
     read: (target, opts, signal) => readTopic(asFile(target), opts, signal),
     publish: (target, events, opts) => appendTopic(asFile(target), events, opts),
     lag: (target, group) => fileLag(asFile(target), group),

@@ -1,4 +1,5 @@
 import {createKafkajsPort, type KafkaConnection} from './kafkajs-port.js'
+import {createPlatformaticGroups} from './platformatic-groups.js'
 import {createPlatformaticProducer} from './platformatic-producer.js'
 import type {KafkaPort} from './port.js'
 
@@ -8,7 +9,8 @@ import type {KafkaPort} from './port.js'
  * switches the producer back, for comparison (bench/kafka.sh).
  */
 export function createKafkaPort(conn: KafkaConnection, env = process.env): KafkaPort {
-  const kafkajs = createKafkajsPort(conn)
+  // The lag view's group reader is @platformatic/kafka's admin (batched per coordinator).
+  const kafkajs = {...createKafkajsPort(conn), groups: () => createPlatformaticGroups(conn)}
   if (env.EVTCTL_KAFKA_PRODUCER === 'kafkajs') return kafkajs
   return {...kafkajs, producer: (opts) => createPlatformaticProducer(conn, opts)}
 }

@@ -1,9 +1,11 @@
 import type {Target} from '../../config/targets.js'
+import type {LagSourceAware} from '../lag-source.js'
 import type {AdapterOptions, BrokerAdapter, DeadLetterAware, LagAware} from '../types.js'
 import {kafkaConnection, RECONNECT_TIMEOUT_MS} from './connection.js'
 import {asKafka, createKafkaContext} from './context.js'
 import {listDeadLetters} from './dead-letters.js'
 import {createKafkaPort} from './default-port.js'
+import {kafkaLagReader} from './group-lag.js'
 import {lag} from './offsets.js'
 import type {KafkaPort} from './port.js'
 import {publish} from './publish.js'
@@ -27,7 +29,7 @@ export function createKafkaAdapter(
   target: Target,
   opts: AdapterOptions = {},
   port?: KafkaPort,
-): BrokerAdapter & LagAware & DeadLetterAware {
+): BrokerAdapter & LagAware & LagSourceAware & DeadLetterAware {
   const t = asKafka(target)
   const conn = port ? undefined : kafkaConnection(t, opts)
   const kafka = port ?? createKafkaPort(conn!)
@@ -42,6 +44,11 @@ export function createKafkaAdapter(
     publish: (target_, events, publishOpts) => publish(ctx, asKafka(target_), events, publishOpts),
     lag: (target_, group, signal) => lag(ctx, asKafka(target_), group, signal),
     listDeadLetters: (scope, signal) => listDeadLetters(ctx, asKafka(scope), signal),
+    lagReader: (scope, lagOpts) =>
+      kafkaLagReader(ctx, asKafka(scope), lagOpts, () => {
+        if (!kafka.groups) throw new Error('this Kafka port has no group reader')
+        return kafka.groups()
+      }),
     close: () => ctx.closeAdmin(),
   }
 }

@@ -141,3 +141,6 @@ function toSasl(s: NonNullable<KafkaConnection['sasl']>, lib: typeof import('@pl
   }[s.mechanism]
   return {mechanism, username: s.username, password: s.password}
 }
+
+/** The SASL settings in @platformatic/kafka terms (the lag view uses them too). */
+export {toSasl as toPlatformaticSasl}

@@ -136,8 +136,46 @@ export interface SendOutcome {
   failed: Array<{position: number; error: unknown}>
 }
 
+/**
+ * Consumer groups, read for `evtctl lag` without joining any: each call is batched per broker
+ * (ListGroups to every broker, FindCoordinator once for all groups, then one DescribeGroups and one
+ * OffsetFetch per coordinator for all its groups, one ListOffsets per leader). kafkajs asks for one
+ * group's offsets per request, so 200 groups were 400 requests a poll.
+ */
+export interface KafkaGroupsPort {
+  /** Every group the cluster knows: id, the broker's state word, and its type (`classic`, `consumer`). */
+  listGroups(): Promise<Array<{group: string; state: string; type: string; protocolType: string}>>
+  /**
+   * State and members of `groups` (classic protocol). A group the call cannot describe (a KIP-848
+   * `consumer` group on a broker that answers classic calls with an error) has `error`.
+   */
+  describeGroups(groups: string[]): Promise<
+    Map<
+      string,
+      {
+        state: string
+        protocolType: string
+        /** Topic → partitions assigned, per member. */
+        members: Array<{id: string; clientId: string; host: string; assigned: Map<string, number[]>}>
+        error?: string
+      }
+    >
+  >
+  /** Committed offsets of `groups` (all their topics); a partition never committed is absent. */
+  committedOffsets(
+    groups: string[],
+  ): Promise<Map<string, Array<{topic: string; partitions: Array<{partition: number; offset: string}>}>>>
+  /** Earliest and log-end offsets (high watermark) of every partition of `topics`. */
+  listOffsets(topics: string[]): Promise<Map<string, Array<{partition: number; low: string; high: string}>>>
+  /** Topic → partition ids; missing topics are absent. */
+  partitions(topics: string[]): Promise<Map<string, number[]>>
+  close(): Promise<void>
+}
+
 export interface KafkaPort {
   admin(): KafkaAdminPort
+  /** The lag view's group reader (optional: a test port may leave it out). */
+  groups?(): KafkaGroupsPort
   fetcher(): KafkaFetcherPort
   producer(opts: {idempotent: boolean}): KafkaProducerPort
   /**

@@ -5,6 +5,7 @@ import {payloadBytes, toPayload} from '../../envelope/payload.js'
 import {NotAcknowledgedError, UnreachableError, UnsupportedError, UsageError} from '../../errors.js'
 import {type Emit, info, warning} from '../../events.js'
 import {AsyncQueue} from '../../util/async-queue.js'
+import type {LagSourceAware} from '../lag-source.js'
 import {refuseConsume} from '../peek-only.js'
 import type {
   AdapterOptions,
@@ -16,6 +17,7 @@ import type {
   PublishReport,
   ReadOptions,
 } from '../types.js'
+import {pubsubLagReader} from './backlog.js'
 import {createClientPort} from './client-port.js'
 import {listPubsubDeadLetters} from './dead-letters.js'
 import {briefMessage, mapPubsubError} from './errors.js'
@@ -62,7 +64,7 @@ export function createPubsubAdapter(
   target: Target,
   opts: AdapterOptions = {},
   port?: PubsubPort,
-): BrokerAdapter & DeadLetterAware {
+): BrokerAdapter & DeadLetterAware & LagSourceAware {
   const t = asPubsub(target)
   const emulatorHost = t.context?.['emulator-host'] ?? process.env.PUBSUB_EMULATOR_HOST
   if (emulatorHost && !port)
@@ -90,6 +92,13 @@ export function createPubsubAdapter(
     publish: (target_, events, publishOpts) => publish(asPubsub(target_), events, publishOpts),
     listDeadLetters: (scope) => listPubsubDeadLetters(ps, asPubsub(scope), call),
     originOf: (source, env) => originOf(asPubsub(source), env),
+    lagReader: (scope) =>
+      pubsubLagReader(
+        ps,
+        asPubsub(scope),
+        {emulator: Boolean(emulatorHost), tempPrefixes: [TEMP_PREFIX]},
+        call,
+      ),
     close: () => ps.close(),
   }
 

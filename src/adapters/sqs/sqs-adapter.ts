@@ -18,6 +18,7 @@ import {
 import {type InfoCode, info as infoEvent, type WarningCode, warning} from '../../events.js'
 import {batches} from '../../util/batch.js'
 import {Watermark} from '../../util/watermark.js'
+import type {LagSourceAware} from '../lag-source.js'
 import type {
   AdapterOptions,
   BrokerAdapter,
@@ -35,6 +36,7 @@ import {listSqsDeadLetters} from './dead-letters.js'
 import {mapSqsError} from './errors.js'
 import {nativeMove} from './native-move.js'
 import type {CallOptions, SqsPort} from './port.js'
+import {sqsLagReader} from './queue-depth.js'
 import {createSdkPort} from './sdk-port.js'
 
 type SqsTarget = Extract<Target, {kind: 'sqs'}>
@@ -112,7 +114,7 @@ export function createSqsAdapter(
   target: Target,
   opts: AdapterOptions = {},
   port?: SqsPort,
-): BrokerAdapter & DeadLetterAware & NativeRedriveAware {
+): BrokerAdapter & DeadLetterAware & NativeRedriveAware & LagSourceAware {
   const t = asSqs(target)
   const config = sqsClientConfig(t, process.env, opts.profile)
   const sqs = port ?? createSdkPort(config)
@@ -249,6 +251,18 @@ export function createSqsAdapter(
         asSqs(source),
         dest ? asSqs(dest) : undefined,
         moveOpts,
+      ),
+    lagReader: (scope, lagOpts) =>
+      sqsLagReader(
+        {sqs, call, urlOf: async (x, sig) => (await info(x, sig)).url},
+        [asSqs(scope), ...(lagOpts.more ?? []).map(asSqs)],
+        lagOpts,
+        {
+          ...(config.endpoint ? {endpoint: config.endpoint} : {}),
+          aws:
+            !config.endpoint ||
+            /^https?:\/\/([^/]+\.)?amazonaws\.com(\.cn)?(:\d+)?(\/|$)/.test(config.endpoint),
+        },
       ),
     close: async () => sqs.destroy(),
   }

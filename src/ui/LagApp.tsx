@@ -1,0 +1,178 @@
+import {Box, Text, useApp, useInput, useStdout} from 'ink'
+import {useEffect, useMemo, useRef, useState} from 'react'
+import type {LagReader} from '../adapters/lag-source.js'
+import {type LagFrame, watchLag} from '../services/lag/lag.js'
+import {SORT_KEYS} from '../services/lag/view.js'
+import {type ScreenState, screenLines} from './lag-screen.js'
+
+export type QuitHow = 'q' | 'ctrl-c' | 'signal'
+
+export type LagAppProps = Readonly<{
+  reader: LagReader
+  intervalMs: number
+  /** The scope shown in the header (already a URL of ours). */
+  source: string
+  /** Aborted by SIGTERM (or the command): the dashboard ends. */
+  signal: AbortSignal
+  /** How the user quit; the command turns it into an exit code. */
+  onQuit: (how: QuitHow) => void
+  /**
+   * On the alternate screen: after a resize, wipe it once (the terminal may have re-wrapped the
+   * old frame's lines, which no erase of "our" lines would catch). Never between frames.
+   */
+  clearOnResize?: boolean
+}>
+
+/**
+ * The live lag dashboard: polls through watchLag and draws screenLines() — a header (when the
+ * data is from, stale and why), one row per group × topic (queue, subscription), worst first,
+ * and a key line. The only component that calls exit(): errors of the first poll end it through
+ * exit(error), so the command's catch renders them.
+ *
+ *   evtctl lag kafka://127.0.0.1:9092 · data from 10:04:05 (0 s ago) · every 1 s · sort worst
+ *   GROUP     TOPIC    LAG  TIME LAG  IN/s  OUT/s  TREND     DRAIN  MEMB  STATUS
+ * > billing   orders  1200      4 m     0/s  20/s  ▁▂▄▆█   falling…    1  stalled — no commits for 2 m
+ *   q quit  ↑↓ move  enter partitions  / filter  s sort  p pause  · 1/1 rows
+ */
+export function LagApp(props: LagAppProps) {
+  const {exit} = useApp()
+  const {stdout} = useStdout()
+  const [size, setSize] = useState({columns: stdout.columns || 80, rows: stdout.rows || 24})
+  // One state for a poll's frame and the clock of the header: one render per poll.
+  const [{frame, now}, setShown] = useState<{frame?: LagFrame; now: number}>({now: Date.now()})
+  const [selectedKey, setSelectedKey] = useState<string>()
+  const [ui, setUi] = useState<Omit<ScreenState, 'selected'>>({
+    expanded: new Set(),
+    filter: '',
+    editing: false,
+    sort: 'worst',
+    paused: false,
+  })
+  const paused = useRef(false)
+  const lastFrameAt = useRef(0)
+  // Keys can come faster than renders: each one starts from what the last one left, not from
+  // the last render's state.
+  const latest = useRef({ui, selectedKey})
+
+  useEffect(() => {
+    const onResize = () => {
+      if (props.clearOnResize) stdout.write('\x1b[2J\x1b[H')
+      setSize({columns: stdout.columns || 80, rows: stdout.rows || 24})
+    }
+    stdout.on('resize', onResize)
+    return () => {
+      stdout.off('resize', onResize)
+    }
+  }, [stdout, props.clearOnResize])
+
+  useEffect(() => {
+    const ac = new AbortController()
+    const onSignal = () => {
+      props.onQuit('signal')
+      exit()
+    }
+    props.signal.addEventListener('abort', onSignal, {once: true})
+    ;(async () => {
+      try {
+        for await (const f of watchLag(props.reader, {
+          intervalMs: props.intervalMs,
+          signal: ac.signal,
+          paused: () => paused.current,
+        })) {
+          lastFrameAt.current = Date.now()
+          setShown({frame: f, now: lastFrameAt.current})
+        }
+      } catch (err) {
+        if (!ac.signal.aborted) exit(err as Error)
+      }
+    })()
+    // The header's "N s ago" moves on when polls are late or paused, and only then: polls on
+    // time redraw it anyway (a tick between them would double the renders at a 1 s interval).
+    const tick = setInterval(() => {
+      if (Date.now() - lastFrameAt.current > props.intervalMs + 1000)
+        setShown((x) => ({...x, now: Date.now()}))
+    }, 1000)
+    return () => {
+      clearInterval(tick)
+      ac.abort()
+      props.signal.removeEventListener('abort', onSignal)
+    }
+  }, [props.reader, props.intervalMs, props.signal, props.onQuit, exit])
+
+  // Rows in screen order (the keys move over them); the selection follows its row when the
+  // order changes. Worked out once per render.
+  const screen = useMemo(() => {
+    const pick = (keys: string[]) => Math.max(0, selectedKey ? keys.indexOf(selectedKey) : 0)
+    const first = screenLines(frame, {...ui, selected: 0}, size, props.source, props.intervalMs, now)
+    const selected = pick(first.rowKeys)
+    return selected === 0
+      ? first
+      : screenLines(frame, {...ui, selected}, size, props.source, props.intervalMs, now)
+  }, [frame, ui, size, props.source, props.intervalMs, now, selectedKey])
+  const keysOf = screen.rowKeys
+
+  useInput((input, key) => {
+    if (key.ctrl && input === 'c') {
+      props.onQuit('ctrl-c')
+      exit()
+      return
+    }
+    let next = latest.current.ui
+    const cur = latest.current.selectedKey
+    let sel = Math.max(0, cur ? keysOf.indexOf(cur) : 0)
+    const plain = !key.ctrl && !key.meta && !key.return && !key.escape && !key.upArrow && !key.downArrow
+    // Typed fast (or pasted), several characters come as one input: each is a key of its own.
+    const chars = plain && !key.backspace && !key.delete ? [...input] : ['']
+    for (const ch of chars) {
+      if (next.editing) {
+        if (key.return) next = {...next, editing: false}
+        else if (key.escape) next = {...next, editing: false, filter: ''}
+        else if (key.backspace || key.delete) next = {...next, filter: next.filter.slice(0, -1)}
+        else if (ch) next = {...next, filter: next.filter + ch}
+        continue
+      }
+      if (ch === 'q') {
+        props.onQuit('q')
+        exit()
+        return
+      }
+      if (key.upArrow || key.downArrow)
+        sel = Math.min(keysOf.length - 1, Math.max(0, sel + (key.upArrow ? -1 : 1)))
+      else if (key.return) {
+        const k = keysOf[sel]
+        if (!k) continue
+        const expanded = new Set(next.expanded)
+        if (expanded.has(k)) expanded.delete(k)
+        else expanded.add(k)
+        next = {...next, expanded}
+      } else if (ch === '/') next = {...next, editing: true}
+      else if (key.escape && next.filter) next = {...next, filter: ''}
+      else if (ch === 's')
+        next = {...next, sort: SORT_KEYS[(SORT_KEYS.indexOf(next.sort) + 1) % SORT_KEYS.length]!}
+      else if (ch === 'p') {
+        paused.current = !next.paused
+        next = {...next, paused: !next.paused}
+      }
+    }
+    const key_ = keysOf[sel]
+    latest.current = {ui: next, selectedKey: key_ ?? cur}
+    if (key_ !== cur) setSelectedKey(key_)
+    if (next !== ui) setUi(next)
+  })
+
+  return (
+    <Box flexDirection="column" width={Math.max(20, size.columns - 1)}>
+      {screen.lines.map((line, i) => (
+        <Text
+          // biome-ignore lint/suspicious/noArrayIndexKey: a line's place on the screen is its identity
+          key={i}
+          wrap="truncate-end"
+          inverse={i === screen.selectedLine}
+          {...(i === 0 && frame?.failed ? {color: 'yellow'} : {})}
+        >
+          {line}
+        </Text>
+      ))}
+    </Box>
+  )
+}

@@ -1,0 +1,229 @@
+import {age, count, drain, name, rate} from '../output/lag-format.js'
+import type {LagFrame} from '../services/lag/lag.js'
+import {sparkline} from '../services/lag/status.js'
+import type {LagRow, SortKey} from '../services/lag/view.js'
+import {sortRows} from '../services/lag/view.js'
+
+/*
+ * The dashboard's screen as plain lines, worked out without Ink: the Ink view (LagApp.tsx) prints
+ * them, and the benchmark's reference loop prints the very same lines with ANSI cursor moves, so
+ * the two differ only in how they draw.
+ *
+ *   evtctl lag kafka://127.0.0.1:9092 · data from 10:04:05 (0 s ago) · every 1 s · sort worst
+ *   GROUP        TOPIC     LAG  TIME LAG  IN/s  OUT/s  TREND      DRAIN           MEMB  STATUS
+ * > billing      orders   1200     4 m    0/s  20/s  ▁▂▃▄▅▆▇█   falling behind     1  falling behind
+ *   ...
+ *   q quit  ↑↓ move  enter partitions  / filter  s sort  p pause
+ */
+
+export interface ScreenState {
+  /** Index of the selected row among the rows shown after filtering. */
+  selected: number
+  expanded: ReadonlySet<string>
+  filter: string
+  /** The filter is being typed. */
+  editing: boolean
+  sort: SortKey
+  paused: boolean
+}
+
+export interface Screen {
+  /** Each at most `columns - 1` characters, at most `rows - 1` lines (Ink clears the whole screen at `rows`). */
+  lines: string[]
+  /** Which line is the selected row (-1: none shown). */
+  selectedLine: number
+  /** Rows after filter and sort (the key handlers move over them). */
+  rowKeys: string[]
+}
+
+interface Column {
+  title: string
+  width: number
+  /** Takes a share of the spare width. */
+  flex?: number
+  right?: boolean
+  /** Dropped first when the terminal is narrow (higher = sooner). */
+  drop: number
+  cell(r: LagRow): string
+}
+
+const TREND_WIDTH = 12
+
+function columnsFor(kind: 'groups' | 'queues' | 'subscriptions'): Column[] {
+  const trend: Column = {
+    title: 'TREND',
+    width: TREND_WIDTH,
+    drop: 3,
+    cell: (r) => sparkline(r.trend, TREND_WIDTH),
+  }
+  const status: Column = {title: 'STATUS', width: 14, flex: 4, drop: 0, cell: (r) => r.status}
+  switch (kind) {
+    case 'groups':
+      return [
+        {title: 'GROUP', width: 10, flex: 3, drop: 0, cell: (r) => name(r.name, true)},
+        {title: 'TOPIC', width: 8, flex: 2, drop: 0, cell: (r) => name(r.topic ?? '', true)},
+        {title: 'LAG', width: 8, right: true, drop: 0, cell: (r) => count(r.lag)},
+        {title: 'TIME LAG', width: 8, right: true, drop: 0, cell: (r) => age(r.timeLagMs)},
+        {title: 'IN/s', width: 7, right: true, drop: 4, cell: (r) => rate(r.consumeRate)},
+        {title: 'OUT/s', width: 7, right: true, drop: 4, cell: (r) => rate(r.produceRate)},
+        trend,
+        {title: 'DRAIN', width: 14, drop: 2, cell: drain},
+        {title: 'MEMB', width: 4, right: true, drop: 1, cell: (r) => count(r.members)},
+        status,
+      ]
+    case 'queues':
+      return [
+        {title: 'QUEUE', width: 12, flex: 3, drop: 0, cell: (r) => name(r.name, true)},
+        {title: 'VISIBLE', width: 8, right: true, drop: 0, cell: (r) => count(r.lag)},
+        {title: 'IN FLIGHT', width: 9, right: true, drop: 1, cell: (r) => count(r.inFlight)},
+        {
+          title: 'DLQ',
+          width: 7,
+          right: true,
+          drop: 1,
+          cell: (r) => (r.dlq === undefined ? '-' : count(r.dlq)),
+        },
+        {title: 'OLDEST', width: 7, right: true, drop: 2, cell: (r) => age(r.timeLagMs)},
+        trend,
+        status,
+      ]
+    case 'subscriptions':
+      return [
+        {title: 'SUBSCRIPTION', width: 14, flex: 3, drop: 0, cell: (r) => name(r.name, true)},
+        {title: 'TOPIC', width: 8, flex: 2, drop: 1, cell: (r) => name(r.topic ?? '', true)},
+        {title: 'BACKLOG', width: 8, right: true, drop: 0, cell: (r) => count(r.lag)},
+        {title: 'OLDEST', width: 7, right: true, drop: 2, cell: (r) => age(r.timeLagMs)},
+        status,
+      ]
+  }
+}
+
+/** Fits `text` in `width` characters: cut with … or padded. */
+export function fitCell(text: string, width: number, right = false): string {
+  const chars = [...text]
+  if (chars.length > width)
+    return width <= 1 ? chars.slice(0, width).join('') : `${chars.slice(0, width - 1).join('')}…`
+  const pad = ' '.repeat(width - chars.length)
+  return right ? pad + text : text + pad
+}
+
+function layoutColumns(all: Column[], width: number): Column[] {
+  let cols = [...all]
+  const need = (cs: Column[]) => cs.reduce((n, c) => n + c.width, 0) + cs.length * 2 + 1
+  while (need(cols) > width) {
+    const worst = Math.max(...cols.map((c) => c.drop))
+    if (worst === 0) break
+    const i = cols.map((c) => c.drop).lastIndexOf(worst)
+    cols = cols.filter((_, j) => j !== i)
+  }
+  const spare = Math.max(0, width - need(cols))
+  const flex = cols.reduce((n, c) => n + (c.flex ?? 0), 0)
+  let given = 0
+  const out = cols.map((c) => {
+    const extra = c.flex ? Math.floor((spare * c.flex) / flex) : 0
+    given += extra
+    return {...c, width: c.width + extra}
+  })
+  // Rounding leftovers to the last flexible column (the status).
+  const last = [...out].reverse().find((c) => c.flex)
+  if (last) last.width += spare - given
+  return out
+}
+
+const clock = (iso: string) => new Date(iso).toTimeString().slice(0, 8)
+
+export function matches(r: LagRow, filter: string): boolean {
+  if (!filter) return true
+  const f = filter.toLowerCase()
+  return [r.name, r.topic ?? '', r.status].some((s) => s.toLowerCase().includes(f))
+}
+
+/**
+ * The screen for `frame` in a terminal of `columns` × `rows`, at `now`. Lines are at most
+ * columns − 1 wide (a line as wide as the terminal wraps on some terminals after a resize) and
+ * rows − 1 many.
+ */
+export function screenLines(
+  frame: LagFrame | undefined,
+  state: ScreenState,
+  size: {columns: number; rows: number},
+  source: string,
+  intervalMs: number,
+  now: number,
+): Screen {
+  const width = Math.max(20, size.columns - 1)
+  const height = Math.max(3, size.rows - 1)
+  const lines: string[] = []
+  const secs = Math.max(0, Math.round(intervalMs / 100) / 10)
+  if (!frame) {
+    lines.push(fitCell(`evtctl lag ${name(source, true)} · first poll…`, width))
+    return {lines, selectedLine: -1, rowKeys: []}
+  }
+  const at = frame.view.doc.at
+  const ago = Math.max(0, Math.round((now - Date.parse(at)) / 1000))
+  const parts = [
+    `evtctl lag ${name(source, true)}`,
+    `data from ${clock(at)} (${ago} s ago)`,
+    `every ${secs} s`,
+    `sort ${state.sort}`,
+  ]
+  if (state.paused) parts.push('PAUSED')
+  if (frame.failed)
+    parts.push(`STALE: poll failed at ${clock(frame.failed.at)}: ${name(frame.failed.reason, true)}`)
+  lines.push(fitCell(parts.join(' · '), width))
+
+  const kind = 'groups' in frame.view.doc ? 'groups' : 'queues' in frame.view.doc ? 'queues' : 'subscriptions'
+  const cols = layoutColumns(columnsFor(kind), width)
+  const row = (cells: string[]) => fitCell(cells.join('  '), width)
+  lines.push(row([' ', ...cols.map((c) => fitCell(c.title, c.width, c.right))]))
+
+  const rows = sortRows(
+    frame.view.rows.filter((r) => matches(r, state.filter)),
+    state.sort,
+  )
+  const footer = state.editing
+    ? `/ ${state.filter}▏  (enter: keep · esc: clear)`
+    : `q quit  ↑↓ move  enter partitions  / filter${state.filter ? ` "${state.filter}"` : ''}  s sort  p ${state.paused ? 'resume' : 'pause'}  · ${rows.length}/${frame.view.rows.length} rows`
+  // Body lines: rows, and the partitions of expanded rows under them.
+  const body: Array<{text: string; rowIndex: number}> = []
+  rows.forEach((r, i) => {
+    const mark = i === state.selected ? '>' : ' '
+    body.push({text: row([mark, ...cols.map((c) => fitCell(c.cell(r), c.width, c.right))]), rowIndex: i})
+    if (state.expanded.has(r.key) && r.partitions) {
+      for (const p of r.partitions) {
+        body.push({
+          text: fitCell(
+            `    partition ${p.partition}  committed ${p.committed ?? '-'}  end ${p.end}  lag ${count(p.lag)}  time lag ${age(p.timeLagMs)}`,
+            width,
+          ),
+          rowIndex: i,
+        })
+      }
+    }
+  })
+  if (rows.length === 0)
+    body.push({
+      text: fitCell(state.filter ? '  (no row matches the filter)' : '  (nothing to show)', width),
+      rowIndex: -1,
+    })
+  const room = height - lines.length - 1
+  // Scroll so the selected row (and what it expands to) stays in view.
+  const firstOfSelected = body.findIndex((b) => b.rowIndex === state.selected)
+  const lastOfSelected = body.findLastIndex((b) => b.rowIndex === state.selected)
+  let start = 0
+  if (firstOfSelected >= 0) {
+    if (lastOfSelected - firstOfSelected + 1 > room) start = firstOfSelected
+    else if (lastOfSelected >= room) start = lastOfSelected - room + 1
+  }
+  const shown = body.slice(start, start + room)
+  const selectedLine = shown.findIndex(
+    (b) => b.rowIndex === state.selected && body.indexOf(b) === firstOfSelected,
+  )
+  lines.push(...shown.map((b) => b.text))
+  lines.push(fitCell(footer, width))
+  return {
+    lines: lines.slice(0, height),
+    selectedLine: selectedLine < 0 ? -1 : selectedLine + 2,
+    rowKeys: rows.map((r) => r.key),
+  }
+}

@@ -1,0 +1,58 @@
+import {render} from 'ink'
+import type {LagReader} from '../adapters/lag-source.js'
+import {LagApp, type QuitHow} from './LagApp.js'
+
+/** The terminal's alternate screen: the dashboard leaves the shell's screen as it was on exit. */
+const ENTER_ALT = '\x1b[?1049h'
+const LEAVE_ALT = '\x1b[?1049l'
+
+/**
+ * Runs the dashboard on a terminal until q, Ctrl-C or `signal`; resolves with how it ended, or
+ * rejects with the first poll's error. Imported lazily by `lag`, only on a terminal: Ink and
+ * React stay out of every other command's start-up.
+ */
+export async function renderLag(opts: {
+  reader: LagReader
+  intervalMs: number
+  source: string
+  signal: AbortSignal
+  stdin?: NodeJS.ReadStream
+  stdout?: NodeJS.WriteStream
+}): Promise<QuitHow> {
+  const stdout = opts.stdout ?? process.stdout
+  const stdin = opts.stdin ?? process.stdin
+  let how: QuitHow = 'q'
+  stdout.write(ENTER_ALT)
+  const app = render(
+    <LagApp
+      reader={opts.reader}
+      intervalMs={opts.intervalMs}
+      source={opts.source}
+      signal={opts.signal}
+      clearOnResize
+      onQuit={(h) => {
+        how = h
+      }}
+    />,
+    {
+      stdout,
+      stdin,
+      // Ctrl-C is a key in raw mode: LagApp handles it (and says so), then Ink restores the terminal.
+      exitOnCtrlC: false,
+      patchConsole: false,
+      // Not incrementalRendering: in Ink 6.8.0 it moves the cursor up one line too few when the
+      // frame ends with a newline (every frame shorter than the terminal), so each frame lands a
+      // line lower than the last. The standard renderer erases our lines and writes the frame
+      // (inside a synchronized update where the terminal supports it), and writes nothing when
+      // the frame did not change. It never clears the screen while frames stay below its height.
+      incrementalRendering: false,
+    },
+  )
+  try {
+    await app.waitUntilExit()
+  } finally {
+    app.unmount()
+    stdout.write(LEAVE_ALT)
+  }
+  return how
+}
