@@ -25,7 +25,16 @@ const c = (line: string) => candidates(line.split(' '), sources())
 
 describe('completion candidates', () => {
   test('commands and topics: first word, then the sub-command', async () => {
-    expect(await c('')).toEqual(['completion', 'config', 'diff-schema', 'dlq', 'lag', 'publish', 'replay', 'tail'])
+    expect(await c('')).toEqual([
+      'completion',
+      'config',
+      'diff-schema',
+      'dlq',
+      'lag',
+      'publish',
+      'replay',
+      'tail',
+    ])
     expect(await c('ta')).toEqual(['tail'])
     expect(await c('config ')).toEqual([
       'delete-context',
