@@ -222,7 +222,8 @@ export function screenLines(
   lines.push(...shown.map((b) => b.text))
   lines.push(fitCell(footer, width))
   return {
-    lines: lines.slice(0, height),
+    // No trailing blanks: fewer characters for the terminal (and for Ink to lay out) per frame.
+    lines: lines.slice(0, height).map((l) => l.trimEnd()),
     selectedLine: selectedLine < 0 ? -1 : selectedLine + 2,
     rowKeys: rows.map((r) => r.key),
   }
