@@ -99,11 +99,20 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('evtctl lag on Pub/Sub (emulator)', (
     const topic = await createPubsubTopic('lag-topic')
     const sub = await createSubscription(topic, 'lag-sub')
     const url = `pubsub://${env.PUBSUB_PROJECT_ID}/topics/${topic}`
-    const scope = await parseScope(url, undefined)
-    const adapter = createPubsubAdapter(scope)
-    const doc = new LagTracker().update(await adapter.lagReader(scope, {}).poll(AbortSignal.timeout(10_000)))
-      .doc as PubsubLagDoc
-    await adapter.close()
+    // The adapter finds the emulator as the CLI does, through PUBSUB_EMULATOR_HOST.
+    const saved = process.env.PUBSUB_EMULATOR_HOST
+    process.env.PUBSUB_EMULATOR_HOST = env.PUBSUB_EMULATOR_HOST
+    let doc: PubsubLagDoc
+    try {
+      const scope = await parseScope(url, undefined)
+      const adapter = createPubsubAdapter(scope)
+      doc = new LagTracker().update(await adapter.lagReader(scope, {}).poll(AbortSignal.timeout(10_000)))
+        .doc as PubsubLagDoc
+      await adapter.close()
+    } finally {
+      if (saved === undefined) delete process.env.PUBSUB_EMULATOR_HOST
+      else process.env.PUBSUB_EMULATOR_HOST = saved
+    }
     expect(doc.subscriptions).toEqual([
       {
         subscription: sub,
@@ -116,17 +125,15 @@ describe.skipIf(!env.PUBSUB_EMULATOR_HOST)('evtctl lag on Pub/Sub (emulator)', (
         },
       },
     ])
-    const r = await run(['lag', `pubsub://${env.PUBSUB_PROJECT_ID}/subscriptions/${sub}`], {
-      env: {...process.env, CI: ''},
-    })
+    // The CLI finds the emulator the way a user's shell tells it: PUBSUB_EMULATOR_HOST.
+    const cliEnv = {...process.env, CI: '', PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST}
+    const r = await run(['lag', `pubsub://${env.PUBSUB_PROJECT_ID}/subscriptions/${sub}`], {env: cliEnv})
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout.toString()).toMatch(/^SUBSCRIPTION\s+TOPIC\s+BACKLOG\s+OLDEST UNACKED\s+STATUS/)
     expect(r.stderr).toContain('? backlog, oldest unacked: the Pub/Sub emulator has no Cloud Monitoring')
     const missing = await run(
       ['lag', `pubsub://${env.PUBSUB_PROJECT_ID}/subscriptions/${uniqueName('none')}`],
-      {
-        env: {...process.env, CI: ''},
-      },
+      {env: cliEnv},
     )
     expect(missing.code).toBe(5)
   })

@@ -215,7 +215,9 @@ describe.skipIf(!REGISTRY)('schema registry: decoding what another producer wrot
       await ps.close()
     }
     const url = `pubsub://${env.PUBSUB_PROJECT_ID}/subscriptions/${sub}`
-    const r = await run(['tail', url, '--until', 'end', '--registry', REGISTRY!, '-o', 'jsonl'], {env: cli})
+    const r = await run(['tail', url, '--until', 'end', '--registry', REGISTRY!, '-o', 'jsonl'], {
+      env: {...cli, PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST},
+    })
     expect(r.code, r.stderr).toBe(0)
     checkDecoded(r.stdout)
   })
