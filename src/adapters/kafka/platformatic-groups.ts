@@ -1,5 +1,5 @@
 import type {KafkaConnection} from './kafkajs-port.js'
-import {toPlatformaticSasl} from './platformatic-producer.js'
+import {platformaticClientOptions} from './platformatic-producer.js'
 import type {KafkaGroupsPort} from './port.js'
 
 /**
@@ -17,18 +17,7 @@ export function createPlatformaticGroups(conn: KafkaConnection): KafkaGroupsPort
   const get = async () => {
     if (admin) return admin
     const lib = await import('@platformatic/kafka')
-    admin = new lib.Admin({
-      clientId: conn.clientId,
-      bootstrapBrokers: conn.brokers,
-      connectTimeout: conn.connectionTimeoutMs,
-      requestTimeout: conn.requestTimeoutMs,
-      timeout: conn.requestTimeoutMs,
-      retries: 2,
-      retryDelay: 200,
-      autocreateTopics: false,
-      ...(conn.ssl ? {tls: conn.ssl === true ? {} : conn.ssl} : {}),
-      ...(conn.sasl ? {sasl: toPlatformaticSasl(conn.sasl, lib)} : {}),
-    })
+    admin = new lib.Admin(platformaticClientOptions(conn, lib))
     return admin
   }
   return {

@@ -18,20 +18,7 @@ export function createPlatformaticProducer(
   return {
     async connect() {
       lib = await import('@platformatic/kafka')
-      producer = new lib.Producer({
-        clientId: conn.clientId,
-        bootstrapBrokers: conn.brokers,
-        connectTimeout: conn.connectionTimeoutMs,
-        requestTimeout: conn.requestTimeoutMs,
-        timeout: conn.requestTimeoutMs,
-        retries: 2,
-        retryDelay: 200,
-        // Never create a topic implicitly; the adapter looked the topic up already.
-        autocreateTopics: false,
-        idempotent: opts.idempotent,
-        ...(conn.ssl ? {tls: conn.ssl === true ? {} : conn.ssl} : {}),
-        ...(conn.sasl ? {sasl: toSasl(conn.sasl, lib)} : {}),
-      })
+      producer = new lib.Producer({...platformaticClientOptions(conn, lib), idempotent: opts.idempotent})
       // Fail here, not on the first batch, when the cluster cannot be reached or rejects us.
       await producer.metadata({topics: []})
     },
@@ -143,4 +130,22 @@ function toSasl(s: NonNullable<KafkaConnection['sasl']>, lib: typeof import('@pl
 }
 
 /** The SASL settings in @platformatic/kafka terms (the lag view uses them too). */
-export {toSasl as toPlatformaticSasl}
+/**
+ * Connection settings every @platformatic/kafka client of ours shares (producer, admin): the
+ * connection's brokers, time-outs, TLS and SASL; two quick retries; never creating a topic
+ * implicitly (the adapter looks topics up itself).
+ */
+export function platformaticClientOptions(conn: KafkaConnection, lib: typeof import('@platformatic/kafka')) {
+  return {
+    clientId: conn.clientId,
+    bootstrapBrokers: conn.brokers,
+    connectTimeout: conn.connectionTimeoutMs,
+    requestTimeout: conn.requestTimeoutMs,
+    timeout: conn.requestTimeoutMs,
+    retries: 2,
+    retryDelay: 200,
+    autocreateTopics: false,
+    ...(conn.ssl ? {tls: conn.ssl === true ? {} : conn.ssl} : {}),
+    ...(conn.sasl ? {sasl: toSasl(conn.sasl, lib)} : {}),
+  }
+}

@@ -118,16 +118,10 @@ export async function registrySettings(
 }
 
 function hasCredentials(c: RegistryContextSettings): boolean {
-  return [
-    'username',
-    'password',
-    'password-env',
-    'password-command',
-    'token',
-    'token-env',
-    'token-command',
-    'ca-file',
-  ].some((k) => c[k as keyof RegistryContextSettings] !== undefined)
+  // Every known setting but where the registry is and how long to wait for it.
+  return [...KNOWN]
+    .filter((k) => k !== 'url' && k !== 'timeout-ms')
+    .some((k) => c[k as keyof RegistryContextSettings] !== undefined)
 }
 
 function sameUrl(a: string, b: string): boolean {
