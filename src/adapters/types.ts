@@ -108,6 +108,13 @@ export interface ReadOptions {
    * generation (Kafka takes that only while the group has no active members).
    */
   group?: string
+  /**
+   * The reader copies what it reads elsewhere (replay) rather than showing it: payloads keep the
+   * bytes they were read as, so a publish sends those bytes without re-encoding, and are not
+   * recognised as JSON (`{utf8}`, lossless; a filter parses JSON itself). A hint: adapters that
+   * gain nothing from it ignore it.
+   */
+  forCopy?: boolean
   /** What the read is doing and what it found, for the user (defaults to the adapter's emit). */
   emit?: Emit
 }
@@ -184,6 +191,17 @@ export interface PublishReport {
   deduplicated?: Array<{index: number; messageId: string}>
 }
 
+/** See BrokerAdapter.openSender. */
+export interface BatchSender {
+  /**
+   * Sends `envs` in order; resolves with each one's outcome once all have one. Rejects when the
+   * target failed as a whole (missing, unreachable): nothing more goes there.
+   */
+  send(envs: Envelope[]): Promise<PublishOutcome[]>
+  /** Ends the producer once what was sent is settled. */
+  close(): Promise<void>
+}
+
 export interface BrokerAdapter {
   readonly kind: Target['kind']
   /**
@@ -204,6 +222,12 @@ export interface BrokerAdapter {
    * only once the broker confirmed it. Not idempotent: a second call sends copies.
    */
   publish(target: Target, events: AsyncIterable<Envelope>, opts: PublishOptions): Promise<PublishReport>
+  /**
+   * A producer kept open to one target and sent to batch by batch (replay), where the adapter
+   * can do that more cheaply than a publish() fed one message at a time. Without it, replay
+   * feeds a publish() (services/replay/sink.ts).
+   */
+  openSender?(target: Target, opts: Omit<PublishOptions, 'onSettled' | 'onProgress'>): Promise<BatchSender>
   /** Releases connections and handles. Idempotent. */
   close(): Promise<void>
 }

@@ -13,8 +13,14 @@ function isoOf(ms: string): string {
   return lastIso
 }
 
-/** A Kafka record as an envelope, headers in wire order. */
-export function toEnvelope(url: string, partition: number, m: KafkaMessageIn): Envelope {
+/** How payloads are made: for display (JSON recognised), or for a copy (bytes kept, no JSON). */
+type How = Parameters<typeof toPayload>[1]
+const SHOWN: How = {}
+const COPIED: How = {json: false, keepBytes: true}
+
+/** A Kafka record as an envelope, headers in wire order. `forCopy`: see ReadOptions.forCopy. */
+export function toEnvelope(url: string, partition: number, m: KafkaMessageIn, forCopy = false): Envelope {
+  const how = forCopy ? COPIED : SHOWN
   const env: Envelope = {
     v: 1,
     source: url,
@@ -22,25 +28,25 @@ export function toEnvelope(url: string, partition: number, m: KafkaMessageIn): E
     offset: m.offset,
     timestamp: isoOf(m.timestamp),
     timestampType: m.batchContext?.timestampType === 1 ? 'append' : 'create',
-    key: m.key === null ? null : toPayload(m.key),
-    value: m.value === null ? null : toPayload(m.value),
+    key: m.key === null ? null : toPayload(m.key, how),
+    value: m.value === null ? null : toPayload(m.value, how),
   }
-  const headers = m.headerList ? fromList(m.headerList) : toHeaders(m.headers)
+  const headers = m.headerList ? fromList(m.headerList, how) : toHeaders(m.headers, how)
   if (headers.length > 0) env.headers = headers
   return env
 }
 
-function fromList(list: Array<[string, Buffer | null]>): Header[] {
+function fromList(list: Array<[string, Buffer | null]>, how: How): Header[] {
   const out: Header[] = new Array(list.length)
   for (let i = 0; i < list.length; i++) {
     const [name, v] = list[i]!
-    out[i] = [name, v === null ? null : toPayload(v)]
+    out[i] = [name, v === null ? null : toPayload(v, how)]
   }
   return out
 }
 
 /** kafkajs's own header object (repeated names grouped): for records our decoder did not make. */
-function toHeaders(h: KafkaHeaders | undefined): Header[] {
+function toHeaders(h: KafkaHeaders | undefined, how: How): Header[] {
   const out: Header[] = []
   if (!h) return out
   for (const [name, v] of Object.entries(h)) {
@@ -50,7 +56,7 @@ function toHeaders(h: KafkaHeaders | undefined): Header[] {
         name,
         one === null || one === undefined
           ? null
-          : toPayload(typeof one === 'string' ? Buffer.from(one) : one),
+          : toPayload(typeof one === 'string' ? Buffer.from(one) : one, how),
       ])
     }
   }
@@ -66,8 +72,20 @@ export function toKafkaMessage(env: Envelope): KafkaMessageOut {
   if (env.headers?.length)
     message.headers = env.headers.map(([k, v]) => [k, v === null ? null : payloadBytes(v)])
   if (env.timestamp) {
-    const ms = Date.parse(env.timestamp)
-    if (!Number.isNaN(ms)) message.timestamp = BigInt(ms)
+    const ms = msOf(env.timestamp)
+    if (ms !== undefined) message.timestamp = ms
   }
   return message
+}
+
+let lastText = ''
+let lastMsValue: bigint | undefined
+/** Messages sent together mostly share a timestamp: parse each once. */
+function msOf(iso: string): bigint | undefined {
+  if (iso !== lastText) {
+    const ms = Date.parse(iso)
+    lastText = iso
+    lastMsValue = Number.isNaN(ms) ? undefined : BigInt(ms)
+  }
+  return lastMsValue
 }

@@ -8,7 +8,7 @@ import {createKafkaPort} from './default-port.js'
 import {kafkaLagReader} from './group-lag.js'
 import {lag} from './offsets.js'
 import type {KafkaPort} from './port.js'
-import {publish} from './publish.js'
+import {openSender, publish} from './publish.js'
 import {readBatches} from './read.js'
 
 export {TAIL_GROUP_PREFIX} from './offsets.js'
@@ -42,6 +42,7 @@ export function createKafkaAdapter(
     },
     readBatches: (target_, readOpts, signal) => readBatches(ctx, asKafka(target_), readOpts, signal),
     publish: (target_, events, publishOpts) => publish(ctx, asKafka(target_), events, publishOpts),
+    openSender: (target_, senderOpts) => openSender(ctx, asKafka(target_), senderOpts),
     lag: (target_, group, signal) => lag(ctx, asKafka(target_), group, signal),
     listDeadLetters: (scope, signal) => listDeadLetters(ctx, asKafka(scope), signal),
     lagReader: (scope, lagOpts) =>

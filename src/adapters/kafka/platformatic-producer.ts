@@ -1,4 +1,5 @@
 import type {KafkaConnection} from './kafkajs-port.js'
+import {keyPartition} from './murmur2.js'
 import type {KafkaProducerPort} from './port.js'
 
 /**
@@ -15,6 +16,7 @@ export function createPlatformaticProducer(
   let lib: Lib | undefined
   let producer: InstanceType<Lib['Producer']> | undefined
   const counts = new Map<string, number>()
+  const names = new Map<string, Buffer>()
   return {
     async connect() {
       lib = await import('@platformatic/kafka')
@@ -31,10 +33,7 @@ export function createPlatformaticProducer(
       // Every message's partition is fixed here, so a refused partition batch names its messages.
       // The Java client's murmur2 (masked to positive): keyed messages land where a Java producer
       // puts them. The library's own default uses the unmasked hash and would not.
-      const placed = messages.map(
-        (m) =>
-          m.partition ?? (m.key ? lib!.compatibilityPartitioner(undefined as never, m.key) % partitions : 0),
-      )
+      const placed = messages.map((m) => m.partition ?? (m.key ? keyPartition(m.key, partitions) : 0))
       try {
         await producer.send({
           acks,
@@ -45,10 +44,7 @@ export function createPlatformaticProducer(
             value: m.value ?? undefined,
             partition: placed[i]!,
             ...(m.timestamp !== undefined ? {timestamp: m.timestamp} : {}),
-            // Buffer keys: distinct objects, so repeated names stay separate and in order.
-            ...(m.headers?.length
-              ? {headers: new Map(m.headers.map(([k, v]) => [Buffer.from(k), v as Buffer]))}
-              : {}),
+            ...(m.headers?.length ? {headers: headerMap(m.headers)} : {}),
           })),
         })
         return {failed: []}
@@ -61,6 +57,24 @@ export function createPlatformaticProducer(
         }
       }
     },
+  }
+
+  /**
+   * Headers as the library takes them: a Map with Buffer keys, distinct objects, so that repeated
+   * names stay separate and in order. A name's Buffer is made once and shared between messages.
+   */
+  function headerMap(headers: Array<[string, Buffer | null]>): Map<Buffer, Buffer> {
+    const map = new Map<Buffer, Buffer>()
+    for (const [k, v] of headers) {
+      let name = names.get(k)
+      if (!name) {
+        name = Buffer.from(k)
+        if (names.size < 1000) names.set(k, name)
+      }
+      // A repeated name in the same message needs a key object of its own.
+      map.set(map.has(name) ? Buffer.from(k) : name, v as Buffer)
+    }
+    return map
   }
 
   async function partitionCount(topic: string): Promise<number> {

@@ -2,11 +2,11 @@ import {randomInt} from 'node:crypto'
 import type {Envelope} from '../../envelope/envelope.js'
 import {UsageError} from '../../errors.js'
 import {batches} from '../../util/batch.js'
-import type {PublishFailure, PublishOptions, PublishOutcome, PublishReport} from '../types.js'
+import type {BatchSender, PublishFailure, PublishOptions, PublishOutcome, PublishReport} from '../types.js'
 import {toKafkaMessage} from './codec.js'
 import {interruption, type KafkaContext, type KafkaTarget, noSuchPartition} from './context.js'
 import {mapKafkaError} from './errors.js'
-import type {KafkaMessageOut} from './port.js'
+import type {KafkaMessageOut, KafkaProducerPort} from './port.js'
 import {BATCH_OVERHEAD, DEFAULT_MAX_MESSAGE_BYTES, loneRecordBytes, recordBytes} from './record-size.js'
 import {TimestampSpan} from './timestamp-span.js'
 
@@ -27,6 +27,56 @@ export async function publish(
   events: AsyncIterable<Envelope>,
   publishOpts: PublishOptions,
 ): Promise<PublishReport> {
+  const sender = await openTopicSender(ctx, target_, publishOpts, publishOpts.onSettled)
+  let index = 0
+  try {
+    for await (const batch of batches(events, {maxItems: CHUNK, maxWaitMs: 20})) {
+      if (publishOpts.signal.aborted) break
+      await sender.sendAll(batch, index)
+      index += batch.length
+    }
+  } finally {
+    // Also when the input failed: what is on its way is confirmed (and counted) before leaving.
+    await sender.close()
+  }
+  return {sent: sender.sent, failed: sender.failed}
+}
+
+/**
+ * A producer kept open to one topic, sent to batch by batch (replay): each batch is sent in
+ * order and answered with each message's outcome, without the per-message queueing of a stream.
+ */
+export async function openSender(
+  ctx: KafkaContext,
+  target_: KafkaTarget,
+  opts: Omit<PublishOptions, 'onSettled' | 'onProgress'>,
+): Promise<BatchSender> {
+  let outcomes: PublishOutcome[] = []
+  let base = 0
+  const sender = await openTopicSender(ctx, target_, opts, (i, o) => {
+    outcomes[i - base] = o
+  })
+  return {
+    async send(envs) {
+      outcomes = new Array(envs.length)
+      base = sender.taken
+      await sender.sendAll(envs, base)
+      await sender.settled()
+      for (let i = 0; i < outcomes.length; i++)
+        outcomes[i] ??= {status: 'failed', error: 'no answer from the destination'}
+      return outcomes
+    },
+    close: () => sender.close(),
+  }
+}
+
+/** Looks the topic up, connects a producer, and returns what sends to it. */
+async function openTopicSender(
+  ctx: KafkaContext,
+  target_: KafkaTarget,
+  publishOpts: Omit<PublishOptions, 'onSettled'>,
+  onSettled: PublishOptions['onSettled'],
+): Promise<TopicSender> {
   const {abortable, where} = ctx
   if (target_.topics.length !== 1 || target_.topics[0]!.startsWith('^')) {
     throw new UsageError(
@@ -50,108 +100,158 @@ export async function publish(
     await closing
     throw mapKafkaError(err, where(topic))
   }
-  const failed: PublishFailure[] = []
-  let sent = 0
-  let index = 0
+  return new TopicSender(topic, parts, maxBytes, producer, {...publishOpts, onSettled}, where)
+}
+
+/**
+ * Sends to one topic, one produce request in flight at a time (order within a partition, also on
+ * retries) while the next chunk is encoded. Every message passes the same checks first: a partition
+ * that exists, a size the topic takes, a request's timestamp span.
+ */
+class TopicSender {
+  sent = 0
+  readonly failed: PublishFailure[] = []
+  /** Messages taken so far (the next one's index). */
+  taken = 0
   // Keyless messages go round-robin over the partitions, from a random start per run: spread
   // evenly within a publish, and runs of one message each do not all pile onto partition 0.
-  let roundRobin = randomInt(parts.length)
-  let inFlight: Promise<void> | undefined
-  try {
-    const sendChunk = async (messages: KafkaMessageOut[], indexes: number[]) => {
-      let failures: Array<{position: number; error: unknown}>
-      try {
-        failures = (
-          await producer.send({
-            topic,
-            messages,
-            acks: publishOpts.acks ?? -1,
-            compression: publishOpts.compression ?? 'none',
-          })
-        ).failed
-      } catch (error) {
-        failures = messages.map((_, position) => ({position, error}))
-      }
-      // Only the messages of the partition batches that failed: the others are at the broker,
-      // and a retry of the failed list must not send them twice.
-      const failedAt = failures.length ? new Set<number>() : undefined
-      for (const f of failures) {
-        const error = mapKafkaError(f.error, where(topic)).message
-        failed.push({index: indexes[f.position]!, error})
-        failedAt!.add(f.position)
-        publishOpts.onSettled?.(indexes[f.position]!, {status: 'failed', error})
-      }
-      if (publishOpts.onSettled) {
-        for (let pos = 0; pos < messages.length; pos++) {
-          if (failedAt?.has(pos)) continue
-          publishOpts.onSettled(indexes[pos]!, sentOutcome(messages[pos]!.partition))
-        }
-      }
-      sent += messages.length - failures.length
-      publishOpts.onProgress?.(sent)
-    }
-    let messages: KafkaMessageOut[] = []
-    let indexes: number[] = []
-    /** Upper bound of the chunk's bytes: a partition's batch of it never exceeds maxBytes. */
-    let chunkBytes = BATCH_OVERHEAD
-    const span = new TimestampSpan()
-    const flush = async () => {
-      if (messages.length === 0) return
-      // One request in flight (order within a partition, also on retries), but the next
-      // chunk is read and encoded while this one travels.
-      await inFlight
-      inFlight = sendChunk(messages, indexes)
-      messages = []
-      indexes = []
-      chunkBytes = BATCH_OVERHEAD
-      span.reset()
-    }
-    for await (const batch of batches(events, {maxItems: CHUNK, maxWaitMs: 20})) {
-      if (publishOpts.signal.aborted) break
-      // One clock reading per input batch (a BigInt per message cost GC time at a million).
-      const now = BigInt(Date.now())
-      for (const env of batch) {
-        const i = index++
-        const message = toKafkaMessage(env)
-        if (publishOpts.partition !== undefined) message.partition = publishOpts.partition
-        else if (publishOpts.keepPartitions && env.partition !== undefined) {
-          if (!parts.includes(env.partition)) {
-            const error = `partition ${env.partition} does not exist in "${topic}" (${parts.length} partitions)`
-            failed.push({index: i, error})
-            publishOpts.onSettled?.(i, {status: 'failed', error})
-            continue
-          }
-          message.partition = env.partition
-        } else if (message.key == null) message.partition = parts[roundRobin++ % parts.length]!
-        // A request spans at most ~24.8 days of timestamps (see timestamp-span.ts): the
-        // producer's encoder corrupts wider ones. Messages without one are stamped now, here.
-        message.timestamp ??= now
-        // The broker refuses a partition's batch over the topic's max.message.bytes, and with it
-        // every message in it. A message too large alone is refused here, never sent (with
-        // compression the broker judges the compressed size: it goes alone, so only it can fail).
-        const bytes = recordBytes(message)
-        const compressed = (publishOpts.compression ?? 'none') !== 'none'
-        const alone = BATCH_OVERHEAD + loneRecordBytes(bytes)
-        if (alone > maxBytes && !compressed) {
-          const error = `message is ${alone} bytes as a record batch, over the topic's max.message.bytes (${maxBytes}); not sent`
-          failed.push({index: i, error})
-          publishOpts.onSettled?.(i, {status: 'failed', error})
-          continue
-        }
-        if (!span.fits(message.timestamp) || chunkBytes + bytes > maxBytes) await flush()
-        span.add(message.timestamp)
-        chunkBytes += bytes
-        messages.push(message)
-        indexes.push(i)
-      }
-      await flush()
-    }
-  } finally {
-    // Also when the input failed: what is on its way is confirmed (and counted) before leaving.
-    await inFlight
-    await producer.disconnect().catch(() => {})
+  #roundRobin: number
+  #inFlight: Promise<void> | undefined
+  #messages: KafkaMessageOut[] = []
+  #indexes: number[] = []
+  /** Upper bound of the chunk's bytes: a partition's batch of it never exceeds maxBytes. */
+  #chunkBytes = BATCH_OVERHEAD
+  readonly #span = new TimestampSpan()
+
+  constructor(
+    readonly topic: string,
+    private readonly parts: number[],
+    private readonly maxBytes: number,
+    private readonly producer: KafkaProducerPort,
+    private readonly opts: Omit<PublishOptions, 'signal'>,
+    private readonly where: KafkaContext['where'],
+  ) {
+    this.#roundRobin = randomInt(parts.length)
   }
-  return {sent, failed}
+
+  /** Sends `envs` (indexes from `first`), ending with a request of its own for the last chunk. */
+  async sendAll(envs: Iterable<Envelope>, first: number): Promise<void> {
+    // One clock reading per batch (a BigInt per message cost GC time at a million).
+    const now = BigInt(Date.now())
+    let i = first
+    for (const env of envs) {
+      const waiting = this.#add(env, i++, now)
+      if (waiting) await waiting
+    }
+    this.taken = i
+    await this.#flush()
+  }
+
+  /** Resolves once every message handed in so far has its answer. */
+  async settled(): Promise<void> {
+    await this.#inFlight
+  }
+
+  async close(): Promise<void> {
+    await this.#inFlight
+    await this.producer.disconnect().catch(() => {})
+  }
+
+  /** Adds message i to the chunk; returns a promise only when the chunk had to be sent first. */
+  #add(env: Envelope, i: number, now: bigint): Promise<void> | undefined {
+    const {topic, parts, opts} = this
+    const message = toKafkaMessage(env)
+    if (opts.partition !== undefined) message.partition = opts.partition
+    else if (opts.keepPartitions && env.partition !== undefined) {
+      if (!parts.includes(env.partition)) {
+        return this.#refuse(
+          i,
+          `partition ${env.partition} does not exist in "${topic}" (${parts.length} partitions)`,
+        )
+      }
+      message.partition = env.partition
+    } else if (message.key == null) message.partition = parts[this.#roundRobin++ % parts.length]!
+    // A request spans at most ~24.8 days of timestamps (see timestamp-span.ts): the
+    // producer's encoder corrupts wider ones. Messages without one are stamped now, here.
+    message.timestamp ??= now
+    // The broker refuses a partition's batch over the topic's max.message.bytes, and with it
+    // every message in it. A message too large alone is refused here, never sent (with
+    // compression the broker judges the compressed size: it goes alone, so only it can fail).
+    const bytes = recordBytes(message)
+    const compressed = (opts.compression ?? 'none') !== 'none'
+    const alone = BATCH_OVERHEAD + loneRecordBytes(bytes)
+    if (alone > this.maxBytes && !compressed) {
+      return this.#refuse(
+        i,
+        `message is ${alone} bytes as a record batch, over the topic's max.message.bytes (${this.maxBytes}); not sent`,
+      )
+    }
+    if (!this.#span.fits(message.timestamp) || this.#chunkBytes + bytes > this.maxBytes)
+      return this.#flush().then(() => this.#push(message, i, bytes))
+    this.#push(message, i, bytes)
+    return undefined
+  }
+
+  #refuse(index: number, error: string): undefined {
+    this.failed.push({index, error})
+    this.opts.onSettled?.(index, {status: 'failed', error})
+    return undefined
+  }
+
+  #push(message: KafkaMessageOut, index: number, bytes: number): void {
+    this.#span.add(message.timestamp!)
+    this.#chunkBytes += bytes
+    this.#messages.push(message)
+    this.#indexes.push(index)
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#messages.length === 0) return
+    const messages = this.#messages
+    const indexes = this.#indexes
+    this.#messages = []
+    this.#indexes = []
+    this.#chunkBytes = BATCH_OVERHEAD
+    this.#span.reset()
+    // One request in flight (order within a partition, also on retries), but the next
+    // chunk is read and encoded while this one travels.
+    await this.#inFlight
+    this.#inFlight = this.#sendChunk(messages, indexes)
+  }
+
+  async #sendChunk(messages: KafkaMessageOut[], indexes: number[]): Promise<void> {
+    const {topic, opts} = this
+    let failures: Array<{position: number; error: unknown}>
+    try {
+      failures = (
+        await this.producer.send({
+          topic,
+          messages,
+          acks: opts.acks ?? -1,
+          compression: opts.compression ?? 'none',
+        })
+      ).failed
+    } catch (error) {
+      failures = messages.map((_, position) => ({position, error}))
+    }
+    // Only the messages of the partition batches that failed: the others are at the broker,
+    // and a retry of the failed list must not send them twice.
+    const failedAt = failures.length ? new Set<number>() : undefined
+    for (const f of failures) {
+      const error = mapKafkaError(f.error, this.where(topic)).message
+      this.failed.push({index: indexes[f.position]!, error})
+      failedAt!.add(f.position)
+      opts.onSettled?.(indexes[f.position]!, {status: 'failed', error})
+    }
+    if (opts.onSettled) {
+      for (let pos = 0; pos < messages.length; pos++) {
+        if (failedAt?.has(pos)) continue
+        opts.onSettled(indexes[pos]!, sentOutcome(messages[pos]!.partition))
+      }
+    }
+    this.sent += messages.length - failures.length
+    opts.onProgress?.(this.sent)
+  }
 }
 
 /**

@@ -23,11 +23,11 @@ interface Slice {
 }
 
 /** Envelopes are made as the reader takes them, so they die young (cheap for the GC). */
-function* deliveries(s: Slice, committer?: GroupCommitter): Generator<Delivery> {
+function* deliveries(s: Slice, committer: GroupCommitter | undefined, forCopy: boolean): Generator<Delivery> {
   for (let i = 0; i < s.count; i++) {
     const m = s.messages[i]!
     yield {
-      envelope: toEnvelope(s.source, s.partition, m),
+      envelope: toEnvelope(s.source, s.partition, m, forCopy),
       ack: committer ? committer.delivered(s.topic, s.partition, m.offset) : noop,
       release: noop,
     }
@@ -231,7 +231,7 @@ export async function* readBatches(
     )
     for await (const slice of queue) {
       if (signal.aborted) return
-      yield deliveries(slice, committer)
+      yield deliveries(slice, committer, readOpts.forCopy === true)
     }
   } finally {
     stop.abort()
