@@ -30,3 +30,24 @@ export function brief(err: unknown): string {
   const text = (err instanceof Error ? err.message : String(err)).split('\n', 1)[0]!.trim()
   return text.length > 200 ? `${text.slice(0, 199)}…` : text
 }
+
+/**
+ * Both services keep these metrics at one-minute resolution, so asking more often than once a
+ * minute shows nothing new — and CloudWatch bills GetMetricData per metric asked. A reading is
+ * reused for this long when it covered every name asked now.
+ */
+export const REUSE_MS = 60_000
+
+/** Remembers the last full reading; `fresh` says whether it still answers for `names`. */
+export function readingCache<T>(reuseMs: number, now: () => number) {
+  let last: {at: number; names: Set<string>; values: Map<string, T>} | undefined
+  return {
+    fresh(names: string[]): Map<string, T> | undefined {
+      if (!last || now() - last.at >= reuseMs || !names.every((n) => last!.names.has(n))) return undefined
+      return new Map(names.flatMap((n) => (last!.values.has(n) ? [[n, last!.values.get(n)!] as const] : [])))
+    },
+    keep(names: string[], values: Map<string, T>): void {
+      last = {at: now(), names: new Set(names), values}
+    },
+  }
+}

@@ -161,6 +161,21 @@ describe('CloudWatch ApproximateAgeOfOldestMessage', () => {
     expect(cw.calls).toHaveLength(2)
   })
 
+  test('asked at most once a minute (one-minute metrics, billed per metric): a new queue asks again', async () => {
+    const cw = fakeCloudWatch({orders: [['2026-12-01T09:59:00Z', 5]]})
+    let t = NOW
+    const m = cloudWatchSqsMetrics(async () => cw.port, {now: () => t})
+    await m.oldestAge(['orders', 'idle'], signal())
+    t += 30_000
+    expect(Object.fromEntries((await m.oldestAge(['orders'], signal())).values)).toEqual({orders: 5_000})
+    expect(cw.calls).toHaveLength(1)
+    await m.oldestAge(['orders', 'new'], signal()) // a queue not in the last reading
+    expect(cw.calls).toHaveLength(2)
+    t += 60_000
+    await m.oldestAge(['orders', 'new'], signal())
+    expect(cw.calls).toHaveLength(3)
+  })
+
   test('no queues: no call', async () => {
     const cw = fakeCloudWatch({})
     let loads = 0

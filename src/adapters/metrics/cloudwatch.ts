@@ -1,4 +1,4 @@
-import {brief, METRICS_CALL_MS, TIMED_OUT, WINDOW_MS, withinMs} from './bounded.js'
+import {brief, METRICS_CALL_MS, REUSE_MS, readingCache, TIMED_OUT, WINDOW_MS, withinMs} from './bounded.js'
 import type {CloudWatchPort, CloudWatchQuery, MetricReading, SqsMetrics} from './port.js'
 
 /** GetMetricData takes at most 500 queries per call. */
@@ -11,17 +11,19 @@ const MISSING = `CloudWatch has no ApproximateAgeOfOldestMessage datapoint for i
 /**
  * SQS's ApproximateAgeOfOldestMessage (AWS/SQS, dimension QueueName) for many queues: one
  * GetMetricData call per 500 queues, period 60 s over the last 10 minutes, the latest datapoint
- * of each. `load` gives the CloudWatch port; it is called on the first poll only (the SDK loads
+ * of each, asked at most once a minute (the metric's resolution; CloudWatch bills per metric
+ * asked). `load` gives the CloudWatch port; it is called on the first poll only (the SDK loads
  * then). A refusal (no permission, no usable credentials) is remembered: later polls make no call
  * and give the same reason. Other failures (no answer within 5 s, a network error) are this
  * poll's reason, and the next poll asks again.
  */
 export function cloudWatchSqsMetrics(
   load: () => Promise<CloudWatchPort>,
-  opts: {now?: () => number; callMs?: number} = {},
+  opts: {now?: () => number; callMs?: number; reuseMs?: number} = {},
 ): SqsMetrics {
   const now = opts.now ?? Date.now
   const callMs = opts.callMs ?? METRICS_CALL_MS
+  const cache = readingCache<number>(opts.reuseMs ?? REUSE_MS, now)
   let port: Promise<CloudWatchPort> | undefined
   let refused: string | undefined
   return {
@@ -30,6 +32,8 @@ export function cloudWatchSqsMetrics(
       if (refused) return {values, unavailable: refused, missing: MISSING}
       const names = [...new Set(queueNames)]
       if (names.length === 0) return {values, missing: MISSING}
+      const kept = cache.fresh(names)
+      if (kept) return {values: kept, missing: MISSING}
       let cw: CloudWatchPort
       try {
         port ??= load()
@@ -47,6 +51,7 @@ export function cloudWatchSqsMetrics(
           Promise.all(chunks.map((chunk) => cw.getMetricData(queriesFor(chunk), window, s))),
         )
         for (const [i, series] of answers.entries()) mergeInto(values, chunks[i]!, series)
+        cache.keep(names, values)
         return {values, missing: MISSING}
       } catch (err) {
         if (err === TIMED_OUT)

@@ -71,6 +71,19 @@ describe('Cloud Monitoring backlog of Pub/Sub subscriptions', () => {
     expect(r.missing).toMatch(/no datapoint .* last 10 min/)
   })
 
+  test('asked at most once a minute: the last reading serves polls in between', async () => {
+    const mon = fakeMonitoring({[BACKLOG_METRIC]: [series('a', [['2026-12-01T09:59:00Z', '3']])]})
+    let t = NOW
+    const m = monitoringPubsubMetrics('p', async () => mon.port, {now: () => t})
+    await m.backlog(['a'], signal())
+    t += 59_000
+    expect((await m.backlog(['a'], signal())).values.get('a')).toEqual({backlog: 3, oldestUnackedAgeMs: null})
+    expect(mon.calls).toHaveLength(2)
+    t += 1_000
+    await m.backlog(['a'], signal())
+    expect(mon.calls).toHaveLength(4)
+  })
+
   test('many subscriptions: one project-wide request per metric, narrowed here', () => {
     const names = Array.from({length: 101}, (_, i) => `s${i}`)
     expect(filterFor(BACKLOG_METRIC, 'p', names)).not.toContain('one_of')

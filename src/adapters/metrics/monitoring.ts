@@ -1,4 +1,4 @@
-import {brief, METRICS_CALL_MS, TIMED_OUT, WINDOW_MS, withinMs} from './bounded.js'
+import {brief, METRICS_CALL_MS, REUSE_MS, readingCache, TIMED_OUT, WINDOW_MS, withinMs} from './bounded.js'
 import type {MonitoringPort, MonitoringSeries, PubsubMetrics, SubscriptionBacklog} from './port.js'
 
 export const BACKLOG_METRIC = 'pubsub.googleapis.com/subscription/num_undelivered_messages'
@@ -15,17 +15,18 @@ const MISSING = `Cloud Monitoring has no datapoint for it in the last ${WINDOW_M
 /**
  * Pub/Sub's backlog numbers from Cloud Monitoring (projects.timeSeries.list): one request per
  * metric per poll, for all the subscriptions at once, the latest point of each over the last 10
- * minutes. `load` gives the port (google-auth loads then, on the first poll). A refusal (403: no
+ * minutes, asked at most once a minute (the metrics' resolution). `load` gives the port (google-auth loads then, on the first poll). A refusal (403: no
  * permission or the API disabled; no usable credentials) is remembered: later polls make no
  * request and give the same reason. Other failures are this poll's reason only.
  */
 export function monitoringPubsubMetrics(
   project: string,
   load: () => Promise<MonitoringPort>,
-  opts: {now?: () => number; callMs?: number} = {},
+  opts: {now?: () => number; callMs?: number; reuseMs?: number} = {},
 ): PubsubMetrics {
   const now = opts.now ?? Date.now
   const callMs = opts.callMs ?? METRICS_CALL_MS
+  const cache = readingCache<SubscriptionBacklog>(opts.reuseMs ?? REUSE_MS, now)
   let port: Promise<MonitoringPort> | undefined
   let refused: string | undefined
   return {
@@ -34,6 +35,8 @@ export function monitoringPubsubMetrics(
       if (refused) return {values, unavailable: refused, missing: MISSING}
       const names = [...new Set(subscriptions)]
       if (names.length === 0) return {values, missing: MISSING}
+      const kept = cache.fresh(names)
+      if (kept) return {values: kept, missing: MISSING}
       let mon: MonitoringPort
       try {
         // google-auth looks for credentials (on Google Cloud, at the metadata server): bounded.
@@ -65,7 +68,9 @@ export function monitoringPubsubMetrics(
             mon.listTimeSeries(filterFor(AGE_METRIC, project, names), window, s),
           ]),
         )
-        return {values: merge(names, backlog, age), missing: MISSING}
+        const read = merge(names, backlog, age)
+        cache.keep(names, read)
+        return {values: read, missing: MISSING}
       } catch (err) {
         if (err === TIMED_OUT)
           return {
