@@ -27,6 +27,8 @@ await build({
     '@smithy/*',
     '@google-cloud/*',
     'google-gax',
+    // Cloud Monitoring's requests (lag, dlq list on Google Cloud): loaded only then.
+    'google-auth-library',
     // The lag dashboard's: loaded from node_modules only on a terminal.
     'ink',
     'react',

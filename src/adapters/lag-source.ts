@@ -74,10 +74,14 @@ export interface SqsLagRaw {
 export interface PubsubSubscriptionRaw {
   subscription: string
   topic: string
+  /** num_undelivered_messages from Cloud Monitoring (about a minute old). */
   backlog: number | null
+  /** oldest_unacked_message_age from Cloud Monitoring, in ms. */
   oldestUnackedAgeMs: number | null
-  /** Why the numbers are null. */
+  /** Why the backlog is null (and the age too, unless ageNote says otherwise). */
   note?: string
+  /** Why the oldest unacked age is null when the backlog is not. */
+  ageNote?: string
 }
 
 export interface PubsubLagRaw {

@@ -112,7 +112,7 @@ export const registry: Record<BrokerKind, Registration> = {
   },
   pubsub: {
     label: 'Pub/Sub',
-    // lag: subscriptions listed; their backlog needs Cloud Monitoring (null, with the reason).
+    // lag: subscriptions listed; their backlog from Cloud Monitoring (null, with the reason, where it cannot be read).
     capabilities: {...none, seekTime: true, orderingKeys: true, follow: true, deadLetters: true, lag: true},
     instead: {
       seekOffset:

@@ -14,7 +14,7 @@ export default class Lag extends BaseCommand {
 
 On a terminal: a live dashboard (q quits, ↑↓ move, enter expands partitions, / filters, s sorts, p pauses). Otherwise one table (or --json, one document), and with --watch one JSON line per interval.
 
-Reads only: Kafka's committed offsets come from the admin API without joining any group (that would rebalance its consumers); SQS is asked GetQueueAttributes, nothing is received. Unknown numbers are null (? in tables) with the reason, never 0: time lag needs a readable message at the committed offset; SQS message age and Pub/Sub backlog live in CloudWatch and Cloud Monitoring, which evtctl does not read.
+Reads only: Kafka's committed offsets come from the admin API without joining any group (that would rebalance its consumers); SQS is asked GetQueueAttributes, nothing is received. Unknown numbers are null (? in tables) with the reason, never 0: time lag needs a readable message at the committed offset; SQS message age and Pub/Sub backlog live only in CloudWatch (needs cloudwatch:GetMetricData) and Cloud Monitoring (needs monitoring.timeSeries.list), read once per poll on AWS and Google Cloud only — never on ElasticMQ, other endpoints that are not AWS, or the Pub/Sub emulator.
 
 ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
 

@@ -22,6 +22,7 @@ const HEAVY = [
   /^avsc/,
   /^protobufjs/,
   /^ajv/,
+  /^google-auth-library/,
 ]
 const SRC = resolve(import.meta.dirname, '../../src')
 
@@ -108,6 +109,47 @@ describe('start-up module graph', () => {
     ] as const) {
       const text = readFileSync(resolve(SRC, entry), 'utf8')
       expect(text, entry).toMatch(new RegExp(`import\\('${pkg}`))
+    }
+  })
+})
+
+describe('CloudWatch and Cloud Monitoring clients load only when a metric is fetched', () => {
+  const METRICS_SDK = /^(@aws-sdk\/client-cloudwatch|google-auth-library)(\/|$)/
+  test('the adapters, lag readers and metrics logic import neither; the two client modules do, lazily', () => {
+    for (const entry of [
+      'adapters/sqs/sqs-adapter.ts',
+      'adapters/sqs/queue-depth.ts',
+      'adapters/pubsub/pubsub-adapter.ts',
+      'adapters/pubsub/backlog.ts',
+      'adapters/pubsub/dead-letters.ts',
+      'adapters/metrics/cloudwatch.ts',
+      'adapters/metrics/monitoring.ts',
+      'adapters/metrics/cloudwatch-client.ts',
+      'adapters/metrics/monitoring-client.ts',
+    ]) {
+      const {packages, files} = startupGraph(resolve(SRC, entry))
+      expect(
+        [...packages].filter((p) => METRICS_SDK.test(p)),
+        entry,
+      ).toEqual([])
+      if (!entry.endsWith('-client.ts'))
+        expect(
+          [...files].filter((f) => /metrics\/(cloudwatch|monitoring)-client\.ts$/.test(f)),
+          entry,
+        ).toEqual([])
+    }
+    // The check can fail: the client modules do load their SDK, inside a function.
+    for (const [entry, pkg] of [
+      ['adapters/metrics/cloudwatch-client.ts', '@aws-sdk/client-cloudwatch'],
+      ['adapters/metrics/monitoring-client.ts', 'google-auth-library'],
+    ] as const) {
+      expect(readFileSync(resolve(SRC, entry), 'utf8'), entry).toContain(`await import('${pkg}')`)
+    }
+    for (const [entry, mod] of [
+      ['adapters/sqs/sqs-adapter.ts', 'cloudwatch-client'],
+      ['adapters/pubsub/pubsub-adapter.ts', 'monitoring-client'],
+    ] as const) {
+      expect(readFileSync(resolve(SRC, entry), 'utf8'), entry).toContain(`import('../metrics/${mod}.js')`)
     }
   })
 })

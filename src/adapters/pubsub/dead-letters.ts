@@ -1,23 +1,28 @@
 import type {Target} from '../../config/targets.js'
 import {type UserEvent, warning} from '../../events.js'
+import type {MetricReading, PubsubMetrics, SubscriptionBacklog} from '../metrics/port.js'
 import type {DeadLetterQueue} from '../types.js'
 import type {PubsubPort} from './port.js'
 
 type PubsubTarget = Extract<Target, {kind: 'pubsub'}>
 
-export const DEPTH_NOTE =
-  'Pub/Sub tells a backlog only through Cloud Monitoring (num_undelivered_messages), which evtctl does not read (and the emulator has no metrics); --scan counts it when it reads to the end.'
+const SCAN_NOTE = '--scan counts it when it reads to the end'
+export const EMULATOR_DEPTH_NOTE = `Pub/Sub tells a backlog only through Cloud Monitoring (num_undelivered_messages), and the emulator has no metrics; ${SCAN_NOTE}.`
 
 /**
  * Pub/Sub dead-letter topics: those named in subscriptions' dead-letter policies (one listing of
  * the project's subscriptions, all pages). The messages sit in the dead-letter topic's own
  * subscriptions, which a scan peeks; a dead-letter topic without one drops what is dead-lettered,
- * which nothing else tells — flagged loudly. Read-only.
+ * which nothing else tells — flagged loudly. Depth: each of those subscriptions' backlog from
+ * Cloud Monitoring (`metrics`, one request for them all; none on the emulator), the largest of
+ * them (each holds its own copy of every dead letter). Read-only.
  */
 export async function listPubsubDeadLetters(
   ps: PubsubPort,
   scope: PubsubTarget,
   call: <T>(x: PubsubTarget, f: () => Promise<T>) => Promise<T>,
+  metrics?: PubsubMetrics,
+  signal: AbortSignal = new AbortController().signal,
 ): Promise<DeadLetterQueue[]> {
   const subs = await call(scope, () => ps.listSubscriptionDetails())
   let dlts: string[]
@@ -32,6 +37,12 @@ export async function listPubsubDeadLetters(
     // A subscription with a dead-letter policy: its dead-letter topic; else its own topic, as a DLQ.
     dlts = [sub?.deadLetter?.topic ?? sub?.topic ?? scope.name]
   }
+  const readersOf = (dlt: string) =>
+    subs
+      .filter((s) => s.topic === dlt)
+      .map((s) => s.name)
+      .sort()
+  const reading = await metrics?.backlog(dlts.flatMap(readersOf), signal)
   const out: DeadLetterQueue[] = []
   for (const dlt of dlts) {
     const warnings: UserEvent[] = []
@@ -43,10 +54,7 @@ export async function listPubsubDeadLetters(
         by: 'dead-letter-policy' as const,
       }))
       .sort((a, b) => (a.target < b.target ? -1 : 1))
-    const readers = subs
-      .filter((s) => s.topic === dlt)
-      .map((s) => s.name)
-      .sort()
+    const readers = readersOf(dlt)
     const exists = await ps.topicRetention(dlt).then(
       () => true,
       () => false,
@@ -70,9 +78,7 @@ export async function listPubsubDeadLetters(
       warnings.push(warning('NOT_A_DLQ', `no subscription names topic ${dlt} as its dead-letter topic.`))
     out.push({
       target: {...scope, url: `pubsub://${scope.project}/topics/${dlt}`, resource: 'topics', name: dlt},
-      depth: null,
-      depthExact: false,
-      depthNote: DEPTH_NOTE,
+      ...depthOf(readers, reading),
       sources,
       readVia: readers.map((name) => ({
         ...scope,
@@ -84,4 +90,33 @@ export async function listPubsubDeadLetters(
     })
   }
   return out
+}
+
+/**
+ * A dead-letter topic's depth from its subscriptions' backlogs (Cloud Monitoring, sampled each
+ * minute: approximate): the largest of them, or null with the reason when any is not known.
+ */
+export function depthOf(
+  readers: string[],
+  reading: MetricReading<SubscriptionBacklog> | undefined,
+): Pick<DeadLetterQueue, 'depth' | 'depthExact' | 'depthNote'> {
+  if (!reading) return {depth: null, depthExact: false, depthNote: EMULATOR_DEPTH_NOTE}
+  if (readers.length === 0)
+    return {depth: null, depthExact: false, depthNote: 'no subscription holds its messages'}
+  if (reading.unavailable)
+    return {depth: null, depthExact: false, depthNote: `${reading.unavailable}; ${SCAN_NOTE}.`}
+  const counts = readers.map((r) => [r, reading.values.get(r)?.backlog ?? null] as const)
+  const unknown = counts.find(([, n]) => n === null)
+  if (unknown)
+    return {depth: null, depthExact: false, depthNote: `${unknown[0]}: ${reading.missing}; ${SCAN_NOTE}.`}
+  const depth = Math.max(...counts.map(([, n]) => n!))
+  const each =
+    counts.length > 1
+      ? `; the largest of its subscriptions' (${counts.map(([r, n]) => `${r} ${n}`).join(', ')})`
+      : ''
+  return {
+    depth,
+    depthExact: false,
+    depthNote: `Cloud Monitoring num_undelivered_messages, sampled each minute${each}`,
+  }
 }

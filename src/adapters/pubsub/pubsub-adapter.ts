@@ -6,6 +6,8 @@ import {NotAcknowledgedError, UnreachableError, UnsupportedError, UsageError} fr
 import {type Emit, info, warning} from '../../events.js'
 import {AsyncQueue} from '../../util/async-queue.js'
 import type {LagSourceAware} from '../lag-source.js'
+import {monitoringPubsubMetrics} from '../metrics/monitoring.js'
+import type {PubsubMetrics} from '../metrics/port.js'
 import {refuseConsume} from '../peek-only.js'
 import type {
   AdapterOptions,
@@ -86,17 +88,35 @@ export function createPubsubAdapter(
     }
   }
 
+  /**
+   * Cloud Monitoring for the backlog numbers, on Google Cloud only: the emulator has no metrics,
+   * so it gets no request (undefined). google-auth loads on the first request.
+   */
+  let metrics: PubsubMetrics | undefined
+  const metricsOf = (x: PubsubTarget): PubsubMetrics | undefined => {
+    if (emulatorHost) return undefined
+    metrics ??= monitoringPubsubMetrics(x.project, async () =>
+      (await import('../metrics/monitoring-client.js')).createMonitoringPort({project: x.project}),
+    )
+    return metrics
+  }
+
   return {
     kind: 'pubsub',
     read: (target_, readOpts, signal) => read(asPubsub(target_), readOpts, signal),
     publish: (target_, events, publishOpts) => publish(asPubsub(target_), events, publishOpts),
-    listDeadLetters: (scope) => listPubsubDeadLetters(ps, asPubsub(scope), call),
+    listDeadLetters: (scope, signal) =>
+      listPubsubDeadLetters(ps, asPubsub(scope), call, metricsOf(asPubsub(scope)), signal),
     originOf: (source, env) => originOf(asPubsub(source), env),
     lagReader: (scope) =>
       pubsubLagReader(
         ps,
         asPubsub(scope),
-        {emulator: Boolean(emulatorHost), tempPrefixes: [TEMP_PREFIX]},
+        {
+          emulator: Boolean(emulatorHost),
+          tempPrefixes: [TEMP_PREFIX],
+          ...(emulatorHost ? {} : {metrics: metricsOf(asPubsub(scope))}),
+        },
         call,
       ),
     close: () => ps.close(),

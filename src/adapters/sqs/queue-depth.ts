@@ -3,6 +3,7 @@ import pMap from 'p-map'
 import type {Target} from '../../config/targets.js'
 import {NotFoundError} from '../../errors.js'
 import type {LagReader, LagScopeOptions, SqsQueueRaw} from '../lag-source.js'
+import type {MetricReading, SqsMetrics} from '../metrics/port.js'
 import type {DeadLetterDeps} from './dead-letters.js'
 
 type SqsTarget = Extract<Target, {kind: 'sqs'}>
@@ -18,18 +19,20 @@ const DEPTH = [
 /**
  * `evtctl lag` on SQS: each queue's GetQueueAttributes (visible, in flight, delayed) and its DLQ's
  * depth beside it (from the redrive policy). Read-only: nothing is received. The age of the oldest
- * message is only in CloudWatch (ApproximateAgeOfOldestMessage), which evtctl does not read: it is
- * null with the reason (ElasticMQ and other endpoints that are not AWS have no CloudWatch at all).
+ * message is only in CloudWatch (ApproximateAgeOfOldestMessage): read through `where.metrics`, one
+ * GetMetricData call for all the queues of a poll, beside the attributes. Without it (ElasticMQ
+ * and other endpoints that are not AWS have no CloudWatch, and get no call at all) it is null
+ * with the reason.
  */
 export function sqsLagReader(
   deps: DeadLetterDeps,
   scopes: SqsTarget[],
   opts: LagScopeOptions,
-  where: {endpoint?: string; aws: boolean},
+  where: {endpoint?: string; aws: boolean; metrics?: SqsMetrics},
 ): LagReader {
   const dlqUrls = new Map<string, string | null>()
-  const ageNote = where.aws
-    ? 'needs cloudwatch:GetMetricData (ApproximateAgeOfOldestMessage), which evtctl does not read yet'
+  const noMetrics = where.aws
+    ? 'needs cloudwatch:GetMetricData (ApproximateAgeOfOldestMessage)'
     : `${where.endpoint ?? 'this endpoint'} is not AWS and has no CloudWatch (ElasticMQ has none), so the age of the oldest message is unknown`
 
   async function queuesOf(
@@ -92,6 +95,13 @@ export function sqsLagReader(
         qs.map((q) => ({...q, scope: scopes[i]!})),
       )
       const unique = [...new Map(queues.map((q) => [q.url, q])).values()]
+      // CloudWatch is asked beside the attributes, once for all the queues; it never throws.
+      const ages: Promise<MetricReading<number> | undefined> = where.metrics
+        ? where.metrics.oldestAge(
+            unique.map((q) => q.name),
+            signal,
+          )
+        : Promise.resolve(undefined)
       const out = await pMap(
         unique,
         async (q): Promise<SqsQueueRaw> => {
@@ -110,7 +120,6 @@ export function sqsLagReader(
             inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
             delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
             oldestAgeMs: null,
-            oldestAgeNote: ageNote,
           }
           const arn = a.RedrivePolicy
             ? (JSON.parse(a.RedrivePolicy) as {deadLetterTargetArn?: string}).deadLetterTargetArn
@@ -144,6 +153,12 @@ export function sqsLagReader(
         },
         {concurrency: CONCURRENCY, signal},
       )
+      const reading = await ages
+      for (const row of out) {
+        const age = reading?.values.get(row.queue)
+        if (age !== undefined) row.oldestAgeMs = age
+        else row.oldestAgeNote = reading ? (reading.unavailable ?? reading.missing) : noMetrics
+      }
       return {kind: 'sqs', at, queues: out}
     },
     close: async () => {},

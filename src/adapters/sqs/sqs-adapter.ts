@@ -19,6 +19,7 @@ import {type InfoCode, info as infoEvent, type WarningCode, warning} from '../..
 import {batches} from '../../util/batch.js'
 import {Watermark} from '../../util/watermark.js'
 import type {LagSourceAware} from '../lag-source.js'
+import {cloudWatchSqsMetrics} from '../metrics/cloudwatch.js'
 import type {
   AdapterOptions,
   BrokerAdapter,
@@ -125,6 +126,8 @@ export function createSqsAdapter(
     profile: config.profile ?? process.env.AWS_PROFILE,
   }
   const infos = new Map<string, QueueInfo>()
+  const isAws =
+    !config.endpoint || /^https?:\/\/([^/]+\.)?amazonaws\.com(\.cn)?(:\d+)?(\/|$)/.test(config.endpoint)
   const at = config.endpoint ?? `SQS in ${config.region ?? 'the default region'}`
 
   /**
@@ -259,9 +262,19 @@ export function createSqsAdapter(
         lagOpts,
         {
           ...(config.endpoint ? {endpoint: config.endpoint} : {}),
-          aws:
-            !config.endpoint ||
-            /^https?:\/\/([^/]+\.)?amazonaws\.com(\.cn)?(:\d+)?(\/|$)/.test(config.endpoint),
+          aws: isAws,
+          // CloudWatch only when SQS is AWS itself: an endpoint that is not AWS gets no call (and
+          // so no credentials), ElasticMQ has no CloudWatch. The SDK loads on the first poll.
+          ...(isAws
+            ? {
+                metrics: cloudWatchSqsMetrics(async () =>
+                  (await import('../metrics/cloudwatch-client.js')).createCloudWatchPort({
+                    ...(config.region ? {region: config.region} : {}),
+                    ...('profile' in config && config.profile ? {profile: config.profile} : {}),
+                  }),
+                ),
+              }
+            : {}),
         },
       ),
     close: async () => sqs.destroy(),

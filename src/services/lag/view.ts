@@ -280,11 +280,12 @@ export class LagTracker {
     const rows: LagRow[] = []
     const subscriptions = raw.subscriptions.map((s): PubsubSubscriptionDoc => {
       const reason = s.note ?? 'unknown'
+      const ageReason = s.ageNote ?? reason
       const status =
         s.backlog === null ? `unknown — ${reason}` : s.backlog === 0 ? 'ok' : `${s.backlog} waiting`
       const reasons = {
         ...(s.backlog === null ? {backlog: reason} : {}),
-        ...(s.oldestUnackedAgeMs === null ? {oldestUnackedAgeMs: reason} : {}),
+        ...(s.oldestUnackedAgeMs === null ? {oldestUnackedAgeMs: ageReason} : {}),
       }
       rows.push({
         key: s.subscription,
@@ -300,7 +301,7 @@ export class LagTracker {
         status,
         reasons: {
           ...(s.backlog === null ? {backlog: reason} : {}),
-          ...(s.oldestUnackedAgeMs === null ? {'oldest unacked': reason} : {}),
+          ...(s.oldestUnackedAgeMs === null ? {'oldest unacked': ageReason} : {}),
         },
       })
       return {
