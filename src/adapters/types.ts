@@ -109,6 +109,13 @@ export interface ReadOptions {
    */
   group?: string
   /**
+   * Kafka, with consume: the reader acks after the read has handed over its last message (a
+   * replay acks each batch once its copies are confirmed). The read ends as usual, but keeps its
+   * connection and commits those acks until this settles; only then are acks still waiting
+   * given up (rejected).
+   */
+  acksUntil?: Promise<unknown>
+  /**
    * The reader copies what it reads elsewhere (replay) rather than showing it: payloads keep the
    * bytes they were read as, so a publish sends those bytes without re-encoding, and are not
    * recognised as JSON (`{utf8}`, lossless; a filter parses JSON itself). A hint: adapters that

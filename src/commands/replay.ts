@@ -111,6 +111,12 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     'new-timestamps': Flags.boolean({
       summary: "Copies get the replay's time, not the original's timestamp (Kafka, file).",
     }),
+    'commit-group': Flags.string({
+      summary:
+        "Kafka source: start where this consumer group's commits say, and commit what was replayed for it (after the copies are confirmed).",
+      description:
+        'For teams that track replays with a consumer group. The group must have no running consumers (Kafka takes commits only then). Its offsets never pass a message that failed or was skipped: a rerun starts there.',
+    }),
     native: Flags.boolean({
       summary:
         'SQS: let SQS move the whole DLQ (StartMessageMoveTask; no filters, no dry run, at most 500/s). Ctrl-C cancels it.',
@@ -140,6 +146,11 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         'FLAG_NOT_APPLICABLE',
       )
     const to = flags.to ? await this.resolveTarget(flags.to, flags.context) : undefined
+    if (flags['commit-group'] !== undefined && source.kind !== 'kafka')
+      throw new UnsupportedError(
+        `--commit-group commits a Kafka consumer group's offsets; ${source.url} is not a Kafka topic.`,
+        'Drop --commit-group.',
+      )
     if (flags.native) return this.runNative(source, to, flags, schemaGiven)
     const decoding = flags.where ? await this.schemaDecoding(schemaFlagsOf(flags), source) : undefined
     if (flags['keep-partitions'] && to && to.kind !== 'kafka' && to.kind !== 'file')
@@ -207,6 +218,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       ...(flags.mark ? {mark: true} : {}),
       ...(flags['keep-partitions'] ? {keepPartitions: true} : {}),
       ...(flags['new-timestamps'] ? {newTimestamps: true} : {}),
+      ...(flags['commit-group'] !== undefined ? {commitGroup: flags['commit-group']} : {}),
       ...(this.progress ? {onProgress: ({read, sent}) => this.progress?.update(read, {sent})} : {}),
       open: async (t) => {
         const a = await this.open(
@@ -223,7 +235,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     })
     this.stopBar()
     this.printReport(report)
-    if (report.failed.length > 0) process.exitCode = ExitCode.PartialFailure
+    if (report.failed.length > 0 || (report.committed?.notCommitted ?? 0) > 0)
+      process.exitCode = ExitCode.PartialFailure
     if (this.signal.aborted && !report.dryRun)
       this.stderr(
         `Interrupted: the batch under way was finished and journaled. Run the same command again to go on (run ${report.run}).`,
@@ -361,6 +374,12 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         this.stderr(
           `Finished ${r.completedFromJournal} that the interrupted run had sent (removed, not sent again).`,
         )
+    }
+    if (r.committed && !r.dryRun) {
+      const c = r.committed
+      this.stderr(
+        `Committed ${c.messages} message(s) for consumer group "${c.group}".${c.notCommitted ? ` ${c.notCommitted} handled message(s) were not committed: the group's offsets stop before the first message not replayed (failed or skipped), or a commit failed (see the warnings above); a rerun with --commit-group starts there.` : ''}`,
+      )
     }
     for (const f of r.failed.slice(0, 20)) this.stderr(`  failed ${f.id}: ${f.error}`)
     for (const s of r.skipped.slice(0, 20)) this.stderr(`  skipped ${s.id}: ${s.reason}`)

@@ -238,15 +238,21 @@ export async function* readBatches(
     signal.removeEventListener('abort', onAbort)
     clearTimeout(timer)
     queue.close()
-    // Acks given before the reader stopped are committed before the connection goes (bounded:
-    // on Ctrl-C with Kafka gone, the acks still waiting are rejected instead).
-    if (committer) {
-      await committer.drainWithin(DRAIN_MS)
-      emit(info('CONSUMED', `Committed ${committer.committed} message(s) for group "${group}".`))
+    const close = async () => {
+      // Acks given before the reader stopped are committed before the connection goes (bounded:
+      // on Ctrl-C with Kafka gone, the acks still waiting are rejected instead).
+      if (committer) {
+        await committer.drainWithin(DRAIN_MS)
+        emit(info('CONSUMED', `Committed ${committer.committed} message(s) for group "${group}".`))
+      }
+      // Ctrl-C: a fetch to a frozen broker would hold a clean disconnect for its whole time-out.
+      if (signal.aborted) kafka.destroy?.()
+      await fetcher.disconnect().catch(() => {})
     }
-    // Ctrl-C: a fetch to a frozen broker would hold a clean disconnect for its whole time-out.
-    if (signal.aborted) kafka.destroy?.()
-    await fetcher.disconnect().catch(() => {})
+    // A reader that acks after the read has ended (replay): the read ends now, and the connection
+    // stays to commit those acks until the reader says it is done.
+    if (committer && readOpts.acksUntil) void readOpts.acksUntil.then(close, close)
+    else await close()
   }
 }
 

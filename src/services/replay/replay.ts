@@ -65,6 +65,13 @@ export interface ReplayOptions {
   keepPartitions?: boolean
   /** --new-timestamps: copies get the time of the replay, not the original's timestamp. */
   newTimestamps?: boolean
+  /**
+   * --commit-group (Kafka source): the read starts where this group's commits say (elsewhere at
+   * `read.from`), and each message handled — copied and confirmed, or left out by the filters —
+   * is committed for the group after its batch was journaled. The group's progress never passes
+   * a message that failed or was skipped.
+   */
+  commitGroup?: string
   /** After each batch: messages read from the source so far, and sent. */
   onProgress?(p: {read: number; sent: number}): void
   /** Test-only: SIGKILL the process at a step (`after-select:2` = in the 2nd batch). */
@@ -85,6 +92,8 @@ export interface ReplayReport {
   possibleDuplicates: Array<{id: string; why: string}>
   /** Resumed: sent by the interrupted run and removed from the source now, not sent again. */
   completedFromJournal: number
+  /** --commit-group: messages committed for the group, and handled ones it could not commit. */
+  committed?: {group: string; messages: number; notCommitted: number}
   journal?: string
   run?: string
   resumed: boolean
@@ -116,6 +125,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     partitions: opts.read.partitions ?? null,
     filters: opts.filterSpec,
     max: opts.max ?? null,
+    ...(opts.commitGroup !== undefined ? {commitGroup: opts.commitGroup} : {}),
   })
   const state: JournalState | undefined =
     opts.dryRun || opts.fresh ? undefined : await findUnfinished(opts.journalDir, key)
@@ -133,6 +143,9 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     completedFromJournal: 0,
     resumed: state !== undefined,
     durationMs: 0,
+    ...(opts.commitGroup !== undefined
+      ? {committed: {group: opts.commitGroup, messages: 0, notCommitted: 0}}
+      : {}),
   }
   const copyOptions: CopyOptions = {
     ...(opts.keepPartitions ? {keepPartitions: true} : {}),
@@ -175,7 +188,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     return sink
   }
   let journal: Journal | undefined
-  if (!opts.dryRun && !state) {
+  // With --commit-group a rerun starts where the group's commits say: no second copies.
+  if (!opts.dryRun && !state && opts.commitGroup === undefined) {
     const finished = await lastFinished(opts.journalDir, key)
     if (finished)
       opts.emit(
@@ -226,10 +240,16 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
 
   // The read runs ahead by at most two batches; a move consumes, so what it holds is hidden from
   // the source's other consumers until removed or given back.
+  // --commit-group: the read commits the acks of the last batches after it handed them over.
+  let acksDone = () => {}
+  const acksEnd = new Promise<void>((resolve) => {
+    acksDone = resolve
+  })
   const readOpts: ReadOptions = {
     ...opts.read,
     until: opts.read.until ?? {kind: 'end'},
     forCopy: true,
+    ...(opts.commitGroup !== undefined ? {consume: true, group: opts.commitGroup, acksUntil: acksEnd} : {}),
     ...(mode === 'move' && !opts.dryRun ? {consume: true, batched: true} : {}),
     ...(source.kind === 'sqs' ? {holdSeconds: holdSeconds ?? opts.holdSeconds ?? 30} : {}),
     emit: (e) => {
@@ -362,6 +382,41 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     report.removedFromSource += removed.length
     fault('after-remove', n)
   }
+  /**
+   * --commit-group: commits what the batch handled (each ack commits once every message before it
+   * in its partition is acked too). Not awaited here: an ack behind a failed message waits until
+   * the read ends, and is then counted as not committed.
+   */
+  let acking = 0
+  let acksSettled = () => {}
+  const commit = (handled: Delivery[], sent: Selected[]) => {
+    const c = report.committed!
+    const count = (d: Delivery) => {
+      acking++
+      d.ack()
+        .then(
+          () => {
+            c.messages++
+          },
+          () => {
+            c.notCommitted++
+          },
+        )
+        .finally(() => {
+          if (--acking === 0) acksSettled()
+        })
+    }
+    for (const d of handled) count(d)
+    for (const s of sent) count(s.d)
+  }
+  /** Every ack committed or given up (the read gives up what it cannot commit once told the
+   * acks are done). */
+  const commitsSettled = () =>
+    acking === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          acksSettled = resolve
+        })
   /** The batch now sending (its promise settles when the next may send). */
   let sending: Promise<unknown> = Promise.resolve()
   const removing = new Set<Promise<void>>()
@@ -384,6 +439,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       // Sort the batch: finish what the journal says was sent; leave alone what is not selected.
       const toRemove: Delivery[] = []
       const selected: Selected[] = []
+      /** Read and deliberately not sent: copied by the interrupted run, or left out by the filters. */
+      const handled: Delivery[] = []
       for (const d of batch) {
         const env = d.envelope
         const id = idOf(env)
@@ -392,9 +449,17 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
           report.completedFromJournal++
           continue
         }
-        if (state && mode === 'copy' && alreadyCopied(state, env, id)) continue
+        if (state && mode === 'copy' && alreadyCopied(state, env, id)) {
+          handled.push(d)
+          continue
+        }
         if (opts.filter && opts.decoding) await prepareDecoded(env, opts.decoding)
-        if (reachedMax || (opts.filter && !(await opts.filter(env)))) {
+        if (reachedMax) {
+          await d.release()
+          continue
+        }
+        if (opts.filter && !(await opts.filter(env))) {
+          handled.push(d)
           await d.release()
           continue
         }
@@ -447,12 +512,20 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       }
       const sent = send(n, selected, batch)
       sending = sent.catch(() => {})
-      track(mode === 'move' ? sent.then((ok) => remove(n, selected, ok, toRemove)) : sent.then(() => {}))
+      track(
+        mode === 'move'
+          ? sent.then((ok) => remove(n, selected, ok, toRemove))
+          : sent.then((ok) => {
+              if (report.committed) commit(handled, ok)
+            }),
+      )
     }
     await Promise.all(removing)
+    acksDone()
     if (failure) throw failure.error
     if (reachedMax) stopReading.abort()
     await pump
+    await commitsSettled()
     // A dry run checks that each destination is there (a publish of nothing: the adapters look
     // the topic or queue up first), so the plan does not promise a replay that would fail. The
     // file broker makes its topics on first publish: nothing to check there.
@@ -466,6 +539,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     }
   } catch (err) {
     await Promise.all(removing)
+    acksDone()
     // Stopped before anything was sent or removed (no destination, a missing destination): the
     // journal holds nothing a rerun needs, and would make it claim a resume and possible duplicates.
     if (journal && !state && report.sent === 0 && report.removedFromSource === 0) {
@@ -474,6 +548,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     }
     throw err
   } finally {
+    acksDone()
     await Promise.allSettled([...sinks.values()].map(async (s) => (await s).close()))
     stopReading.abort()
     queue.close()
