@@ -196,6 +196,15 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       max: flags.max,
       filter,
       ...(decoding ? {decoding} : {}),
+      // Only filters, -o pretty and --format look at the decoded view; -o jsonl/raw do not.
+      keepViews:
+        filter !== undefined ||
+        ![
+          render_.jsonlRenderer,
+          render_.jsonlTerminalRenderer,
+          render_.rawRenderer,
+          render_.rawTerminalRenderer,
+        ].includes(render),
       onDecodeFailure: (env, error) => {
         // The first at once (a registry that is down shows now, not at the end); then a count.
         if (!firstFailure) return

@@ -60,7 +60,7 @@ export function encodeEnvelope(env: Envelope): string {
   if (env.key !== undefined) out += `,"key":${payloadJson(env.key)}`
   if (env.headers !== undefined) out += `,"headers":${headersJson(env.headers)}`
   if (env.value !== undefined) out += `,"value":${payloadJson(env.value)}`
-  if (env.schema !== undefined) out += `,"schema":${JSON.stringify(env.schema)}`
+  if (env.schema !== undefined) out += `,"schema":${schemaJson(env.schema)}`
   if (env.decoded !== undefined) out += `,"decoded":${JSON.stringify(env.decoded)}`
   if (env.decodeError !== undefined) out += `,"decodeError":${JSON.stringify(env.decodeError)}`
   if (env.keySchema !== undefined) out += `,"keySchema":${JSON.stringify(env.keySchema)}`
@@ -90,6 +90,17 @@ function sourceJson(source: string): string {
     lastSourceJson = JSON.stringify(source)
   }
   return lastSourceJson
+}
+
+let lastSchema: SchemaRef | undefined
+let lastSchemaJson = ''
+/** A decoded read shares one schema object per schema id (never changed): its JSON once. */
+function schemaJson(schema: SchemaRef): string {
+  if (schema !== lastSchema) {
+    lastSchema = schema
+    lastSchemaJson = JSON.stringify(schema)
+  }
+  return lastSchemaJson
 }
 
 function payloadJson(p: Payload | null): string {
