@@ -213,9 +213,12 @@ export abstract class BaseCommand extends Command {
       ctx?.['schema-registry'] !== undefined ||
       [flags.valueSchema, flags.keySchema, flags.valueType, flags.keyType].some((f) => f !== undefined)
     if (!wanted) return undefined
-    const {decodingFor, registrySettings} = await import('./codecs/schema/setup.js')
+    const [{decodingFor, registrySettings}, {schemaCacheDir}] = await Promise.all([
+      import('./codecs/schema/setup.js'),
+      import('./codecs/schema/disk-cache.js'),
+    ])
     const settings = await registrySettings(flags.registry, ctx, {insecure: this.insecure, emit: this.emit})
-    return decodingFor(flags, settings)
+    return decodingFor(flags, settings, {cacheDir: schemaCacheDir(process.env)})
   }
 
   /** Ctrl-C or SIGTERM stopped the work (a broken pipe is a clean end, not this). */
