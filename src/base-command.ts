@@ -204,6 +204,7 @@ export abstract class BaseCommand extends Command {
   protected async schemaDecoding(
     flags: ReturnType<typeof import('./flags.js').schemaFlagsOf>,
     target: Target,
+    opts: {jsonText?: boolean} = {},
   ): Promise<import('./codecs/schema/setup.js').Decoding | undefined> {
     if (flags.mode === 'none') return undefined
     const ctx = target.context as (Record<string, unknown> & {name?: string}) | undefined
@@ -218,7 +219,7 @@ export abstract class BaseCommand extends Command {
       import('./codecs/schema/disk-cache.js'),
     ])
     const settings = await registrySettings(flags.registry, ctx, {insecure: this.insecure, emit: this.emit})
-    return decodingFor(flags, settings, {cacheDir: schemaCacheDir(process.env)})
+    return decodingFor(flags, settings, {cacheDir: schemaCacheDir(process.env), ...opts})
   }
 
   /** Ctrl-C or SIGTERM stopped the work (a broken pipe is a clean end, not this). */

@@ -173,7 +173,17 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         flags.yes,
       )
     // Local schemas are read and a bad --decode refused before connecting.
-    const decoding = await this.schemaDecoding(schemaFlagsOf(flags), target)
+    // Only filters, -o pretty and --format look at the decoded view; -o jsonl/raw do not: there,
+    // no view is kept and Avro values go from their bytes to JSON text with no value built.
+    const keepViews =
+      filter !== undefined ||
+      ![
+        render_.jsonlRenderer,
+        render_.jsonlTerminalRenderer,
+        render_.rawRenderer,
+        render_.rawTerminalRenderer,
+      ].includes(render)
+    const decoding = await this.schemaDecoding(schemaFlagsOf(flags), target, {jsonText: !keepViews})
     const adapter = await this.open(
       target,
       needs,
@@ -196,15 +206,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       max: flags.max,
       filter,
       ...(decoding ? {decoding} : {}),
-      // Only filters, -o pretty and --format look at the decoded view; -o jsonl/raw do not.
-      keepViews:
-        filter !== undefined ||
-        ![
-          render_.jsonlRenderer,
-          render_.jsonlTerminalRenderer,
-          render_.rawRenderer,
-          render_.rawTerminalRenderer,
-        ].includes(render),
+      keepViews,
       onDecodeFailure: (env, error) => {
         // The first at once (a registry that is down shows now, not at the end); then a count.
         if (!firstFailure) return

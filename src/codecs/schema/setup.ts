@@ -209,6 +209,8 @@ export async function decodingFor(
   opts: {
     /** The on-disk schema cache's directory (schemaCacheDir); without it, no disk cache. */
     cacheDir?: string
+    /** Avro values as JSON text (see schemaDecoder): nothing but the JSONL encoder reads them. */
+    jsonText?: boolean
   } = {},
 ): Promise<Decoding | undefined> {
   if (flags.mode === 'none') return undefined
@@ -245,8 +247,11 @@ export async function decodingFor(
     ? new SchemaSource(registry, cached ? new SchemaDiskCache(opts.cacheDir!, settings!.url) : undefined)
     : undefined
   return {
-    value: [schemaDecoder({mode, source, local: value}), ...DEFAULT_CHAIN],
-    key: [schemaDecoder({mode: key ? mode : 'auto', source, local: key}), ...DEFAULT_CHAIN],
+    value: [schemaDecoder({mode, source, local: value, jsonText: opts.jsonText}), ...DEFAULT_CHAIN],
+    key: [
+      schemaDecoder({mode: key ? mode : 'auto', source, local: key, jsonText: opts.jsonText}),
+      ...DEFAULT_CHAIN,
+    ],
     ...(registry ? {registry} : {}),
   }
 }
