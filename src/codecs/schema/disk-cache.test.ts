@@ -1,4 +1,12 @@
-import {mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -157,6 +165,16 @@ describe('on-disk schema cache', () => {
     writeFileSync(join(dir, '..', '..', 'blocker'), '')
     dir = join(dir, '..', '..', 'blocker', 'schemas')
     expect((await read()).decoded).toEqual({id: 7, lines: [{sku: 's7'}]})
+    requests.length = 0
+    expect((await read()).decoded).toEqual({id: 7, lines: [{sku: 's7'}]})
+    expect(requests).toHaveLength(2)
+  })
+
+  test('a symlink in place of the directory is not trusted: not read, not written', async () => {
+    const real = join(dir, '..', 'elsewhere')
+    await read()
+    renameSync(dir, real)
+    symlinkSync(real, dir)
     requests.length = 0
     expect((await read()).decoded).toEqual({id: 7, lines: [{sku: 's7'}]})
     expect(requests).toHaveLength(2)

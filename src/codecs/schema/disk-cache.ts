@@ -1,5 +1,5 @@
 import {createHash, randomBytes} from 'node:crypto'
-import {chmod, mkdir, readFile, rename, unlink, writeFile} from 'node:fs/promises'
+import {chmod, lstat, mkdir, readFile, rename, unlink, writeFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 import type {RegisteredSchema, SchemaReference, SchemaType} from './client.js'
@@ -22,7 +22,8 @@ const FORMAT = 1
  * never expires, and a second run decodes without asking the registry at all. Only lookups by
  * id are kept ("the latest version of a subject" changes, and is always asked for). A file holds
  * the registry's URL without credentials, the id and the schema texts — never a user name,
- * password or token (they are not part of the key either). Best effort: a file that cannot be
+ * password or token (they are not part of the key either). The directory is used only when it is
+ * a directory of this user (not a symlink). Best effort: a file that cannot be
  * read, parsed or written is ignored (the schema is fetched, and the file written again); the
  * directory is 0700, the files 0600, each written whole (a temporary file renamed).
  */
@@ -51,6 +52,7 @@ export class SchemaDiskCache {
   }
 
   async get(id: number): Promise<CachedSchema | undefined> {
+    if (!(await this.ensureDir())) return undefined
     let text: string
     try {
       text = await readFile(this.fileOf(id), 'utf8')
@@ -97,6 +99,10 @@ export class SchemaDiskCache {
     this.made ??= (async () => {
       try {
         await mkdir(this.dir, {recursive: true, mode: 0o700})
+        // Only a real directory of this user is trusted (not a symlink, not someone else's: their
+        // schemas would decide what this run shows).
+        const st = await lstat(this.dir)
+        if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid())) return false
         // mkdir's mode applies only to a directory it made (and under the umask): make sure.
         await chmod(this.dir, 0o700)
         return true
