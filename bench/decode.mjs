@@ -2,11 +2,14 @@
 // Decoding cost, side by side in one run: tail N registry-framed Avro messages from the beginning
 // to /dev/null as JSONL, decoded (--registry) vs undecoded, and how many requests the registry got.
 // Targets (issue #16): decoded ≤ 2× the undecoded time; ≤ 1 registry request per schema id.
+// The timed decoded runs pass --no-schema-cache (each fetches its schema, as before the on-disk
+// cache); two more runs with the cache (in a fresh $XDG_CACHE_HOME) count its requests: 1, then 0.
 // Usage: npm run build && npm run brokers -- up kafka registry && node bench/decode.mjs [count]
 // (RUNS=n runs of each, default 3; KAFKA_BROKERS and SCHEMA_REGISTRY_URL from .brokers/env or the environment)
 import {fork, spawnSync} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {createServer, request} from 'node:http'
+import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import avsc from 'avsc'
@@ -112,6 +115,7 @@ async function main() {
 
   const bin = join(root, 'bin', 'run.js')
   const url = `kafka://${brokers}/${topic}`
+  const cacheHome = mkdtempSync(join(tmpdir(), 'evtctl-bench-cache-'))
   function time(extra) {
     const t0 = performance.now()
     const r = spawnSync(
@@ -123,6 +127,7 @@ async function main() {
       {
         stdio: ['ignore', 'ignore', 'pipe'],
         encoding: 'utf8',
+        env: {...process.env, XDG_CACHE_HOME: cacheHome},
       },
     )
     if (r.status !== 0) throw new Error(`tail failed (${r.status}): ${r.stderr}`)
@@ -136,13 +141,19 @@ async function main() {
   time('') // warm-up
   for (let i = 0; i < runs; i++) {
     plain.push(time(''))
-    decoded.push(time(`--registry ${childUrl}`))
+    decoded.push(time(`--registry ${childUrl} --no-schema-cache`))
   }
-  child.send('count')
-  const counted = await new Promise((r) =>
-    child.on('message', (m) => m.requests !== undefined && r(m.requests)),
-  )
+  const counter = () => {
+    child.send('count')
+    return new Promise((r) => child.once('message', (m) => r(m.requests)))
+  }
+  const counted = await counter()
+  time(`--registry ${childUrl}`)
+  const firstCached = (await counter()) - counted
+  time(`--registry ${childUrl}`)
+  const secondCached = (await counter()) - counted - firstCached
   child.kill()
+  rmSync(cacheHome, {recursive: true, force: true})
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length
   const p = mean(plain)
   const d = mean(decoded)
@@ -155,6 +166,9 @@ async function main() {
   )
   console.log(
     `  registry requests: ${counted} in ${runs} decoded runs, 1 schema id: ${(counted / runs).toFixed(1)} per run`,
+  )
+  console.log(
+    `  with the on-disk schema cache: ${firstCached} request(s) in a first run, ${secondCached} in the next`,
   )
   await admin.deleteTopics({topics: [topic]})
   await admin.disconnect()

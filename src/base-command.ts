@@ -204,6 +204,7 @@ export abstract class BaseCommand extends Command {
   protected async schemaDecoding(
     flags: ReturnType<typeof import('./flags.js').schemaFlagsOf>,
     target: Target,
+    opts: {jsonText?: boolean} = {},
   ): Promise<import('./codecs/schema/setup.js').Decoding | undefined> {
     if (flags.mode === 'none') return undefined
     const ctx = target.context as (Record<string, unknown> & {name?: string}) | undefined
@@ -213,9 +214,12 @@ export abstract class BaseCommand extends Command {
       ctx?.['schema-registry'] !== undefined ||
       [flags.valueSchema, flags.keySchema, flags.valueType, flags.keyType].some((f) => f !== undefined)
     if (!wanted) return undefined
-    const {decodingFor, registrySettings} = await import('./codecs/schema/setup.js')
+    const [{decodingFor, registrySettings}, {schemaCacheDir}] = await Promise.all([
+      import('./codecs/schema/setup.js'),
+      import('./codecs/schema/disk-cache.js'),
+    ])
     const settings = await registrySettings(flags.registry, ctx, {insecure: this.insecure, emit: this.emit})
-    return decodingFor(flags, settings)
+    return decodingFor(flags, settings, {cacheDir: schemaCacheDir(process.env), ...opts})
   }
 
   /** Ctrl-C or SIGTERM stopped the work (a broken pipe is a clean end, not this). */

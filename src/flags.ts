@@ -137,6 +137,12 @@ export const decodeFlags = {
     env: 'EVTCTL_SCHEMA_REGISTRY',
     summary: "Schema registry URL (Confluent API) [default: the context's schema-registry url].",
   }),
+  // No env twin, no default: replay refuses schema flags given without --where.
+  'schema-cache': Flags.boolean({
+    allowNo: true,
+    summary:
+      "Keep schemas fetched by id on disk ($XDG_CACHE_HOME/evtctl/schemas) for later runs [default: on, or the context's schema-registry cache].",
+  }),
   'strict-decode': Flags.boolean({
     summary: 'Exit 7 when any message could not be decoded (they are still printed, with decodeError).',
   }),
@@ -157,6 +163,7 @@ export function schemaFlagsOf(flags: {
   'proto-path'?: string[]
   'value-type'?: string
   'key-type'?: string
+  'schema-cache'?: boolean
 }) {
   return {
     mode: flags.decode,
@@ -166,5 +173,6 @@ export function schemaFlagsOf(flags: {
     protoPath: flags['proto-path'],
     valueType: flags['value-type'],
     keyType: flags['key-type'],
+    cache: flags['schema-cache'],
   }
 }

@@ -30,12 +30,26 @@ export function prepareView(
 ): EventView | Promise<EventView> {
   const made = views.get(env)
   if (made) return made
+  const view = decodeView(env, chain, keyChain)
+  return view instanceof Promise ? view.then((v) => remember(env, v)) : remember(env, view)
+}
+
+/**
+ * The decoded view of `env`, not remembered: for a read whose filters and renderer never ask
+ * for it (tail -o jsonl without filters reads what addDecoded wrote into the envelope). A
+ * WeakMap entry per message cost ~5% of a decoded tail, most of it in garbage collection.
+ */
+export function decodeView(
+  env: Envelope,
+  chain: readonly Decoder[] = DEFAULT_CHAIN,
+  keyChain: readonly Decoder[] = chain,
+): EventView | Promise<EventView> {
   const key = decode(env.key, keyChain)
   const value = decode(env.value, chain)
   if (key instanceof Promise || value instanceof Promise) {
-    return Promise.all([key, value]).then(([k, v]) => remember(env, {key: k, value: v}))
+    return Promise.all([key, value]).then(([k, v]) => ({key: k, value: v}))
   }
-  return remember(env, {key, value})
+  return {key, value}
 }
 
 /** The view of `env`, decoded now if it was not prepared (synchronous decoders only). */

@@ -16,7 +16,7 @@ Where it starts: --from (default end, i.e. only new messages). Where it stops: -
 
 Filters combine with AND: --key <glob>, --header name=<glob> (repeatable), --where <JSONata expression> over {key, value, schema, headers, timestamp, partition, offset, meta}.
 
-Schemas: with a schema registry (--registry URL, or schema-registry in the context), registry-framed Avro, Protobuf and JSON Schema data (magic byte 0 + schema id) is decoded; each schema is fetched once per run. Without one, --value-schema FILE.avsc / --proto-path DIR --value-type pkg.Msg (and --key-…) read data with local schemas. The envelope keeps the bytes and adds "schema" and "decoded"; -o pretty, --format and --where see the decoded value. Data that does not decode is printed as bytes with "decodeError", a warning counts them, and --strict-decode makes that exit 7.
+Schemas: with a schema registry (--registry URL, or schema-registry in the context), registry-framed Avro, Protobuf and JSON Schema data (magic byte 0 + schema id) is decoded; each schema is fetched once per run, and kept on disk by id for later runs ($XDG_CACHE_HOME/evtctl/schemas; --no-schema-cache turns that off). Without one, --value-schema FILE.avsc / --proto-path DIR --value-type pkg.Msg (and --key-…) read data with local schemas. The envelope keeps the bytes and adds "schema" and "decoded"; -o pretty, --format and --where see the decoded value. Data that does not decode is printed as bytes with "decodeError", a warning counts them, and --strict-decode makes that exit 7.
 
 Output: -o pretty (default on a terminal), -o jsonl (the lossless envelope; default when piped), -o raw (value bytes only, newline after each), or --format '{offset} {key} {value.id}'.
 
@@ -173,7 +173,17 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         flags.yes,
       )
     // Local schemas are read and a bad --decode refused before connecting.
-    const decoding = await this.schemaDecoding(schemaFlagsOf(flags), target)
+    // Only filters, -o pretty and --format look at the decoded view; -o jsonl/raw do not: there,
+    // no view is kept and Avro values go from their bytes to JSON text with no value built.
+    const keepViews =
+      filter !== undefined ||
+      ![
+        render_.jsonlRenderer,
+        render_.jsonlTerminalRenderer,
+        render_.rawRenderer,
+        render_.rawTerminalRenderer,
+      ].includes(render)
+    const decoding = await this.schemaDecoding(schemaFlagsOf(flags), target, {jsonText: !keepViews})
     const adapter = await this.open(
       target,
       needs,
@@ -196,6 +206,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       max: flags.max,
       filter,
       ...(decoding ? {decoding} : {}),
+      keepViews,
       onDecodeFailure: (env, error) => {
         // The first at once (a registry that is down shows now, not at the end); then a count.
         if (!firstFailure) return

@@ -44,6 +44,23 @@ export interface Envelope {
 }
 
 /**
+ * A decoded value kept as its JSON text, made only for a read whose output writes it and nothing
+ * looks at it (tail -o jsonl/raw without filters): the JSONL encoder writes the text as it is, with
+ * no value built and serialised again. Anything else that serialises it gets the value (toJSON).
+ */
+export class DecodedJson {
+  constructor(readonly text: string) {}
+  toJSON(): unknown {
+    return JSON.parse(this.text)
+  }
+}
+
+/** A decoded value's JSON: the text of a DecodedJson as it is. */
+function decodedJson(v: unknown): string {
+  return v instanceof DecodedJson ? v.text : JSON.stringify(v)
+}
+
+/**
  * One line of JSONL, without the newline, fields always in the order v, source, partition,
  * offset, timestamp, timestampType, key, headers, value, schema, decoded, decodeError, keySchema,
  * keyDecoded, keyDecodeError, meta. This is the hot path of
@@ -60,11 +77,11 @@ export function encodeEnvelope(env: Envelope): string {
   if (env.key !== undefined) out += `,"key":${payloadJson(env.key)}`
   if (env.headers !== undefined) out += `,"headers":${headersJson(env.headers)}`
   if (env.value !== undefined) out += `,"value":${payloadJson(env.value)}`
-  if (env.schema !== undefined) out += `,"schema":${JSON.stringify(env.schema)}`
-  if (env.decoded !== undefined) out += `,"decoded":${JSON.stringify(env.decoded)}`
+  if (env.schema !== undefined) out += `,"schema":${schemaJson(env.schema)}`
+  if (env.decoded !== undefined) out += `,"decoded":${decodedJson(env.decoded)}`
   if (env.decodeError !== undefined) out += `,"decodeError":${JSON.stringify(env.decodeError)}`
   if (env.keySchema !== undefined) out += `,"keySchema":${JSON.stringify(env.keySchema)}`
-  if (env.keyDecoded !== undefined) out += `,"keyDecoded":${JSON.stringify(env.keyDecoded)}`
+  if (env.keyDecoded !== undefined) out += `,"keyDecoded":${decodedJson(env.keyDecoded)}`
   if (env.keyDecodeError !== undefined) out += `,"keyDecodeError":${JSON.stringify(env.keyDecodeError)}`
   if (env.meta !== undefined) out += `,"meta":${JSON.stringify(env.meta)}`
   return `${out}}`
@@ -90,6 +107,17 @@ function sourceJson(source: string): string {
     lastSourceJson = JSON.stringify(source)
   }
   return lastSourceJson
+}
+
+let lastSchema: SchemaRef | undefined
+let lastSchemaJson = ''
+/** A decoded read shares one schema object per schema id (never changed): its JSON once. */
+function schemaJson(schema: SchemaRef): string {
+  if (schema !== lastSchema) {
+    lastSchema = schema
+    lastSchemaJson = JSON.stringify(schema)
+  }
+  return lastSchemaJson
 }
 
 function payloadJson(p: Payload | null): string {

@@ -1,5 +1,5 @@
 import type {BrokerAdapter, ReadOptions} from '../adapters/types.js'
-import {addDecoded, prepareView} from '../codecs/chain.js'
+import {addDecoded, decodeView, prepareView} from '../codecs/chain.js'
 import type {Decoder} from '../codecs/types.js'
 import type {Target} from '../config/targets.js'
 import type {Envelope} from '../envelope/envelope.js'
@@ -15,6 +15,11 @@ export interface TailOptions {
    * writing; what was found is added to each envelope (schema, decoded, decodeError).
    */
   decoding?: {value: readonly Decoder[]; key: readonly Decoder[]}
+  /**
+   * With decoding: whether the decoded view is kept for viewOf() (filters, -o pretty,
+   * --format). Off, only the envelope carries what was decoded (-o jsonl, -o raw). Default on.
+   */
+  keepViews?: boolean
   /** Hears each message whose key or value could not be decoded (with why). */
   onDecodeFailure?: (env: Envelope, error: string) => void
   signal: AbortSignal
@@ -54,6 +59,7 @@ export async function tailEvents(
   let decodeFailed = 0
   if (opts.max === 0) return {read, written, stoppedBy: 'max', notAcked, decodeFailed}
   const decoding = opts.decoding
+  const view = opts.keepViews === false ? decodeView : prepareView
   // The reader may fetch no more than it will be asked for (SQS: each receive has a cost).
   const readOpts = {...opts.read, max: opts.max, consume: opts.ackAfterWrite}
   const batches = adapter.readBatches
@@ -64,10 +70,10 @@ export async function tailEvents(
       read++
       if (decoding) {
         const env = delivery.envelope
-        let view = prepareView(env, decoding.value, decoding.key)
+        let made = view(env, decoding.value, decoding.key)
         // A promise only while a schema is being fetched: once per schema id.
-        if (view instanceof Promise) view = await view
-        if (addDecoded(env, view) > 0) {
+        if (made instanceof Promise) made = await made
+        if (addDecoded(env, made) > 0) {
           decodeFailed++
           opts.onDecodeFailure?.(env, env.decodeError ?? env.keyDecodeError ?? '')
         }

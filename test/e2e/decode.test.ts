@@ -182,3 +182,30 @@ describe('replay --where on decoded values', () => {
     expect(r.stderr).toMatch(/only serve --where/)
   })
 })
+
+describe('dlq list --scan and schemas', () => {
+  test('decoding flags are refused (exit 6), before anything is read; their variables are not flags', async () => {
+    const own = sandboxEnv() // no contexts: the embedded file broker
+    expect((await run(['publish', 'orders.dlq', '{"id":2}', '-H', 'error=Bad'], {env: own})).code).toBe(0)
+    for (const flags of [
+      ['--decode', 'avro'],
+      ['--registry', 'http://127.0.0.1:9'],
+      ['--value-schema', join(dir, 'order.avsc')],
+      ['--proto-path', dir, '--value-type', 'acme.Order'],
+      ['--strict-decode'],
+      ['--no-schema-cache'],
+    ]) {
+      const r = await run(['dlq', 'list', '--scan', '10', ...flags], {env: own})
+      expect(r.code, flags.join(' ')).toBe(6)
+      expect(r.stderr.toString()).toMatch(
+        /dlq list does not decode messages \(--[a-z-]+.*shows no message values/,
+      )
+      expect(r.stdout.toString()).toBe('')
+    }
+    const r = await run(['dlq', 'list', '--scan', '10', '--json'], {
+      env: {...own, EVTCTL_SCHEMA_REGISTRY: 'http://127.0.0.1:9', EVTCTL_DECODE: 'avro'},
+    })
+    expect(r.code, r.stderr.toString()).toBe(0)
+    expect(JSON.parse(r.stdout.toString()).dlqs[0].reasons).toEqual([{reason: 'Bad', count: 1}])
+  })
+})

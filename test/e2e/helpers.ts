@@ -28,6 +28,9 @@ export function sandboxEnv(): NodeJS.ProcessEnv {
     XDG_CONFIG_HOME: join(home, 'config'),
     XDG_DATA_HOME: join(home, 'data'),
     XDG_STATE_HOME: join(home, 'state'),
+    // Schemas cached on disk stay in the sandbox: a registry restarted on a port a cache knows
+    // would reuse its ids for other schemas.
+    XDG_CACHE_HOME: join(home, 'cache'),
     NO_COLOR: '1',
   }
   delete env.EVTCTL_CONTEXT

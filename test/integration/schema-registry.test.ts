@@ -1,4 +1,6 @@
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {createServer, request as httpRequest} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {SendMessageBatchCommand} from '@aws-sdk/client-sqs'
@@ -251,6 +253,72 @@ describe.skipIf(!REGISTRY)('schema registry: decoding what another producer wrot
       expect((await run([...args, '--strict-decode'], {env: cli})).code).toBe(7)
     },
   )
+})
+
+describe.skipIf(!REGISTRY || !env.KAFKA_BROKERS)('schema registry: the on-disk schema cache', () => {
+  test('a second run asks the registry nothing; --no-schema-cache asks again; a damaged file is fetched again', async () => {
+    // Counted as the benchmark counts them: a proxy in front of the registry.
+    let requests = 0
+    const target = new URL(REGISTRY!)
+    const proxy = createServer((req, res) => {
+      requests++
+      const up = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname.replace(/\/$/, '') + req.url,
+          method: req.method,
+          headers: req.headers,
+        },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers)
+          r.pipe(res)
+        },
+      )
+      req.pipe(up)
+    })
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
+    try {
+      const topic = await createKafkaTopic('sr-cache')
+      const producer = testKafka().producer({allowAutoTopicCreation: false})
+      await producer.connect()
+      await producer.send({topic, messages: samples.map((s, i) => ({key: `k${i}`, value: s.bytes}))})
+      await producer.disconnect()
+      const via = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+      const sandbox = sandboxEnv()
+      const tail = async (...extra: string[]) => {
+        requests = 0
+        const r = await run(
+          ['tail', `kafka://${env.KAFKA_BROKERS}/${topic}`, '--from', 'beginning', '--until', 'end'].concat([
+            '--registry',
+            via,
+            '-o',
+            'jsonl',
+            ...extra,
+          ]),
+          {env: sandbox},
+        )
+        expect(r.code, r.stderr).toBe(0)
+        const envs = lines(r.stdout).map((l) => JSON.parse(l))
+        expect(envs.map((e) => e.decoded)).toEqual(samples.map((s) => s.decoded))
+        return requests
+      }
+      // Three schema ids: one request each, then none.
+      expect(await tail()).toBe(3)
+      expect(await tail()).toBe(0)
+      expect(await tail('--no-schema-cache')).toBe(3)
+      const dir = join(sandbox.XDG_CACHE_HOME!, 'evtctl', 'schemas')
+      const files = readdirSync(dir)
+      expect(files).toHaveLength(3)
+      expect(statSync(dir).mode & 0o777).toBe(0o700)
+      for (const f of files) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600)
+      writeFileSync(join(dir, files[0]!), '{"format":1,"registry":')
+      expect(await tail()).toBe(1)
+      expect(await tail()).toBe(0)
+    } finally {
+      await new Promise<void>((r) => proxy.close(() => r()))
+    }
+  })
 })
 
 describe.skipIf(!REGISTRY || !env.KAFKA_BROKERS)(

@@ -20,6 +20,12 @@ export interface AvroCodec {
   readonly type: Type
   /** Decodes the whole of `bytes` (no trailing data); throws a message naming what is wrong. */
   decode(bytes: Buffer): unknown
+  /**
+   * The same as JSON text — exactly JSON.stringify(decode(bytes)) — read straight from the bytes
+   * with no value built: for output that only writes it (tail -o jsonl). Undefined for schemas
+   * with maps (whose duplicate and "__proto__" keys avsc resolves as an object does).
+   */
+  readonly decodeJson?: (bytes: Buffer) => string
   /** JSON (Avro JSON encoding) → binary; throws AvroInputError naming the field. */
   encode(value: unknown): Buffer
 }
@@ -43,13 +49,23 @@ export async function compileAvro(schema: string, references: readonly string[] 
   const opts = {wrapUnions: true, registry}
   for (const ref of references) Type.forSchema(JSON.parse(ref), opts)
   const type = Type.forSchema(JSON.parse(schema), opts)
+  const toJson = jsonForm(type)
+  const text = jsonTextReader(type)
   return {
     type,
     decode(bytes) {
       checkAvro(type, bytes)
-      const value = type.fromBuffer(bytes)
-      return JSON.parse(type.toString(value))
+      return toJson(type.fromBuffer(bytes))
     },
+    ...(text
+      ? {
+          decodeJson(bytes: Buffer) {
+            checkAvro(type, bytes)
+            const s = {pos: 0}
+            return text(bytes, s)
+          },
+        }
+      : {}),
     encode(value) {
       let native: unknown
       try {
@@ -65,6 +81,300 @@ export async function compileAvro(schema: string, references: readonly string[] 
       return type.toBuffer(native)
     },
   }
+}
+
+/** avsc's value → its Avro JSON encoding as plain data. */
+type ToJson = (v: unknown) => unknown
+const same: ToJson = (v) => v
+
+/**
+ * A converter from what avsc's fromBuffer returns to what JSON.parse(type.toString(value))
+ * gives — Avro's JSON encoding as plain objects — made once per schema: no JSON text is written
+ * and parsed again per message (that round trip was a third of a decoded tail's time). Records
+ * become plain objects in field order, a wrapped union {"branch": value} (null stays null), bytes
+ * and fixed strings of code points 0–255, a float or double that JSON cannot hold (NaN, ±Infinity)
+ * null and -0 0, as JSON.stringify writes them. Types it does not know fall back to the round trip.
+ */
+export function jsonForm(root: Type): ToJson {
+  const made = new Map<Type, ToJson>()
+  const roundTrip: ToJson = (v) => JSON.parse(root.toString(v))
+  let unknown = false
+  const of = (type: Type): ToJson => {
+    const known = made.get(type)
+    if (known) return known
+    // Recursive schemas: a forward reference, filled in below.
+    let inner: ToJson = same
+    const forward: ToJson = (v) => inner(v)
+    made.set(type, forward)
+    inner = build(type)
+    made.set(type, inner)
+    return inner
+  }
+  const build = (type: Type): ToJson => {
+    const t = type as unknown as {
+      typeName: string
+      types?: Type[]
+      itemsType?: Type
+      valuesType?: Type
+      fields?: Array<{name: string; type: Type}>
+      branchName?: string
+      _branchConstructor?: unknown
+    }
+    switch (t.typeName) {
+      case 'null':
+      case 'boolean':
+      case 'int':
+      case 'long':
+      case 'string':
+      case 'enum':
+        return same
+      case 'float':
+      case 'double':
+        return (v) => (Number.isFinite(v) ? (v as number) + 0 : null)
+      case 'bytes':
+      case 'fixed':
+        return (v) => (v as Buffer).toString('latin1')
+      case 'array': {
+        const item = of(t.itemsType!)
+        if (item === same) return same
+        return (v) => {
+          const a = v as unknown[]
+          const out = new Array(a.length)
+          for (let i = 0; i < a.length; i++) out[i] = item(a[i])
+          return out
+        }
+      }
+      case 'map': {
+        const value = of(t.valuesType!)
+        return (v) => {
+          const m = v as Record<string, unknown>
+          const out: Record<string, unknown> = {}
+          for (const k of Object.keys(m)) out[k] = value(m[k])
+          return out
+        }
+      }
+      case 'record':
+      case 'error': {
+        const fields = t.fields!
+        if (fields.some((f) => f.name === '__proto__')) {
+          unknown = true
+          return same
+        }
+        const names = fields.map((f) => f.name)
+        const convs = fields.map((f) => of(f.type))
+        return (v) => {
+          const r = v as Record<string, unknown>
+          const out: Record<string, unknown> = {}
+          for (let i = 0; i < names.length; i++) {
+            const name = names[i]!
+            out[name] = convs[i]!(r[name])
+          }
+          return out
+        }
+      }
+      case 'union:wrapped': {
+        // avsc reads a branch as `new Branch(value)`, one constructor per branch type.
+        const branches = t.types!.map((b) => {
+          const bt = b as unknown as {branchName: string; _branchConstructor: unknown}
+          return {ctor: bt._branchConstructor, name: bt.branchName, conv: of(b)}
+        })
+        return (v) => {
+          if (v === null) return null
+          const ctor = (v as object).constructor
+          for (const b of branches) {
+            if (b.ctor === ctor) return {[b.name]: b.conv((v as Record<string, unknown>)[b.name])}
+          }
+          return roundTrip(v)
+        }
+      }
+      default:
+        unknown = true
+        return same
+    }
+  }
+  const conv = of(root)
+  return unknown ? roundTrip : conv
+}
+
+type ReadText = (buf: Buffer, s: {pos: number}) => string
+/** Buffer's own decoders, as avsc calls them: toString(enc, start, end) costs twice as much. */
+type SliceBuffer = Buffer & {
+  utf8Slice(start: number, end: number): string
+  latin1Slice(start: number, end: number): string
+}
+
+/** Characters JSON.stringify escapes (and lone surrogates): most strings need none. */
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`
+}
+
+/** avsc's Tap.readLong, to the bit: the same numbers for the same (checked) bytes. */
+function readVarint(buf: Buffer, s: {pos: number}): number {
+  let n = 0
+  let k = 0
+  let b: number
+  let h: number
+  do {
+    b = buf[s.pos++]!
+    h = b & 0x80
+    n |= (b & 0x7f) << k
+    k += 7
+  } while (h && k < 28)
+  if (h) {
+    let f = n
+    let fk = 268435456
+    do {
+      b = buf[s.pos++]!
+      f += (b & 0x7f) * fk
+      fk *= 128
+    } while (b & 0x80)
+    return (f % 2 ? -(f + 1) : f) / 2
+  }
+  return (n >> 1) ^ -(n & 1)
+}
+
+/** A float or double as JSON.stringify writes it: NaN and ±Infinity are null, -0 is 0. */
+function numberText(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null'
+}
+
+/**
+ * Bytes already passed by checkAvro → the JSON text of their Avro JSON encoding, exactly what
+ * JSON.stringify(jsonForm(type)(type.fromBuffer(bytes))) gives, without building either value:
+ * for a decoded tail into JSONL, which writes the value and never looks at it. Numbers are read
+ * as avsc reads them (a long beyond ±2^53 is avsc's "potential precision loss"), strings with
+ * Buffer's UTF-8 decoding as avsc does. Undefined for a schema with a map (or an odd field name):
+ * those keep the object path.
+ */
+export function jsonTextReader(root: Type): ((buf: Buffer, s: {pos: number}) => string) | undefined {
+  const made = new Map<Type, ReadText>()
+  let unsupported = false
+  const of = (type: Type): ReadText => {
+    const known = made.get(type)
+    if (known) return known
+    let inner: ReadText = () => ''
+    made.set(type, (buf, s) => inner(buf, s))
+    inner = build(type)
+    made.set(type, inner)
+    return inner
+  }
+  const build = (type: Type): ReadText => {
+    const t = type as unknown as {
+      typeName: string
+      size?: number
+      symbols?: string[]
+      types?: Type[]
+      itemsType?: Type
+      fields?: Array<{name: string; type: Type}>
+    }
+    switch (t.typeName) {
+      case 'null':
+        return () => 'null'
+      case 'boolean':
+        return (buf, s) => (buf[s.pos++] ? 'true' : 'false')
+      case 'int':
+        return (buf, s) => String(readVarint(buf, s))
+      case 'long':
+        return (buf, s) => {
+          const n = readVarint(buf, s)
+          if (!(n >= -9007199254740990 && n <= 9007199254740990)) throw new Error('potential precision loss')
+          return String(n)
+        }
+      case 'float':
+        return (buf, s) => {
+          const n = buf.readFloatLE(s.pos)
+          s.pos += 4
+          return numberText(n)
+        }
+      case 'double':
+        return (buf, s) => {
+          const n = buf.readDoubleLE(s.pos)
+          s.pos += 8
+          return numberText(n)
+        }
+      case 'string':
+        return (buf, s) => {
+          const n = readVarint(buf, s)
+          const start = s.pos
+          s.pos += n
+          return quote((buf as SliceBuffer).utf8Slice(start, s.pos))
+        }
+      case 'bytes':
+        return (buf, s) => {
+          const n = readVarint(buf, s)
+          const start = s.pos
+          s.pos += n
+          return quote((buf as SliceBuffer).latin1Slice(start, s.pos))
+        }
+      case 'fixed': {
+        const size = t.size!
+        return (buf, s) => {
+          const start = s.pos
+          s.pos += size
+          return quote((buf as SliceBuffer).latin1Slice(start, s.pos))
+        }
+      }
+      case 'enum': {
+        const symbols = t.symbols!.map((x) => JSON.stringify(x))
+        return (buf, s) => symbols[readVarint(buf, s)]!
+      }
+      case 'array': {
+        const item = of(t.itemsType!)
+        return (buf, s) => {
+          let out = '['
+          let first = true
+          for (;;) {
+            let n = readVarint(buf, s)
+            if (n === 0) break
+            if (n < 0) {
+              n = -n
+              readVarint(buf, s) // the block's size in bytes
+            }
+            for (let i = 0; i < n; i++) {
+              out += first ? item(buf, s) : `,${item(buf, s)}`
+              first = false
+            }
+          }
+          return `${out}]`
+        }
+      }
+      case 'union:wrapped': {
+        const branches = t.types!.map((b) => {
+          const bt = b as unknown as {typeName: string; branchName: string}
+          return bt.typeName === 'null'
+            ? undefined
+            : {head: `{${JSON.stringify(bt.branchName)}:`, read: of(b)}
+        })
+        return (buf, s) => {
+          const b = branches[readVarint(buf, s)]
+          return b ? `${b.head}${b.read(buf, s)}}` : 'null'
+        }
+      }
+      case 'record':
+      case 'error': {
+        const fields = t.fields!
+        if (fields.some((f) => f.name === '__proto__')) {
+          unsupported = true
+          return () => ''
+        }
+        const heads = fields.map((f, i) => `${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`)
+        const reads = fields.map((f) => of(f.type))
+        if (fields.length === 0) return () => '{}'
+        return (buf, s) => {
+          let out = ''
+          for (let i = 0; i < reads.length; i++) out += heads[i]! + reads[i]!(buf, s)
+          return `${out}}`
+        }
+      }
+      default:
+        // map (avsc resolves duplicate and "__proto__" keys as an object does), unwrapped unions…
+        unsupported = true
+        return () => ''
+    }
+  }
+  const read = of(root)
+  return unsupported ? undefined : read
 }
 
 function invalidPaths(type: Type, value: unknown): Array<{path: string; expected: string; got: unknown}> {

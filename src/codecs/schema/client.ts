@@ -14,6 +14,8 @@ export interface RegistrySettings {
   /** Do not verify TLS certificates (--insecure). */
   insecure?: boolean
   timeoutMs?: number
+  /** The context's schema-registry cache setting (false: no on-disk schema cache). */
+  cache?: boolean
 }
 
 export type SchemaType = 'AVRO' | 'PROTOBUF' | 'JSON'

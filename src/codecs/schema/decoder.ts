@@ -1,3 +1,4 @@
+import {DecodedJson} from '../../envelope/envelope.js'
 import type {Payload} from '../../envelope/payload.js'
 import {payloadBytes} from '../../envelope/payload.js'
 import {DecodeFailure, type Decoder, NOT_DECODED, SchemaDecoded, type SchemaRef} from '../types.js'
@@ -20,6 +21,11 @@ export interface SchemaDecoderOptions {
   source?: SchemaSource
   /** A local schema for this part (key or value). */
   local?: Compiled
+  /**
+   * Avro values as their JSON text (a DecodedJson), for output that only writes them: set only
+   * when no filter or renderer will look at the decoded view.
+   */
+  jsonText?: boolean
 }
 
 /**
@@ -33,6 +39,7 @@ export interface SchemaDecoderOptions {
 export function schemaDecoder(opts: SchemaDecoderOptions): Decoder {
   const forced = opts.mode === 'auto' ? undefined : TYPE_OF_MODE[opts.mode]
   const {source, local} = opts
+  const text = opts.jsonText === true
   return {
     name: 'schema',
     structured: true,
@@ -42,9 +49,9 @@ export function schemaDecoder(opts: SchemaDecoderOptions): Decoder {
       const frame = readFrame(bytes)
       if (frame && source) {
         const ready = source.compiledNow(frame.id)
-        if (ready) return readFramed(ready, frame.body, forced)
+        if (ready) return readFramed(ready, frame.body, forced, false, text)
         return source.compiled(frame.id).then(
-          (c) => readFramed(c, frame.body, forced),
+          (c) => readFramed(c, frame.body, forced, false, text),
           // The schema is unknown: the error names its id.
           (err: Error) => new DecodeFailure(`schema id ${frame.id}: ${err.message}`),
         )
@@ -52,11 +59,11 @@ export function schemaDecoder(opts: SchemaDecoderOptions): Decoder {
       if (local) {
         // Without a registry, framed data is read after its frame; if that fails, as a whole.
         if (frame) {
-          const r = readFramed(local, frame.body, undefined, true)
+          const r = readFramed(local, frame.body, undefined, true, text)
           if (r instanceof SchemaDecoded)
             return new SchemaDecoded(r.codec, r.data, {...r.schema, id: frame.id})
         }
-        return readWith(local, bytes, local.ref)
+        return readWith(local, bytes, local.ref, text)
       }
       if (forced) {
         if (frame)
@@ -81,6 +88,7 @@ function readFramed(
   body: Buffer,
   forced: SchemaType | undefined,
   local = false,
+  text = false,
 ): SchemaDecoded | DecodeFailure {
   if (forced && c.type !== forced) {
     return new DecodeFailure(
@@ -98,12 +106,15 @@ function readFramed(
       return new DecodeFailure(`Protobuf: ${(err as Error).message}`, c.ref)
     }
   }
-  return readWith(c, body, c.ref)
+  return readWith(c, body, c.ref, text)
 }
 
-function readWith(c: Compiled, bytes: Buffer, ref: SchemaRef): SchemaDecoded | DecodeFailure {
+function readWith(c: Compiled, bytes: Buffer, ref: SchemaRef, text = false): SchemaDecoded | DecodeFailure {
   try {
-    if (c.type === 'AVRO') return new SchemaDecoded('avro', c.avro.decode(bytes), ref)
+    if (c.type === 'AVRO') {
+      const json = text ? c.avro.decodeJson : undefined
+      return new SchemaDecoded('avro', json ? new DecodedJson(json(bytes)) : c.avro.decode(bytes), ref)
+    }
     if (c.type === 'JSON') return new SchemaDecoded('json-schema', c.json.decode(bytes), ref)
     const type = c.proto.lookup(c.message!)
     return new SchemaDecoded('protobuf', c.proto.decode(type, bytes), {...ref, message: c.message})

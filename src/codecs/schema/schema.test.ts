@@ -114,6 +114,105 @@ describe('Avro', () => {
     } as avsc.Schema)
     for (let i = 0; i < 50; i++) expect(() => checkAvro(type, type.toBuffer(type.random()))).not.toThrow()
   })
+
+  test("decoded values are exactly what a JSON round trip of avsc's value gives (none is made)", async () => {
+    const schema = {
+      type: 'record',
+      name: 'Node',
+      namespace: 'acme',
+      fields: [
+        {name: 'm', type: {type: 'map', values: ['null', 'double', {type: 'fixed', name: 'F', size: 3}]}},
+        {name: 'b', type: 'bytes'},
+        {name: 'e', type: {type: 'enum', name: 'E', symbols: ['X', 'Y']}},
+        {name: 'fl', type: 'float'},
+        {name: 'd', type: 'double'},
+        {name: 'l', type: 'long'},
+        {name: 's', type: ['null', 'string', 'acme.E', {type: 'array', items: 'bytes'}]},
+        {name: 'rows', type: {type: 'array', items: {type: 'map', values: 'int'}}},
+        {name: 'next', type: ['null', 'acme.Node'], default: null},
+      ],
+    }
+    const codec = await compileAvro(JSON.stringify(schema))
+    const type = codec.type
+    const odd = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 1e21, 0.1]
+    for (let i = 0; i < 200; i++) {
+      const v = type.random() as unknown as Record<string, unknown>
+      // random() never makes these: NaN, ±Infinity and -0 must come out as JSON writes them.
+      v.d = odd[i % odd.length]
+      v.fl = i % 3 === 0 ? Number.NaN : v.fl
+      if (i % 5 === 0) v.next = {'acme.Node': {...v, next: null}}
+      const bytes = type.toBuffer(v)
+      expect(codec.decode(bytes)).toStrictEqual(JSON.parse(type.toString(type.fromBuffer(bytes))))
+    }
+  })
+
+  test('JSON text straight from the bytes is exactly JSON.stringify of the decoded value', async () => {
+    const schema = {
+      type: 'record',
+      name: 'Node',
+      namespace: 'acme',
+      fields: [
+        {name: 'b', type: 'bytes'},
+        {name: 'f', type: {type: 'fixed', name: 'F', size: 3}},
+        {name: 'e', type: {type: 'enum', name: 'E', symbols: ['X', 'Y']}},
+        {name: 'fl', type: 'float'},
+        {name: 'd', type: 'double'},
+        {name: 'l', type: 'long'},
+        {name: 'i', type: 'int'},
+        {name: 'ok', type: 'boolean'},
+        {name: 'n', type: 'null'},
+        {name: 's', type: ['null', 'string', 'acme.E', {type: 'array', items: 'bytes'}]},
+        {name: 'rows', type: {type: 'array', items: {type: 'array', items: 'long'}}},
+        {name: 'empty', type: {type: 'record', name: 'Empty', fields: []}},
+        {name: 'next', type: ['null', 'acme.Node'], default: null},
+      ],
+    }
+    const codec = await compileAvro(JSON.stringify(schema))
+    const type = codec.type
+    const text = codec.decodeJson!
+    const odd = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 1e21, 0.1, 5e-324]
+    const strings = ['', 'plain', 'quote " and \\ back', 'ctl \u0000\u001f\n', 'emoji 😀 é', 'lone \ud800']
+    for (let i = 0; i < 300; i++) {
+      const v = type.random() as unknown as Record<string, unknown>
+      v.d = odd[i % odd.length]
+      v.fl = i % 3 === 0 ? Number.NaN : v.fl
+      v.l = [0, -1, 2 ** 53 - 3, -(2 ** 53 - 3), 123456789012][i % 5]
+      v.i = [0, -1, 2 ** 31 - 1, -(2 ** 31)][i % 4]
+      v.s = i % 4 === 0 ? {string: strings[i % strings.length]} : v.s
+      v.b = Buffer.from([0, 1, 0x1f, 0x22, 0x5c, 0x7f, 0x80, 0xff].slice(0, i % 9))
+      if (i % 5 === 0) v.next = {'acme.Node': {...v, next: null}}
+      const bytes = type.toBuffer(v)
+      expect(text(bytes)).toBe(JSON.stringify(codec.decode(bytes)))
+    }
+    // Invalid UTF-8 is replaced as Buffer (and avsc) decode it.
+    const s = await compileAvro('"string"')
+    const bad = Buffer.from([8, 0x61, 0xff, 0xc3, 0x62])
+    expect(s.decodeJson!(bad)).toBe(JSON.stringify(s.decode(bad)))
+    // A block with a negative count (then its size in bytes), as other writers may write arrays.
+    const arr = await compileAvro('{"type": "array", "items": "int"}')
+    const blocks = Buffer.from([3, 2, 2, 4, 2, 6, 0]) // -2 items (2 bytes): 1, 2; then 1 item: 3
+    expect(arr.decodeJson!(blocks)).toBe('[1,2,3]')
+    expect(arr.decode(blocks)).toEqual([1, 2, 3])
+    // The same failures as the value path.
+    const long = await compileAvro('"long"')
+    const big = avsc.Type.forSchema('long').toBuffer(2 ** 53 - 3)
+    big[0] = 0xfe // beyond 2^53
+    expect(() => long.decode(big)).toThrow('potential precision loss')
+    expect(() => long.decodeJson!(big)).toThrow('potential precision loss')
+    for (const broken of [Buffer.from([0x22]), Buffer.from([]), Buffer.from([2, 0x61])]) {
+      const why = (() => {
+        try {
+          codec.decode(broken)
+        } catch (err) {
+          return (err as Error).message
+        }
+      })()
+      expect(why).toBeDefined()
+      expect(() => codec.decodeJson!(broken)).toThrow(why)
+    }
+    // A map keeps the value path (avsc resolves its duplicate keys as an object does).
+    expect((await compileAvro('{"type": "map", "values": "int"}')).decodeJson).toBeUndefined()
+  })
 })
 
 describe('Protobuf', () => {

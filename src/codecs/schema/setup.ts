@@ -7,6 +7,7 @@ import {DEFAULT_CHAIN} from '../chain.js'
 import type {Decoder} from '../types.js'
 import {RegistryClient, type RegistrySettings, type SchemaType} from './client.js'
 import {type DecodeMode, schemaDecoder} from './decoder.js'
+import {SchemaDiskCache} from './disk-cache.js'
 import {loadLocalSchema} from './local.js'
 import {SchemaSource} from './source.js'
 
@@ -22,6 +23,8 @@ export interface RegistryContextSettings {
   'token-command'?: string
   'ca-file'?: string
   'timeout-ms'?: number
+  /** false: no on-disk schema cache for this registry (--no-schema-cache for one run). */
+  cache?: boolean
 }
 
 const KNOWN = new Set([
@@ -35,6 +38,7 @@ const KNOWN = new Set([
   'token-command',
   'ca-file',
   'timeout-ms',
+  'cache',
 ])
 
 export interface SchemaFlags {
@@ -46,6 +50,8 @@ export interface SchemaFlags {
   protoPath?: readonly string[]
   valueType?: string
   keyType?: string
+  /** --[no-]schema-cache; undefined: the context's schema-registry cache setting (default on). */
+  cache?: boolean
 }
 
 /**
@@ -76,6 +82,12 @@ export async function registrySettings(
       }
     }
     ctx = raw as RegistryContextSettings
+    if (ctx.cache !== undefined && typeof ctx.cache !== 'boolean') {
+      throw new ConfigError(
+        `Context "${context?.name}": schema-registry cache must be true or false, not ${JSON.stringify(ctx.cache)}.`,
+        'See "Schemas" in the README.',
+      )
+    }
   }
   const url = flagUrl ?? ctx?.url
   if (!url) return undefined
@@ -113,6 +125,8 @@ export async function registrySettings(
     ...(own ? await secret(own, 'token', env, context?.name) : {}),
     ...(own?.['ca-file'] ? {ca: await readCa(own['ca-file'])} : {}),
     ...(own?.['timeout-ms'] ? {timeoutMs: own['timeout-ms']} : {}),
+    // Not a secret: any registry the context names (by url) follows its cache setting.
+    ...(ctx?.cache !== undefined ? {cache: ctx.cache} : {}),
     ...(opts.insecure ? {insecure: true} : {}),
   }
 }
@@ -120,7 +134,7 @@ export async function registrySettings(
 function hasCredentials(c: RegistryContextSettings): boolean {
   // Every known setting but where the registry is and how long to wait for it.
   return [...KNOWN]
-    .filter((k) => k !== 'url' && k !== 'timeout-ms')
+    .filter((k) => k !== 'url' && k !== 'timeout-ms' && k !== 'cache')
     .some((k) => c[k as keyof RegistryContextSettings] !== undefined)
 }
 
@@ -192,6 +206,12 @@ export interface Decoding {
 export async function decodingFor(
   flags: SchemaFlags,
   settings: RegistrySettings | undefined,
+  opts: {
+    /** The on-disk schema cache's directory (schemaCacheDir); without it, no disk cache. */
+    cacheDir?: string
+    /** Avro values as JSON text (see schemaDecoder): nothing but the JSONL encoder reads them. */
+    jsonText?: boolean
+  } = {},
 ): Promise<Decoding | undefined> {
   if (flags.mode === 'none') return undefined
   const mode = flags.mode ?? 'auto'
@@ -222,10 +242,16 @@ export async function decodingFor(
     )
   }
   const registry = settings ? new RegistryClient(settings) : undefined
-  const source = registry ? new SchemaSource(registry) : undefined
+  const cached = registry && opts.cacheDir !== undefined && (flags.cache ?? settings?.cache ?? true)
+  const source = registry
+    ? new SchemaSource(registry, cached ? new SchemaDiskCache(opts.cacheDir!, settings!.url) : undefined)
+    : undefined
   return {
-    value: [schemaDecoder({mode, source, local: value}), ...DEFAULT_CHAIN],
-    key: [schemaDecoder({mode: key ? mode : 'auto', source, local: key}), ...DEFAULT_CHAIN],
+    value: [schemaDecoder({mode, source, local: value, jsonText: opts.jsonText}), ...DEFAULT_CHAIN],
+    key: [
+      schemaDecoder({mode: key ? mode : 'auto', source, local: key, jsonText: opts.jsonText}),
+      ...DEFAULT_CHAIN,
+    ],
     ...(registry ? {registry} : {}),
   }
 }

@@ -7,6 +7,7 @@ import {
   type SchemaReference,
   type SchemaType,
 } from './client.js'
+import type {SchemaDiskCache} from './disk-cache.js'
 import type {JsonSchemaCodec} from './json-schema.js'
 import type {ProtobufCodec} from './protobuf.js'
 
@@ -21,12 +22,19 @@ export type Compiled =
     }
   | {type: 'JSON'; ref: SchemaRef; json: JsonSchemaCodec}
 
-/** Registry schemas compiled by id, once per run; synchronous access once compiled (the hot path). */
+/**
+ * Registry schemas compiled by id, once per run; synchronous access once compiled (the hot path).
+ * With a disk cache, a schema (and what it references) fetched by id once is read from disk in
+ * later runs; an entry that does not compile is ignored and fetched again.
+ */
 export class SchemaSource {
   private readonly pending = new Map<number, Promise<Compiled>>()
   private readonly ready = new Map<number, Compiled>()
 
-  constructor(readonly registry: RegistryClient) {}
+  constructor(
+    readonly registry: RegistryClient,
+    readonly disk?: SchemaDiskCache,
+  ) {}
 
   compiledNow(id: number): Compiled | undefined {
     return this.ready.get(id)
@@ -35,8 +43,7 @@ export class SchemaSource {
   compiled(id: number): Promise<Compiled> {
     let p = this.pending.get(id)
     if (!p) {
-      p = this.registry.byId(id).then(async (s) => {
-        const c = await compileRegistered(this.registry, s)
+      p = this.load(id).then((c) => {
         this.ready.set(id, c)
         return c
       })
@@ -44,6 +51,22 @@ export class SchemaSource {
       this.pending.set(id, p)
     }
     return p
+  }
+
+  private async load(id: number): Promise<Compiled> {
+    const cached = await this.disk?.get(id)
+    if (cached) {
+      try {
+        return await compileWith(this.registry, cached.schema, cached.deps)
+      } catch {
+        // A damaged entry: fetched again below, and written over.
+      }
+    }
+    const s = await this.registry.byId(id)
+    const deps = await referencedSchemas(this.registry, s.references)
+    const c = await compileWith(this.registry, s, deps)
+    await this.disk?.put({schema: s, deps})
+    return c
   }
 
   /** A subject's version ('latest' or a number) or a schema id, compiled: for publish --encode. */
@@ -54,9 +77,12 @@ export class SchemaSource {
   }
 }
 
-/** Compiles a registry schema with its references (fetched by subject and version, depth first). */
-export async function compileRegistered(registry: RegistryClient, s: RegisteredSchema): Promise<Compiled> {
-  const deps = await referencedSchemas(registry, s.references)
+/** Compiles a registry schema with the texts of its references (fetched by subject and version). */
+async function compileWith(
+  registry: RegistryClient,
+  s: RegisteredSchema,
+  deps: ReadonlyArray<{name: string; text: string}>,
+): Promise<Compiled> {
   const ref: SchemaRef = {id: s.id, type: s.type, ...(s.subject ? {subject: s.subject} : {})}
   try {
     return await compileText(s.type, s.schema, deps, ref)

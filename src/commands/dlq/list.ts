@@ -1,14 +1,26 @@
 import {Args, Flags} from '@oclif/core'
 import {isDeadLetterAware} from '../../adapters/types.js'
 import {BaseCommand} from '../../base-command.js'
-import {exitCodeHelp} from '../../errors.js'
+import {exitCodeHelp, UnsupportedError} from '../../errors.js'
+import {decodeFlags} from '../../flags.js'
 import type {DlqEntry, DlqListReport} from '../../services/dlq.js'
+
+/**
+ * tail's schema flags, parsed here only to be refused (exit 6) rather than rejected as unknown:
+ * hidden, and without their environment twins — an exported EVTCTL_SCHEMA_REGISTRY must not
+ * make every dlq list fail.
+ */
+const refusedSchemaFlags = Object.fromEntries(
+  Object.entries(decodeFlags).map(([name, flag]) => [name, {...flag, env: undefined, hidden: true}]),
+) as typeof decodeFlags
 
 export default class DlqList extends BaseCommand {
   static override summary =
     'Find dead-letter queues: how deep, where their messages came from, why they failed.'
   static override description =
     `TARGET is a broker — kafka://HOST:PORT, sqs://REGION (or the context's endpoint), pubsub://PROJECT, file://DIR — or one queue, topic or subscription (just that DLQ). Without TARGET: the current context's broker (with no config, the embedded file broker).
+
+Not decoded: --scan reports failure reasons and sources from the headers dead-letter writers leave (and the broker's metadata), counts and timestamps — no message values — so --decode, --registry and the schema flags would change nothing and are refused (exit 6); read dead letters decoded with tail.
 
 Read-only: lists and describes; never receives without releasing, acks, commits or creates. --scan N reads up to N messages of each DLQ with tail's safe reads (SQS: only a DLQ without a redrive policy of its own, every message released; Pub/Sub: a snapshot of a subscription of the dead-letter topic) and groups them by failure reason and source.
 
@@ -38,6 +50,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
   }
 
   static override flags = {
+    ...refusedSchemaFlags,
     profile: Flags.string({summary: "SQS: the AWS profile to use (else the context's, else AWS_PROFILE)."}),
     scan: Flags.integer({
       summary: 'Read up to N messages of each DLQ (read-only) and group them by failure reason and source.',
@@ -48,6 +61,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
 
   async run(): Promise<DlqListReport> {
     const {args, flags} = await this.parse(DlqList)
+    refuseDecoding(flags)
     const scope = await this.resolveScope(args.target, flags.context)
     this.refuseUnsupportedFlags(scope, flags)
     const adapter = await this.open(
@@ -112,6 +126,23 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 130])}`
     process.stdout.write(renderTable(head, rows))
     for (const d of dlqs) for (const w of d.warnings) this.stderr(`Warning: ${d.target}: ${w.message}`)
   }
+}
+
+/**
+ * Every decoding flag is refused, before anything is read: nothing dlq list prints — reasons and
+ * sources (headers, broker metadata), depth, counts, timestamps — comes from a message's value,
+ * and --json shows no sample messages, so a schema has nothing to change. Said, not ignored.
+ */
+function refuseDecoding(flags: Record<string, unknown>): void {
+  const given = Object.keys(decodeFlags).filter((name) => {
+    const v = flags[name]
+    return v !== undefined && !(Array.isArray(v) && v.length === 0)
+  })
+  if (given.length === 0) return
+  throw new UnsupportedError(
+    `dlq list does not decode messages (${given.map((n) => (flags[n] === false ? `--no-${n}` : `--${n}`)).join(', ')}): --scan groups dead letters by the reason and source headers their writers left and by the broker's metadata, and shows no message values, so a schema would change nothing.`,
+    'Drop the flag; to read the dead letters decoded: evtctl tail DLQ --from beginning --until end --registry URL.',
+  )
 }
 
 /** "12", "~12" (SQS counts are approximate), "≤12" (compacted), "?" (unknown), and what is in flight. */
