@@ -248,7 +248,9 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const readOpts: ReadOptions = {
     ...opts.read,
     until: opts.read.until ?? {kind: 'end'},
-    forCopy: true,
+    // Payloads keep the bytes read and skip JSON recognition — except into a file topic, which
+    // stores envelopes as they are: there a JSON value should stay {json}, as publish stores it.
+    forCopy: opts.to?.kind !== 'file',
     ...(opts.commitGroup !== undefined ? {consume: true, group: opts.commitGroup, acksUntil: acksEnd} : {}),
     ...(mode === 'move' && !opts.dryRun ? {consume: true, batched: true} : {}),
     ...(source.kind === 'sqs' ? {holdSeconds: holdSeconds ?? opts.holdSeconds ?? 30} : {}),
