@@ -146,6 +146,8 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         'FLAG_NOT_APPLICABLE',
       )
     const to = flags.to ? await this.resolveTarget(flags.to, flags.context) : undefined
+    if (flags['commit-group'] !== undefined && flags['commit-group'].trim() === '')
+      throw new UsageError('--commit-group needs a consumer group name.', 'Give --commit-group NAME.')
     if (flags['commit-group'] !== undefined && source.kind !== 'kafka')
       throw new UnsupportedError(
         `--commit-group commits a Kafka consumer group's offsets; ${source.url} is not a Kafka topic.`,

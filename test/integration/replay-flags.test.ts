@@ -1,3 +1,6 @@
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {GetQueueAttributesCommand} from '@aws-sdk/client-sqs'
 import {describe, expect, test} from 'vitest'
 import {brokerEnv} from '../brokers/env.js'
@@ -241,6 +244,50 @@ describe.skipIf(!env.KAFKA_BROKERS)('replay into Kafka: what copies carry', () =
     expect(r.code, r.stderr).toBe(6)
     expect(r.stderr).toMatch(/--commit-group commits a Kafka consumer group/)
   })
+
+  test('a Kafka topic replayed into a file topic keeps JSON values as {json}, text as {utf8}', async () => {
+    const cli = sandboxEnv()
+    const src = await createTopic('rf-to-file')
+    expect((await kcatProduce(brokers(), src, {}, '{"total":42}\nplain text')).code).toBe(0)
+    const file = join(mkdtempSync(join(tmpdir(), 'rf-file-')), 'copy.jsonl')
+    const r = await run(['replay', `kafka://${brokers()}/${src}`, '--to', `file://${file}`, '--json'], {
+      env: cli,
+    })
+    expect(r.code, r.stderr).toBe(0)
+    const values = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).value)
+    expect(values).toEqual([{json: {total: 42}}, {utf8: 'plain text'}])
+  })
+
+  test('--max on a topic the read is ahead of ends promptly (the read waiting for room is let go)', async () => {
+    const cli = sandboxEnv()
+    const src = await createTopic('rf-max-src')
+    const dst = await createTopic('rf-max-dst')
+    // Many fetches' worth: the read fills the replay's queue and waits for room.
+    const lines = Array.from({length: 30_000}, (_, i) => `m${i}`).join('\n')
+    expect((await kcatProduce(brokers(), src, {}, lines)).code).toBe(0)
+    const t0 = Date.now()
+    const r = await run(
+      [
+        'replay',
+        `kafka://${brokers()}/${src}`,
+        '--to',
+        `kafka://${brokers()}/${dst}`,
+        '--max',
+        '10',
+        '--json',
+      ],
+      {env: cli},
+    )
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout.toString())).toMatchObject({selected: 10, sent: 10})
+    expect(Date.now() - t0).toBeLessThan(20_000)
+    expect((await kcatReadAll(brokers(), dst)).map((m) => m.payload)).toEqual(
+      Array.from({length: 10}, (_, i) => `m${i}`),
+    )
+  }, 60_000)
 
   test('--dry-run checks the destination: a missing topic is exit 5, and nothing is sent', async () => {
     const cli = sandboxEnv()

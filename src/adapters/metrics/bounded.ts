@@ -17,11 +17,22 @@ export async function withinMs<T>(
 ): Promise<T> {
   const timer = AbortSignal.timeout(ms)
   const both = AbortSignal.any([signal, timer])
+  // Raced, not only signalled: a step that ignores the signal (loading a client, resolving
+  // credentials through a process or SSO) must not hold the poll past `ms` either.
+  let stop = () => {}
+  const timedOut = new Promise<never>((_, reject) => {
+    const onAbort = () => reject(timer.aborted && !signal.aborted ? TIMED_OUT : signal.reason)
+    both.addEventListener('abort', onAbort, {once: true})
+    stop = () => both.removeEventListener('abort', onAbort)
+  })
+  timedOut.catch(() => {})
   try {
-    return await fn(both)
+    return await Promise.race([fn(both), timedOut])
   } catch (err) {
     if (timer.aborted && !signal.aborted) throw TIMED_OUT
     throw err
+  } finally {
+    stop()
   }
 }
 

@@ -40,6 +40,8 @@ export interface JournalState {
   maybeSent: Set<string>
   /** Copy from a queue: sent already (skip). */
   sent: Set<string>
+  /** Refused by the destination or skipped, and not sent since: a log copy's progress passed them. */
+  notCopied: Set<string>
   /** Copy from a log: per partition, the offset below which all is done. */
   progress: Map<number, bigint>
   done: boolean
@@ -156,6 +158,7 @@ export async function load(path: string): Promise<JournalState> {
     sentNotRemoved: new Set(),
     maybeSent: new Set(),
     sent: new Set(),
+    notCopied: new Set(),
     progress: new Map(),
     done: false,
     lastWrite: (await stat(path)).mtimeMs,
@@ -182,11 +185,13 @@ export async function load(path: string): Promise<JournalState> {
           state.maybeSent.delete(id)
           state.sentNotRemoved.add(id)
           state.sent.add(id)
+          state.notCopied.delete(id)
         }
         break
       case 'failed':
       case 'skipped':
         state.maybeSent.delete(r.id)
+        state.notCopied.add(r.id)
         break
       case 'removed':
         for (const id of r.ids) state.sentNotRemoved.delete(id)

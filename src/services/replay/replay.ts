@@ -22,7 +22,7 @@ import {openSender} from './sink.js'
 /**
  * Messages per batch (the most a kill can leave possibly duplicated): a queue hands out ten per
  * receive and holds what is received, so its batches are small; a log's are larger, as each
- * costs a produce round trip and an fsync (1,000: two of Kafka publish's 500-message requests).
+ * costs a produce round trip and an fsync (1,000: one produce request of ~250 KB for 200-byte messages).
  */
 const BATCH = {queue: 100, log: 1000}
 /** Batches being removed from the source (a move) while the next one sends. */
@@ -320,7 +320,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     fault('after-select', n)
     /** Per selected message: sent, and as what (the destination's id or partition:offset). */
     const ok: boolean[] = new Array(selected.length).fill(false)
-    const as: Array<string | undefined> = new Array(selected.length)
+    const as: Array<string | undefined> = new Array(selected.length).fill(undefined)
     // Each destination's copies at once; the batch is finished even on Ctrl-C (the journal then
     // says so).
     await Promise.all(
@@ -526,6 +526,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     acksDone()
     if (failure) throw failure.error
     if (reachedMax) stopReading.abort()
+    // Stopped early (--max, Ctrl-C): the read may be waiting for room in the queue; let it go.
+    if (reading.aborted) queue.close()
     await pump
     await commitsSettled()
     // A dry run checks that each destination is there (a publish of nothing: the adapters look
@@ -565,6 +567,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
 /** A log copy resumed: what the interrupted run finished is below its recorded progress. */
 function alreadyCopied(state: JournalState, env: Envelope, id: string): boolean {
   if (state.sent.has(id)) return true
+  // Below the progress but refused or skipped: not copied (tried again, never committed).
+  if (state.notCopied.has(id)) return false
   const next = state.progress.get(env.partition ?? 0)
   return (
     next !== undefined && env.offset !== undefined && /^\d+$/.test(env.offset) && BigInt(env.offset) < next
