@@ -234,6 +234,9 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
       signal: this.signal,
       emit: this.emit,
       ...(process.env.EVTCTL_REPLAY_FAULT ? {fault: process.env.EVTCTL_REPLAY_FAULT} : {}),
+      ...(Number(process.env.EVTCTL_REPLAY_BATCH) > 0
+        ? {batchSize: Number(process.env.EVTCTL_REPLAY_BATCH)}
+        : {}),
     })
     this.stopBar()
     this.printReport(report)

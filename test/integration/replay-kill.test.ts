@@ -35,7 +35,10 @@ interface Report {
 }
 
 /** Runs the replay and kills it: at the fault point, or at a random moment once it has started. */
-async function killed(args: string[], cli: NodeJS.ProcessEnv, point: string): Promise<void> {
+async function killed(args: string[], cli_: NodeJS.ProcessEnv, point: string): Promise<void> {
+  // Batches of BATCH, as a queue's are: a 250-message Kafka topic arrives in one fetch, and would
+  // be one batch of the log's 1,000, with no second batch to kill in.
+  const cli = {...cli_, EVTCTL_REPLAY_BATCH: String(BATCH)}
   if (point !== 'random') {
     const r = await run(args, {env: {...cli, EVTCTL_REPLAY_FAULT: point}})
     expect(r.signal, r.stderr).toBe('SIGKILL')
@@ -50,7 +53,7 @@ async function killed(args: string[], cli: NodeJS.ProcessEnv, point: string): Pr
 
 /** The rerun: resumes (unless the random kill came after the end) and finishes, exit 0. */
 async function rerun(args: string[], cli: NodeJS.ProcessEnv, point: string): Promise<Report> {
-  const r: RunResult = await run(args, {env: cli})
+  const r: RunResult = await run(args, {env: {...cli, EVTCTL_REPLAY_BATCH: String(BATCH)}})
   expect(r.code, r.stderr).toBe(0)
   const report = JSON.parse(r.stdout.toString()) as Report
   if (point !== 'random') expect(report.resumed, r.stderr).toBe(true)

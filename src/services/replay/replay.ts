@@ -76,6 +76,8 @@ export interface ReplayOptions {
   onProgress?(p: {read: number; sent: number}): void
   /** Test-only: SIGKILL the process at a step (`after-select:2` = in the 2nd batch). */
   fault?: string
+  /** Test-only: messages per batch (so a small topic still makes several batches to kill in). */
+  batchSize?: number
 }
 
 export interface ReplayReport {
@@ -156,7 +158,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const tick = opts.rate ? rateLimiter(opts.rate, opts.signal) : undefined
   /** Smaller batches under a low --rate, so sending is smooth rather than a burst per batch. */
   const fullBatch = source.kind === 'kafka' || source.kind === 'file' ? BATCH.log : BATCH.queue
-  const batchSize = opts.rate ? Math.max(1, Math.min(fullBatch, Math.ceil(opts.rate / 10))) : fullBatch
+  const batchSize =
+    opts.batchSize ?? (opts.rate ? Math.max(1, Math.min(fullBatch, Math.ceil(opts.rate / 10))) : fullBatch)
   /** SQS move: how long each received message stays hidden while replayed. */
   const holdSeconds = source.kind === 'sqs' && mode === 'move' ? (opts.holdSeconds ?? 30) : undefined
   const perDest = new Map<string, {target: Target; count: number}>()
