@@ -88,6 +88,23 @@ type ToJson = (v: unknown) => unknown
 const same: ToJson = (v) => v
 
 /**
+ * `build` made once per Avro type and remembered. A recursive schema meets its own type while it
+ * is being built: that use gets a forward reference to what the build returns.
+ */
+function perType<F extends (...args: never[]) => unknown>(build: (type: Type) => F): (type: Type) => F {
+  const made = new Map<Type, F>()
+  return (type) => {
+    const known = made.get(type)
+    if (known) return known
+    let inner: F | undefined
+    made.set(type, ((...args: Parameters<F>) => inner!(...args)) as F)
+    inner = build(type)
+    made.set(type, inner)
+    return inner
+  }
+}
+
+/**
  * A converter from what avsc's fromBuffer returns to what JSON.parse(type.toString(value))
  * gives — Avro's JSON encoding as plain objects — made once per schema: no JSON text is written
  * and parsed again per message (that round trip was a third of a decoded tail's time). Records
@@ -96,20 +113,9 @@ const same: ToJson = (v) => v
  * null and -0 0, as JSON.stringify writes them. Types it does not know fall back to the round trip.
  */
 export function jsonForm(root: Type): ToJson {
-  const made = new Map<Type, ToJson>()
   const roundTrip: ToJson = (v) => JSON.parse(root.toString(v))
   let unknown = false
-  const of = (type: Type): ToJson => {
-    const known = made.get(type)
-    if (known) return known
-    // Recursive schemas: a forward reference, filled in below.
-    let inner: ToJson = same
-    const forward: ToJson = (v) => inner(v)
-    made.set(type, forward)
-    inner = build(type)
-    made.set(type, inner)
-    return inner
-  }
+  const of = perType<ToJson>((type) => build(type))
   const build = (type: Type): ToJson => {
     const t = type as unknown as {
       typeName: string
@@ -248,17 +254,8 @@ function numberText(n: number): string {
  * those keep the object path.
  */
 export function jsonTextReader(root: Type): ((buf: Buffer, s: {pos: number}) => string) | undefined {
-  const made = new Map<Type, ReadText>()
   let unsupported = false
-  const of = (type: Type): ReadText => {
-    const known = made.get(type)
-    if (known) return known
-    let inner: ReadText = () => ''
-    made.set(type, (buf, s) => inner(buf, s))
-    inner = build(type)
-    made.set(type, inner)
-    return inner
-  }
+  const of = perType<ReadText>((type) => build(type))
   const build = (type: Type): ReadText => {
     const t = type as unknown as {
       typeName: string

@@ -62,6 +62,23 @@ describe('Avro', () => {
     expect(codec.encode(value).equals(bytes)).toBe(true)
   })
 
+  test('a recursive schema (a linked list) reads as avsc writes it, as values and as JSON text', async () => {
+    const list = {
+      type: 'record',
+      name: 'Node',
+      fields: [
+        {name: 'v', type: 'long'},
+        {name: 'next', type: ['null', 'Node']},
+      ],
+    }
+    const theirs = avsc.Type.forSchema(list as avsc.Schema)
+    const value = {v: 1, next: {Node: {v: 2, next: {Node: {v: 3, next: null}}}}}
+    const bytes = theirs.toBuffer(theirs.fromString(JSON.stringify(value)))
+    const codec = await compileAvro(JSON.stringify(list))
+    expect(codec.decode(bytes)).toEqual(value)
+    expect(codec.decodeJson?.(bytes)).toBe(JSON.stringify(value))
+  })
+
   test('input that does not fit names the field', async () => {
     const codec = await compileAvro(JSON.stringify(ORDER))
     expect(() => codec.encode({id: 'x', total: 1, note: null, tags: []})).toThrow(/field "id": expected long/)
