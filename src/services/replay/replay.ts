@@ -546,7 +546,6 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     }
   } catch (err) {
     await Promise.all(removing)
-    acksDone()
     // Stopped before anything was sent or removed (no destination, a missing destination): the
     // journal holds nothing a rerun needs, and would make it claim a resume and possible duplicates.
     if (journal && !state && report.sent === 0 && report.removedFromSource === 0) {
