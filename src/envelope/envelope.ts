@@ -48,6 +48,21 @@ export interface Envelope {
  * looks at it (tail -o jsonl/raw without filters): the JSONL encoder writes the text as it is, with
  * no value built and serialised again. Anything else that serialises it gets the value (toJSON).
  */
+/**
+ * What an adapter read an envelope from (a Kafka record and where its bytes lie), kept under a
+ * symbol: never serialised. A copy made of the envelope carries it (`carryRead`), so that the
+ * destination's adapter may write the bytes as they were read — which it does only after checking
+ * that the copy still holds exactly those bytes.
+ */
+export const READ_FROM = Symbol('evtctl.readFrom')
+export type ReadFrom = {[READ_FROM]?: unknown}
+
+/** Gives `to` what `from` was read from (see READ_FROM). */
+export function carryRead(from: Envelope, to: Envelope): void {
+  const r = (from as ReadFrom)[READ_FROM]
+  if (r !== undefined) (to as ReadFrom)[READ_FROM] = r
+}
+
 export class DecodedJson {
   constructor(readonly text: string) {}
   toJSON(): unknown {

@@ -56,6 +56,11 @@ class KnownJson extends Known {
   }
 }
 
+/** The bytes a payload was made from, when toPayload kept them (`keepBytes`): the same object. */
+export function keptBytes(p: Payload): Uint8Array | undefined {
+  return Known.bytesOf(p)
+}
+
 /** The canonical JSON text of a {json} payload made by toPayload (undefined for others). */
 export function knownJsonText(p: Payload): string | undefined {
   return Known.jsonTextOf(p)

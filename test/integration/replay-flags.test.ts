@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {GetQueueAttributesCommand} from '@aws-sdk/client-sqs'
 import {describe, expect, test} from 'vitest'
 import {brokerEnv} from '../brokers/env.js'
-import {createTopic} from '../brokers/kafka.js'
+import {createTopic, testKafka} from '../brokers/kafka.js'
 import {kafkaTool, kcatProduce, kcatReadAll} from '../brokers/peers.js'
 import {counts, createQueue, fill, receiveMessages, testSqs} from '../brokers/sqs.js'
 import {run, sandboxEnv, start} from '../e2e/helpers.js'
@@ -288,6 +288,68 @@ describe.skipIf(!env.KAFKA_BROKERS)('replay into Kafka: what copies carry', () =
       Array.from({length: 10}, (_, i) => `m${i}`),
     )
   }, 60_000)
+
+  test('a copy written from the bytes read: a partition batch the destination refuses fails only its own messages; the rest go once', async () => {
+    // Kafka → Kafka writes records from the bytes read (raw-batch.ts, on its own producer id).
+    // The destination refuses a batch holding a message stamped over 60 s in the past
+    // (INVALID_TIMESTAMP): only that partition's batch fails, the batches after it still go.
+    const cli = sandboxEnv()
+    // One source partition into three: each replay batch spreads over the destination's partitions.
+    const src = await createTopic('rf-raw-src', 1)
+    const dst = await createTopic('rf-raw-dst', 3)
+    const admin = testKafka().admin()
+    await admin.connect()
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {type: 2, name: dst, configEntries: [{name: 'message.timestamp.before.max.ms', value: '60000'}]},
+      ],
+    })
+    await admin.disconnect()
+    const now = Date.now()
+    const old = 250
+    const input = Array.from({length: 600}, (_, i) =>
+      JSON.stringify({
+        v: 1,
+        key: {utf8: `k${i}`},
+        timestamp: new Date(i === old ? now - 3_600_000 : now).toISOString(),
+        headers: [
+          ['h', {utf8: `x${i}`}],
+          ['bin', {base64: 'AP8='}],
+          ['h', {utf8: 'again'}],
+        ],
+        value: {utf8: `v${i}`},
+      }),
+    ).join('\n')
+    const p = await run(['publish', `kafka://${brokers()}/${src}`, '--input', 'jsonl'], {env: cli, input})
+    expect(p.code, p.stderr).toBe(0)
+    const source = await readBack(src)
+    const r = await run(
+      ['replay', `kafka://${brokers()}/${src}`, '--to', `kafka://${brokers()}/${dst}`, '--json'],
+      {env: {...cli, EVTCTL_REPLAY_BATCH: '100'}},
+    )
+    expect(r.code, r.stderr).toBe(7)
+    const report = JSON.parse(r.stdout.toString())
+    const byId = new Map(source.map((m) => [`${m.partition}:${m.offset}`, m]))
+    const failed = new Set<string>(report.failed.map((f: {id: string}) => byId.get(f.id)!.key))
+    expect(failed.has(`k${old}`)).toBe(true)
+    expect(report.failed[0].error).toMatch(/INVALID_TIMESTAMP|timestamp/i)
+    // One partition's batch of one replay batch: more than the one message, far from all.
+    expect(failed.size).toBeGreaterThan(1)
+    expect(failed.size).toBeLessThan(100)
+    const copies = await readBack(dst)
+    const keys = copies.map((m) => m.key!)
+    expect(keys.length).toBe(new Set(keys).size)
+    expect(keys.filter((k) => failed.has(k))).toEqual([])
+    expect(keys.length + failed.size).toBe(600)
+    expect(report.sent).toBe(600 - failed.size)
+    // Byte-exact: value, timestamp and headers (repeats in order, binary) as in the source.
+    const original = new Map(source.map((m) => [m.key, m]))
+    for (const c of copies) {
+      const o = original.get(c.key)!
+      expect([c.payload, c.ts, c.headers]).toEqual([o.payload, o.ts, o.headers])
+    }
+  }, 90_000)
 
   test('--dry-run checks the destination: a missing topic is exit 5, and nothing is sent', async () => {
     const cli = sandboxEnv()

@@ -1,6 +1,7 @@
-import type {Envelope, Header} from '../../envelope/envelope.js'
-import {payloadBytes, toPayload} from '../../envelope/payload.js'
+import {type Envelope, type Header, READ_FROM} from '../../envelope/envelope.js'
+import {keptBytes, type Payload, payloadBytes, toPayload} from '../../envelope/payload.js'
 import type {KafkaHeaders, KafkaMessageIn, KafkaMessageOut} from './port.js'
+import type {RawTail} from './raw-batch.js'
 
 let lastMs = ''
 let lastIso = ''
@@ -33,7 +34,35 @@ export function toEnvelope(url: string, partition: number, m: KafkaMessageIn, fo
   }
   const headers = m.headerList ? fromList(m.headerList, how) : toHeaders(m.headers, how)
   if (headers.length > 0) env.headers = headers
+  if (forCopy && m.rawBuffer) (env as ReadForCopy)[READ] = m
   return env
+}
+
+/**
+ * A copy's envelope keeps the record it was read from (READ_FROM), so that a Kafka producer can
+ * write the record's key, value and headers as they were read. Since copies of the envelope carry
+ * it too, it is used only while the envelope still holds those very bytes (sameAsRead).
+ */
+const READ = READ_FROM
+type ReadForCopy = Envelope & {[READ]?: KafkaMessageIn}
+
+/** The record `env` was read from, when its key, value and headers are still that record's bytes. */
+function sameAsRead(env: Envelope): KafkaMessageIn | undefined {
+  const m = (env as ReadForCopy)[READ]
+  if (!m?.rawBuffer) return undefined
+  if (!sameBytes(env.key ?? null, m.key) || !sameBytes(env.value, m.value)) return undefined
+  const list = m.headerList ?? []
+  const headers = env.headers ?? []
+  if (headers.length !== list.length) return undefined
+  for (let i = 0; i < list.length; i++) {
+    const [name, v] = headers[i]!
+    if (name !== list[i]![0] || !sameBytes(v, list[i]![1])) return undefined
+  }
+  return m
+}
+
+function sameBytes(p: Payload | null, read: Buffer | null): boolean {
+  return p === null ? read === null : read !== null && keptBytes(p) === read
 }
 
 function fromList(list: Array<[string, Buffer | null]>, how: How): Header[] {
@@ -65,6 +94,22 @@ function toHeaders(h: KafkaHeaders | undefined, how: How): Header[] {
 
 /** An envelope as a Kafka record: bytes, headers in order (repeats and null values kept). */
 export function toKafkaMessage(env: Envelope): KafkaMessageOut {
+  const read = sameAsRead(env)
+  if (read) {
+    // Written from the bytes read (key and value kept for partitioning and sizes).
+    const message: KafkaMessageOut = {
+      key: read.key,
+      value: read.value,
+      raw: read as KafkaMessageIn & RawTail,
+    }
+    // Also as fields, for a producer that encodes them (the same arrays: nothing copied).
+    if (read.headerList?.length) message.headers = read.headerList
+    if (env.timestamp) {
+      const ms = msOf(env.timestamp)
+      if (ms !== undefined) message.timestamp = ms
+    }
+    return message
+  }
   const message: KafkaMessageOut = {
     key: env.key == null ? null : payloadBytes(env.key),
     value: env.value === null ? null : payloadBytes(env.value),

@@ -63,8 +63,17 @@ describe('record decoder (drop-in for kafkajs)', () => {
             maxTimestamp: '1795490000000',
           })
           const theirs = theirDecoder(new Decoder(bytesOf), context())
-          const {headerList, ...ours} = forTests.decodeRecord(new Decoder(bytesOf), context())
+          const {headerList, rawBuffer, rawStart, rawEnd, ...ours} = forTests.decodeRecord(
+            new Decoder(bytesOf),
+            context(),
+          )
           expect({...ours, batchContext: undefined}).toEqual({...theirs, batchContext: undefined})
+          // Key, value and headers are the record's last bytes, from the key's length to its end.
+          expect(rawBuffer).toBe(bytesOf)
+          expect(rawEnd).toBe(bytesOf.length)
+          const tail = new Decoder(bytesOf.subarray(rawStart))
+          expect(tail.readVarIntBytes()).toEqual(theirs.key)
+          expect(tail.readVarIntBytes()).toEqual(theirs.value)
           const flat = Object.entries(r.headers).flatMap(([k, v]) =>
             Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]],
           )

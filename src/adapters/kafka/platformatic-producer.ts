@@ -1,5 +1,6 @@
 import type {KafkaConnection} from './kafkajs-port.js'
 import {keyPartition} from './murmur2.js'
+import {RawProducer, writtenPartitions} from './platformatic-raw.js'
 import type {KafkaProducerPort} from './port.js'
 
 /**
@@ -15,6 +16,8 @@ export function createPlatformaticProducer(
   type Lib = typeof import('@platformatic/kafka')
   let lib: Lib | undefined
   let producer: InstanceType<Lib['Producer']> | undefined
+  /** Writes records read from another topic as they were read (null: not available). */
+  let raw: RawProducer | null | undefined
   const counts = new Map<string, number>()
   const names = new Map<string, Buffer>()
   return {
@@ -34,6 +37,11 @@ export function createPlatformaticProducer(
       // The Java client's murmur2 (masked to positive): keyed messages land where a Java producer
       // puts them. The library's own default uses the unmasked hash and would not.
       const placed = messages.map((m) => m.partition ?? (m.key ? keyPartition(m.key, partitions) : 0))
+      if (compression === 'none' && acks !== 0 && messages.every((m) => m.raw)) {
+        raw ??= RawProducer.of(lib, producer, opts.idempotent, conn.requestTimeoutMs) ?? null
+        const sent = await raw?.send(topic, messages, placed, acks)
+        if (sent) return sent
+      }
       try {
         await producer.send({
           acks,
@@ -86,50 +94,6 @@ export function createPlatformaticProducer(
     }
     return n
   }
-}
-
-/**
- * What the answers inside a failed send say per partition of `topic`: true = its batch was
- * written, an error = the broker refused it. Partitions not named got no answer (time-out, lost
- * connection): the caller counts them as failed. A produce request goes to each leader; one
- * leader's answer can refuse one partition's batch and accept the others'.
- */
-export function writtenPartitions(error: unknown, topic: string): Map<number, true | unknown> {
-  const out = new Map<number, true | unknown>()
-  type Answer = {
-    responses?: Array<{name: string; partitionResponses: Array<{index: number; errorCode: number}>}>
-  }
-  const seen = new Set<unknown>()
-  const visit = (e: unknown) => {
-    if (!e || typeof e !== 'object' || seen.has(e)) return
-    seen.add(e)
-    const x = e as {
-      errors?: unknown[]
-      cause?: unknown
-      response?: Answer
-      produced?: {offsets?: Array<{topic: string; partition: number}>}
-    }
-    for (const o of x.produced?.offsets ?? []) if (o.topic === topic) out.set(o.partition, true)
-    const responses = x.response?.responses ?? []
-    responses.forEach((r, i) => {
-      if (r.name !== topic) return
-      r.partitionResponses.forEach((p, j) => {
-        if (p.errorCode === 0) {
-          if (!out.has(p.index)) out.set(p.index, true)
-          return
-        }
-        // The library's error for this partition: its path names the answer's place.
-        const own = x.errors?.find(
-          (c) => (c as {path?: string}).path === `/responses/${i}/partition_responses/${j}`,
-        )
-        out.set(p.index, own ?? Object.assign(new Error(`partition ${p.index}: error ${p.errorCode}`), {}))
-      })
-    })
-    for (const c of x.errors ?? []) visit(c)
-    visit(x.cause)
-  }
-  visit(error)
-  return out
 }
 
 function toSasl(s: NonNullable<KafkaConnection['sasl']>, lib: typeof import('@platformatic/kafka')) {

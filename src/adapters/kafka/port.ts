@@ -1,3 +1,4 @@
+import type {RawTail} from './raw-batch.js'
 /**
  * The kafkajs calls the Kafka adapter makes, and no others (add one when a feature needs it).
  * kafkajs is unmaintained since 2024 (tulios/kafkajs#1603); everything client-specific stays
@@ -13,6 +14,10 @@ export interface KafkaMessageIn {
   headers?: KafkaHeaders
   /** Headers in wire order, repeats and null values kept (our record decoder adds it). */
   headerList?: Array<[string, Buffer | null]>
+  /** Where key, value and headers lie in the record's bytes (our record decoder adds them). */
+  rawBuffer?: Buffer
+  rawStart?: number
+  rawEnd?: number
   timestamp: string
   offset: string
   /** kafkajs internals: timestampType 1 = LogAppendTime. */
@@ -27,6 +32,11 @@ export interface KafkaMessageOut {
   partition?: number
   /** Epoch milliseconds. */
   timestamp?: bigint
+  /**
+   * The key, value and headers as read from another topic, byte for byte the same as `key`,
+   * `value` and `headers`: a producer may write these bytes instead of encoding the fields.
+   */
+  raw?: RawTail
 }
 
 /** zstd only where Node's zlib has it (22.15+): see src/util/zstd.ts. */

@@ -12,6 +12,8 @@ export const BATCH_OVERHEAD = 61
  */
 export function recordBytes(m: KafkaMessageOut): number {
   let n = 1 + 5 + 5 + 5 // attributes, length, timestamp delta, offset delta
+  // Key, value and headers as read: their bytes as they are.
+  if (m.raw) return n + m.raw.rawEnd - m.raw.rawStart
   n += varintBytes(m.key ? m.key.length : -1) + (m.key?.length ?? 0)
   n += varintBytes(m.value ? m.value.length : -1) + (m.value?.length ?? 0)
   n += varintBytes(m.headers?.length ?? 0)

@@ -9,7 +9,7 @@ import {
 } from '../../adapters/types.js'
 import {prepareDecoded} from '../../codecs/chain.js'
 import type {Target} from '../../config/targets.js'
-import type {Envelope} from '../../envelope/envelope.js'
+import {carryRead, type Envelope} from '../../envelope/envelope.js'
 import {UsageError} from '../../errors.js'
 import {type Emit, info, warning} from '../../events.js'
 import {AsyncQueue} from '../../util/async-queue.js'
@@ -608,6 +608,7 @@ function prepare(env: Envelope, id: string, run: string, how: CopyOptions): Enve
   for (const k of KEPT) if (env[k] !== undefined) fields[k] = env[k]
   if (how.keepPartitions && env.partition !== undefined) out.partition = env.partition
   if (!how.newTimestamps && env.timestamp !== undefined) out.timestamp = env.timestamp
+  carryRead(env, out)
   if (how.markFrom !== undefined)
     out.headers = [
       ...(out.headers ?? []),
