@@ -173,3 +173,22 @@ describe('envelope', () => {
     }
   })
 })
+
+describe('payloads made for a copy (json: false, keepBytes)', () => {
+  test('read, serialised and sent like any other payload, though their text is made only when read', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({maxLength: 64}), (b) => {
+        const bytes = Buffer.from(b)
+        const copied = toPayload(bytes, {json: false, keepBytes: true})
+        const plain = toPayload(bytes, {json: false})
+        expect(payloadBytes(copied).equals(bytes)).toBe(true)
+        expect(JSON.stringify(copied)).toBe(JSON.stringify(plain))
+        expect('utf8' in copied).toBe('utf8' in plain)
+        expect('base64' in copied).toBe('base64' in plain)
+        if ('utf8' in plain) expect((copied as {utf8: string}).utf8).toBe(plain.utf8)
+        const env: Envelope = {v: 1, value: copied}
+        expect(encodeEnvelope(env)).toBe(encodeEnvelope({v: 1, value: plain}))
+      }),
+    )
+  })
+})

@@ -1,5 +1,5 @@
 import type {KafkaMessageOut, SendOutcome} from './port.js'
-import {type BatchIdentity, encodeRawBatch, type RawRecordOut, type RawTail} from './raw-batch.js'
+import {type BatchIdentity, encodeRawBatch, type RawRecordOut} from './raw-batch.js'
 
 type Lib = typeof import('@platformatic/kafka')
 type Producer = InstanceType<Lib['Producer']>
@@ -93,14 +93,11 @@ export class RawProducer {
     const batches = new Map<number, Buffer>()
     const now = Date.now()
     for (const [partition, list] of positions) {
-      const records: RawRecordOut[] = list.map((i) => {
-        const m = messages[i]!
-        return {tail: m.raw as RawTail, timestamp: m.timestamp === undefined ? now : Number(m.timestamp)}
-      })
+      const records: RawRecordOut[] = list.map((i) => messages[i]!)
       const id: BatchIdentity = identity
         ? {...identity, baseSequence: this.#sequences.get(`${topic}:${partition}`) ?? 0}
         : {producerId: -1n, producerEpoch: -1, baseSequence: -1}
-      batches.set(partition, encodeRawBatch(records, id, this.#lib.crc32c as (b: Buffer) => number))
+      batches.set(partition, encodeRawBatch(records, id, this.#lib.crc32c as (b: Buffer) => number, now))
     }
     const errors = new Map<number, unknown>()
     let pending = [...batches.keys()]

@@ -48,7 +48,7 @@ describe('raw record batches (a copy writes key, value and headers as read)', ()
               timestampType: 0,
               maxTimestamp: '0',
             }) as unknown as RawTail
-            return {tail: decoded, timestamp: r.timestamp}
+            return {raw: decoded, timestamp: BigInt(r.timestamp)}
           })
           const buf = encodeRawBatch(out, id, crc32c as (b: Buffer) => number)
           const batch = readRecordsBatch(Reader.from(buf)) as unknown as {

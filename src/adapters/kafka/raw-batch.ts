@@ -17,10 +17,10 @@ export interface RawTail {
   rawEnd: number
 }
 
+/** A record to write: its bytes as read, and its timestamp (epoch ms; `now` when absent). */
 export interface RawRecordOut {
-  tail: RawTail
-  /** Epoch milliseconds. */
-  timestamp: number
+  raw?: RawTail
+  timestamp?: bigint
 }
 
 export interface BatchIdentity {
@@ -40,17 +40,24 @@ export function encodeRawBatch(
   records: readonly RawRecordOut[],
   id: BatchIdentity,
   crc32c: (data: Buffer) => number,
+  now = Date.now(),
 ): Buffer {
   const n = records.length
-  const base = records[0]!.timestamp
-  let max = base
-  let size = RAW_BATCH_HEADER
-  // Each record's body length, kept for the second pass.
+  // Each record's timestamp and body length, kept for the second pass.
+  const times = new Array<number>(n)
   const bodies = new Array<number>(n)
   for (let i = 0; i < n; i++) {
-    const r = records[i]!
-    if (r.timestamp > max) max = r.timestamp
-    const body = 1 + zigzagBytes(r.timestamp - base) + zigzagBytes(i) + (r.tail.rawEnd - r.tail.rawStart)
+    const t = records[i]!.timestamp
+    times[i] = t === undefined ? now : Number(t)
+  }
+  const base = times[0]!
+  let max = base
+  let size = RAW_BATCH_HEADER
+  for (let i = 0; i < n; i++) {
+    const tail = records[i]!.raw!
+    const t = times[i]!
+    if (t > max) max = t
+    const body = 1 + zigzagBytes(t - base) + zigzagBytes(i) + (tail.rawEnd - tail.rawStart)
     bodies[i] = body
     size += zigzagBytes(body) + body
   }
@@ -69,10 +76,10 @@ export function encodeRawBatch(
   buf.writeInt32BE(n, 57)
   let at = RAW_BATCH_HEADER
   for (let i = 0; i < n; i++) {
-    const {tail, timestamp} = records[i]!
+    const tail = records[i]!.raw!
     at = writeZigzag(buf, at, bodies[i]!)
     buf[at++] = 0 // record attributes: unused
-    at = writeZigzag(buf, at, timestamp - base)
+    at = writeZigzag(buf, at, times[i]! - base)
     at = writeZigzag(buf, at, i)
     at += tail.rawBuffer.copy(buf, at, tail.rawStart, tail.rawEnd)
   }
