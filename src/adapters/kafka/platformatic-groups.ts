@@ -1,4 +1,5 @@
 import type {KafkaConnection} from './kafkajs-port.js'
+import {loadPlatformatic} from './platformatic-lib.js'
 import {platformaticClientOptions} from './platformatic-producer.js'
 import type {KafkaGroupsPort} from './port.js'
 
@@ -16,7 +17,7 @@ export function createPlatformaticGroups(conn: KafkaConnection): KafkaGroupsPort
   const known = new Map<string, {ids: number[]; at: number}>()
   const get = async () => {
     if (admin) return admin
-    const lib = await import('@platformatic/kafka')
+    const lib = await loadPlatformatic()
     admin = new lib.Admin(platformaticClientOptions(conn, lib))
     return admin
   }

@@ -1,5 +1,6 @@
 import type {KafkaConnection} from './kafkajs-port.js'
 import {keyPartition} from './murmur2.js'
+import {loadPlatformatic} from './platformatic-lib.js'
 import {RawProducer, writtenPartitions} from './platformatic-raw.js'
 import type {KafkaProducerPort} from './port.js'
 
@@ -22,7 +23,7 @@ export function createPlatformaticProducer(
   const names = new Map<string, Buffer>()
   return {
     async connect() {
-      lib = await import('@platformatic/kafka')
+      lib = await loadPlatformatic()
       producer = new lib.Producer({...platformaticClientOptions(conn, lib), idempotent: opts.idempotent})
       // Fail here, not on the first batch, when the cluster cannot be reached or rejects us.
       await producer.metadata({topics: []})
