@@ -7,6 +7,7 @@ import {createRequire, Module} from 'node:module'
  *   repeated names interleave (a=1, b=2, a=3 came out as a=[1,3], b=2);
  * - where the key, value and headers lie in the record's bytes (`rawBuffer`, `rawStart`, `rawEnd`),
  *   which a copy to another topic writes as they are (raw-batch.ts);
+ * - key, value and headers read only when asked for (see KafkaRecord);
  * - offsets and timestamps with plain numbers where they fit (kafkajs parses the batch's base
  *   offset and timestamp from decimal strings with its Long class for every record: measured
  *   ~0.3 s per million records, and much garbage).
@@ -60,7 +61,97 @@ function readSmallVarLong(d: Decoder): number | undefined {
   return undefined
 }
 
-function decodeRecord(decoder: Decoder, batchContext: BatchContext = {} as BatchContext) {
+/**
+ * A record as kafkajs's decoder returns one, with key, value and headers read when first asked
+ * for. kafkajs decodes a whole fetch response at once, and its records wait there until the read
+ * hands them over: made eagerly, their key, value and header objects outlived the young
+ * generation and were promoted (most of a Kafka copy's GC time); made here, they die young.
+ */
+class KafkaRecord {
+  readonly magicByte: number
+  readonly attributes: number
+  readonly timestamp: string
+  readonly offset: string
+  readonly isControlRecord: boolean
+  readonly batchContext: BatchContext
+  /** Positioned at the key's length: where key, value and headers start (`rawStart`). */
+  readonly #decoder: Decoder
+  readonly rawStart: number
+  #key: Buffer | null = null
+  #value: Buffer | null = null
+  #headerList: Array<[string, Buffer | null]> | undefined
+
+  constructor(
+    decoder: Decoder,
+    magicByte: number,
+    attributes: number,
+    timestamp: string,
+    offset: string,
+    isControlRecord: boolean,
+    batchContext: BatchContext,
+  ) {
+    this.#decoder = decoder
+    this.rawStart = decoder.offset
+    this.magicByte = magicByte
+    this.attributes = attributes
+    this.timestamp = timestamp
+    this.offset = offset
+    this.isControlRecord = isControlRecord
+    this.batchContext = batchContext
+  }
+
+  /** Reads key, value and headers (once). */
+  #read(): Array<[string, Buffer | null]> {
+    if (this.#headerList) return this.#headerList
+    const d = this.#decoder
+    d.offset = this.rawStart
+    this.#key = d.readVarIntBytes()
+    this.#value = d.readVarIntBytes()
+    const count = d.readVarInt()
+    const list: Array<[string, Buffer | null]> = new Array(Math.max(count, 0))
+    for (let i = 0; i < count; i++) list[i] = [d.readVarIntString() as string, d.readVarIntBytes()]
+    this.#headerList = list
+    return list
+  }
+
+  get key(): Buffer | null {
+    this.#read()
+    return this.#key
+  }
+
+  get value(): Buffer | null {
+    this.#read()
+    return this.#value
+  }
+
+  /** Headers in wire order, repeats and all. */
+  get headerList(): Array<[string, Buffer | null]> {
+    return this.#read()
+  }
+
+  /** kafkajs's shape (repeated names grouped), for anything of kafkajs's that reads it. */
+  get headers(): Record<string, Buffer | null | Array<Buffer | null>> {
+    const headers: Record<string, Buffer | null | Array<Buffer | null>> = {}
+    for (const [name, v] of this.#read()) {
+      const seen = headers[name]
+      headers[name] = seen === undefined ? v : Array.isArray(seen) ? [...seen, v] : [seen, v]
+    }
+    return headers
+  }
+
+  /** The bytes key, value and headers lie in: the record's own (kafkajs hands each its slice). */
+  get rawBuffer(): Buffer {
+    return this.#decoder.buffer
+  }
+
+  /** Just past the last header. */
+  get rawEnd(): number {
+    this.#read()
+    return this.#decoder.offset
+  }
+}
+
+function decodeRecord(decoder: Decoder, batchContext: BatchContext = {} as BatchContext): KafkaRecord {
   const {
     firstOffset,
     firstTimestamp,
@@ -94,39 +185,7 @@ function decodeRecord(decoder: Decoder, batchContext: BatchContext = {} as Batch
       ? String(base.offset + offsetDelta)
       : String(BigInt(firstOffset) + BigInt(offsetDelta))
 
-  // Key, value and headers as they were sent: a copy to another topic writes them as they are.
-  const rawStart = decoder.offset
-  const key = decoder.readVarIntBytes()
-  const value = decoder.readVarIntBytes()
-
-  const count = decoder.readVarInt()
-  const headerList: Array<[string, Buffer | null]> = []
-  const headers: Record<string, Buffer | null | Array<Buffer | null>> = {}
-  for (let i = 0; i < count; i++) {
-    const name = decoder.readVarIntString() as string
-    const v = decoder.readVarIntBytes()
-    headerList.push([name, v])
-    // kafkajs's shape, for anything of kafkajs's that reads it.
-    const seen = headers[name]
-    headers[name] = seen === undefined ? v : Array.isArray(seen) ? [...seen, v] : [seen, v]
-  }
-  const rawEnd = decoder.offset
-
-  return {
-    magicByte,
-    attributes,
-    timestamp,
-    offset,
-    key,
-    value,
-    headers,
-    headerList,
-    rawBuffer: decoder.buffer,
-    rawStart,
-    rawEnd,
-    isControlRecord: isControlBatch,
-    batchContext,
-  }
+  return new KafkaRecord(decoder, magicByte, attributes, timestamp, offset, isControlBatch, batchContext)
 }
 
 let installed = false
