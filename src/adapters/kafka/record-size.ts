@@ -1,4 +1,5 @@
 import type {KafkaMessageOut} from './port.js'
+import {zigzagBytes} from './raw-batch.js'
 
 /** Kafka's default message.max.bytes / max.message.bytes: 1 MiB + 12. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588
@@ -14,12 +15,12 @@ export function recordBytes(m: KafkaMessageOut): number {
   let n = 1 + 5 + 5 + 5 // attributes, length, timestamp delta, offset delta
   // Key, value and headers as read: their bytes as they are.
   if (m.raw) return n + m.raw.rawEnd - m.raw.rawStart
-  n += varintBytes(m.key ? m.key.length : -1) + (m.key?.length ?? 0)
-  n += varintBytes(m.value ? m.value.length : -1) + (m.value?.length ?? 0)
-  n += varintBytes(m.headers?.length ?? 0)
+  n += zigzagBytes(m.key ? m.key.length : -1) + (m.key?.length ?? 0)
+  n += zigzagBytes(m.value ? m.value.length : -1) + (m.value?.length ?? 0)
+  n += zigzagBytes(m.headers?.length ?? 0)
   for (const [name, value] of m.headers ?? []) {
     const k = Buffer.byteLength(name)
-    n += varintBytes(k) + k + varintBytes(value ? value.length : -1) + (value?.length ?? 0)
+    n += zigzagBytes(k) + k + zigzagBytes(value ? value.length : -1) + (value?.length ?? 0)
   }
   return n
 }
@@ -27,16 +28,5 @@ export function recordBytes(m: KafkaMessageOut): number {
 /** The exact bytes of a record alone in its batch (deltas 0), from its recordBytes bound. */
 export function loneRecordBytes(bound: number): number {
   const body = bound - 13
-  return body + varintBytes(body)
-}
-
-/** Bytes of a zigzag varint. */
-function varintBytes(v: number): number {
-  let z = v >= 0 ? v * 2 : -v * 2 - 1
-  let n = 1
-  while (z >= 128) {
-    z = Math.floor(z / 128)
-    n++
-  }
-  return n
+  return body + zigzagBytes(body)
 }
