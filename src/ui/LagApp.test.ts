@@ -92,4 +92,28 @@ describe('LagApp', () => {
     expect(lines.join('\n')).toContain('—')
     expect(frame.split('\n').slice(1)).toEqual(lines.slice(1))
   })
+
+  test('text and Enter in one chunk (typed while a frame was drawn) set the filter and end editing', async () => {
+    const reader: LagReader = {poll: async () => raw(new Date().toISOString(), 40), close: async () => {}}
+    const ac = new AbortController()
+    const app = render(
+      createElement(LagApp, {
+        reader,
+        intervalMs: 1000,
+        source: 'kafka://x:9092',
+        signal: ac.signal,
+        onQuit: () => {},
+      }),
+    )
+    unmount = app.unmount
+    const tick = () => new Promise((r) => setTimeout(r, 50))
+    await tick()
+    app.stdin.write('/')
+    await tick()
+    app.stdin.write('ship\r')
+    await tick()
+    const footer = (app.lastFrame() ?? '').split('\n').at(-1)
+    expect(footer).toContain('/ filter "ship"')
+    expect(footer).toContain('1/3 rows')
+  })
 })

@@ -124,11 +124,13 @@ export function LagApp(props: LagAppProps) {
     // Typed fast (or pasted), several characters come as one input: each is a key of its own.
     const chars = plain && !key.backspace && !key.delete ? [...input] : ['']
     for (const ch of chars) {
+      // A chunk can end in Enter (keys typed while a frame was drawn): that is Enter, not text.
+      const enter = key.return || ch === '\r' || ch === '\n'
       if (next.editing) {
-        if (key.return) next = {...next, editing: false}
+        if (enter) next = {...next, editing: false}
         else if (key.escape) next = {...next, editing: false, filter: ''}
         else if (key.backspace || key.delete) next = {...next, filter: next.filter.slice(0, -1)}
-        else if (ch) next = {...next, filter: next.filter + ch}
+        else if (ch >= ' ' && ch !== '\x7f') next = {...next, filter: next.filter + ch}
         continue
       }
       if (ch === 'q') {
@@ -138,7 +140,7 @@ export function LagApp(props: LagAppProps) {
       }
       if (key.upArrow || key.downArrow)
         sel = Math.min(keysOf.length - 1, Math.max(0, sel + (key.upArrow ? -1 : 1)))
-      else if (key.return) {
+      else if (enter) {
         const k = keysOf[sel]
         if (!k) continue
         const expanded = new Set(next.expanded)
