@@ -1,9 +1,9 @@
 import {Box, Text, useApp, useInput, useStdout} from 'ink'
-import {useEffect, useMemo, useRef, useState} from 'react'
+import {memo, useEffect, useMemo, useRef, useState} from 'react'
 import type {LagReader} from '../adapters/lag-source.js'
 import {type LagFrame, watchLag} from '../services/lag/lag.js'
 import {SORT_KEYS} from '../services/lag/view.js'
-import {type ScreenState, screenLines} from './lag-screen.js'
+import {asciiRuns, type ScreenState, screenLines} from './lag-screen.js'
 
 export type QuitHow = 'q' | 'ctrl-c' | 'signal'
 
@@ -124,11 +124,13 @@ export function LagApp(props: LagAppProps) {
     // Typed fast (or pasted), several characters come as one input: each is a key of its own.
     const chars = plain && !key.backspace && !key.delete ? [...input] : ['']
     for (const ch of chars) {
+      // A chunk can end in Enter (keys typed while a frame was drawn): that is Enter, not text.
+      const enter = key.return || ch === '\r' || ch === '\n'
       if (next.editing) {
-        if (key.return) next = {...next, editing: false}
+        if (enter) next = {...next, editing: false}
         else if (key.escape) next = {...next, editing: false, filter: ''}
         else if (key.backspace || key.delete) next = {...next, filter: next.filter.slice(0, -1)}
-        else if (ch) next = {...next, filter: next.filter + ch}
+        else if (ch >= ' ' && ch !== '\x7f') next = {...next, filter: next.filter + ch}
         continue
       }
       if (ch === 'q') {
@@ -138,7 +140,7 @@ export function LagApp(props: LagAppProps) {
       }
       if (key.upArrow || key.downArrow)
         sel = Math.min(keysOf.length - 1, Math.max(0, sel + (key.upArrow ? -1 : 1)))
-      else if (key.return) {
+      else if (enter) {
         const k = keysOf[sel]
         if (!k) continue
         const expanded = new Set(next.expanded)
@@ -163,16 +165,39 @@ export function LagApp(props: LagAppProps) {
   return (
     <Box flexDirection="column" width={Math.max(20, size.columns - 1)}>
       {screen.lines.map((line, i) => (
-        <Text
+        <Line
           // biome-ignore lint/suspicious/noArrayIndexKey: a line's place on the screen is its identity
           key={i}
-          wrap="truncate-end"
+          text={line}
           inverse={i === screen.selectedLine}
-          {...(i === 0 && frame?.failed ? {color: 'yellow'} : {})}
-        >
-          {line}
-        </Text>
+          warn={i === 0 && frame?.failed !== undefined}
+        />
       ))}
     </Box>
   )
 }
+
+/**
+ * One screen line, as one <Text> per run of printable ASCII or of anything else (asciiRuns: Ink
+ * measures ASCII at once, the rest grapheme by grapheme). Memoized: a line that did not change
+ * is not rendered again by React.
+ */
+const Line = memo(function Line({
+  text,
+  inverse,
+  warn,
+}: Readonly<{text: string; inverse: boolean; warn: boolean}>) {
+  const runs = asciiRuns(text)
+  const style = {wrap: 'truncate-end' as const, inverse, ...(warn ? {color: 'yellow'} : {})}
+  if (runs.length <= 1) return <Text {...style}>{text}</Text>
+  return (
+    <Box>
+      {runs.map((run, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a run's place in its line is its identity
+        <Text key={i} {...style}>
+          {run}
+        </Text>
+      ))}
+    </Box>
+  )
+})

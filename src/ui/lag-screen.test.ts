@@ -1,7 +1,7 @@
 import {describe, expect, test} from 'vitest'
 import type {KafkaLagRaw} from '../adapters/lag-source.js'
 import {LagTracker} from '../services/lag/view.js'
-import {screenLines} from './lag-screen.js'
+import {asciiRuns, screenLines} from './lag-screen.js'
 
 function raw(groups: number, at = '2026-01-01T00:00:10.000Z'): KafkaLagRaw {
   return {
@@ -82,5 +82,30 @@ describe('screenLines', () => {
     expect(s.lines[0]).toContain('(3 s ago)')
     expect(s.selectedLine).toBeGreaterThan(1)
     expect(s.lines[s.selectedLine]!.startsWith('>')).toBe(true)
+  })
+})
+
+describe('asciiRuns', () => {
+  test('cuts a line into runs of printable ASCII and of anything else, losing nothing', () => {
+    const line = '>  billing   orders   582  ▁▃█   falling behind  stopped — no members · 5/5'
+    const runs = asciiRuns(line)
+    expect(runs.join('')).toBe(line)
+    expect(runs).toEqual([
+      '>  billing   orders   582  ',
+      '▁▃█',
+      '   falling behind  stopped ',
+      '—',
+      ' no members ',
+      '·',
+      ' 5/5',
+    ])
+    for (const [i, r] of runs.entries()) expect(/^[\x20-\x7e]+$/.test(r)).toBe(i % 2 === 0)
+  })
+
+  test('keeps a letter with the combining mark or joiner after it (one grapheme, one run)', () => {
+    expect(asciiRuns('cafe\u0301 ok')).toEqual(['caf', 'e\u0301', ' ok'])
+    expect(asciiRuns('1\ufe0f\u20e3 x')).toEqual(['1\ufe0f\u20e3', ' x'])
+    expect(asciiRuns('')).toEqual([])
+    expect(asciiRuns('plain')).toEqual(['plain'])
   })
 })

@@ -130,6 +130,18 @@ function layoutColumns(all: Column[], width: number): Column[] {
   return out
 }
 
+/**
+ * A line cut into runs of printable ASCII and runs of anything else (`▁▃█`, `—`, `·`), in order.
+ * Ink measures every text it lays out with string-width, twice a frame: printable ASCII takes
+ * its fast path (width = length), anything else goes through Intl.Segmenter and emoji regular
+ * expressions, grapheme by grapheme. One <Text> per run keeps that slow path to the few
+ * characters that need it, instead of whole 150-character rows (most of the dashboard's CPU).
+ */
+export function asciiRuns(line: string): string[] {
+  // An ASCII letter that a combining mark or joiner follows (`e\u0301`, a keycap) stays with it.
+  return line.match(/(?:[\x20-\x7e](?![\p{M}\u200d]))+|[\x20-\x7e]?[^\x20-\x7e]+/gu) ?? []
+}
+
 const clock = (iso: string) => new Date(iso).toTimeString().slice(0, 8)
 
 export function matches(r: LagRow, filter: string): boolean {

@@ -1,7 +1,7 @@
 import type {createRequire} from 'node:module'
 
 /** kafkajs's RequestQueue, the part this patch touches (src/network/requestQueue/index.js). */
-interface RequestQueueProto {
+export interface RequestQueueProto {
   throttledUntil: number
   throttleCheckTimeoutId: NodeJS.Timeout | null
   pending: unknown[]
@@ -17,25 +17,29 @@ let patched = false
 /**
  * kafkajs 2.2.4 (unmaintained) schedules its request queue's throttle check with
  * `setTimeout(…, throttledUntil - Date.now())`, and `throttledUntil` is -1 when the broker never
- * throttled: a negative delay. Node runs it after 1 ms, and from Node 24 on also prints a
- * TimeoutNegativeWarning on stderr — on every Kafka command. The same method, with the delay
- * held at 1 ms or more (what Node does with it anyway), and the same queue checks.
+ * throttled: a negative delay, which Node runs after 1 ms (from Node 24 on with a
+ * TimeoutNegativeWarning on stderr). The check reschedules itself, so every connection that ever
+ * had a response spins a 1 ms timer for as long as it is open, even with nothing queued: ~1,000
+ * wake-ups a second per connection, a few % of a core for `lag`'s idle fetch connections.
+ * The same method, but with nothing pending there is nothing to check and no timer: a request
+ * that has to wait is queued by push(), which schedules the check again (at the throttle's end,
+ * or after 10 ms), and every response checks the queue anyway.
  */
 export function patchRequestQueueTimers(req: ReturnType<typeof createRequire>): void {
   if (patched) return
   patched = true
   const RequestQueue = req('kafkajs/src/network/requestQueue/index.js') as {prototype: RequestQueueProto}
-  RequestQueue.prototype.scheduleCheckPendingRequests = function (this: RequestQueueProto) {
-    let scheduleAt = this.throttledUntil - Date.now()
-    if (!this.throttleCheckTimeoutId) {
-      if (this.pending.length > 0) scheduleAt = scheduleAt > 0 ? scheduleAt : CHECK_PENDING_MS
-      this.throttleCheckTimeoutId = setTimeout(
-        () => {
-          this.throttleCheckTimeoutId = null
-          this.checkPendingRequests()
-        },
-        Math.max(1, scheduleAt),
-      )
-    }
-  }
+  RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests
+}
+
+export function scheduleCheckPendingRequests(this: RequestQueueProto): void {
+  if (this.throttleCheckTimeoutId || this.pending.length === 0) return
+  const throttledFor = this.throttledUntil - Date.now()
+  this.throttleCheckTimeoutId = setTimeout(
+    () => {
+      this.throttleCheckTimeoutId = null
+      this.checkPendingRequests()
+    },
+    throttledFor > 0 ? throttledFor : CHECK_PENDING_MS,
+  )
 }

@@ -1,0 +1,119 @@
+import {render} from 'ink-testing-library'
+import {createElement} from 'react'
+import {afterEach, describe, expect, test} from 'vitest'
+import type {KafkaLagRaw, LagReader} from '../adapters/lag-source.js'
+import {LagTracker} from '../services/lag/view.js'
+import {LagApp} from './LagApp.js'
+import {screenLines} from './lag-screen.js'
+
+function raw(at: string, end: number): KafkaLagRaw {
+  const partition = (committed: string | null) => ({
+    partition: 0,
+    committed,
+    end: String(end),
+    low: '0',
+    oldestUnconsumedMs: Date.parse(at) - 60_000,
+  })
+  return {
+    kind: 'kafka',
+    at,
+    groups: [
+      {
+        group: 'billing',
+        state: 'EMPTY',
+        members: 0,
+        topics: [{topic: 'orders', partitions: [partition('3')]}],
+      },
+      {
+        group: 'shipping',
+        state: 'STABLE',
+        members: 1,
+        topics: [{topic: 'orders', partitions: [partition('9')]}],
+      },
+      {
+        group: 'audit',
+        state: 'STABLE',
+        members: 1,
+        topics: [{topic: 'orders', partitions: [partition(null)]}],
+      },
+    ],
+  }
+}
+
+describe('LagApp', () => {
+  let unmount = () => {}
+  afterEach(() => unmount())
+
+  test('draws exactly the lines of screenLines, sparklines and dashes included', async () => {
+    const polls: KafkaLagRaw[] = []
+    const reader: LagReader = {
+      poll: async (signal) => {
+        // Three polls, then none that ends before the app does: the last frame stays put.
+        if (polls.length === 3)
+          return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
+        const r = raw(new Date().toISOString(), 40 + polls.length * 5)
+        polls.push(r)
+        return r
+      },
+      close: async () => {},
+    }
+    const ac = new AbortController()
+    const app = render(
+      createElement(LagApp, {
+        reader,
+        intervalMs: 50,
+        source: 'kafka://x:9092',
+        signal: ac.signal,
+        onQuit: () => {},
+      }),
+    )
+    unmount = app.unmount
+    const end = Date.now() + 5_000
+    while (polls.length < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+    const seen = polls.length
+    expect(seen).toBe(3)
+    // The same polls through a tracker of our own give the lines the app was given to draw.
+    const tracker = new LagTracker()
+    let view = tracker.update(polls[0]!)
+    for (const p of polls.slice(1, seen)) view = tracker.update(p)
+    const now = Date.parse(polls[seen - 1]!.at)
+    const state = {
+      selected: 0,
+      expanded: new Set<string>(),
+      filter: '',
+      editing: false,
+      sort: 'worst' as const,
+      paused: false,
+    }
+    const {lines} = screenLines({view, pollMs: 1}, state, {columns: 100, rows: 24}, 'kafka://x:9092', 50, now)
+    await new Promise((r) => setTimeout(r, 10))
+    const frame = app.lastFrame() ?? ''
+    expect(lines.join('\n')).toMatch(/[▁-█]/)
+    expect(lines.join('\n')).toContain('—')
+    expect(frame.split('\n').slice(1)).toEqual(lines.slice(1))
+  })
+
+  test('text and Enter in one chunk (typed while a frame was drawn) set the filter and end editing', async () => {
+    const reader: LagReader = {poll: async () => raw(new Date().toISOString(), 40), close: async () => {}}
+    const ac = new AbortController()
+    const app = render(
+      createElement(LagApp, {
+        reader,
+        intervalMs: 1000,
+        source: 'kafka://x:9092',
+        signal: ac.signal,
+        onQuit: () => {},
+      }),
+    )
+    unmount = app.unmount
+    const tick = () => new Promise((r) => setTimeout(r, 50))
+    await tick()
+    app.stdin.write('/')
+    await tick()
+    app.stdin.write('ship\r')
+    await tick()
+    const footer = (app.lastFrame() ?? '').split('\n').at(-1)
+    expect(footer).toContain('/ filter "ship"')
+    expect(footer).toContain('1/3 rows')
+  })
+})
