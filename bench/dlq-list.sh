@@ -4,11 +4,13 @@
 #   SQS: N queues on ElasticMQ (every 5th with a redrive policy to its own DLQ)
 #   Kafka: N topics (every 5th a .DLT topic) — evtctl also reads first/last timestamps, the script not
 # Usage: npm run build && bench/dlq-list.sh [N]   (RUNS=n, default 5; SKIP_CREATE=1 reuses what an earlier
-# run made; needs hyperfine (apt-get install hyperfine); brokers up)
+# run made; KINDS=sqs benches one broker only; EVTCTL_BROKER_STATE=dir uses that broker set;
+# needs hyperfine (apt-get install hyperfine); brokers up)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ -f .brokers/env ]] || { echo "start the brokers first: npm run brokers -- up"; exit 2; }
-. .brokers/env
+state=${EVTCTL_BROKER_STATE:-.brokers}
+[[ -f $state/env ]] || { echo "start the brokers first: npm run brokers -- up"; exit 2; }
+. "$state/env"
 n=${1:-500}
 runs=${RUNS:-5}
 suffix=$(date +%s)
@@ -38,7 +40,7 @@ fi
 json=$(mktemp); trap 'rm -f "$json"' EXIT
 means() { node -e 'for (const r of JSON.parse(require("fs").readFileSync(process.argv[1])).results) console.log(r.mean.toFixed(3), "±", r.stddev.toFixed(3))' "$1"; }
 ratio() { echo "${1%% *} / ${2%% *}" | bc -l; }
-for kind in sqs kafka; do
+for kind in ${KINDS:-sqs kafka}; do
   if [[ $kind == sqs ]]; then where=$SQS_ENDPOINT; target="--context bench-sqs"; else where=$KAFKA_BROKERS; target="kafka://$KAFKA_BROKERS"; fi
   export XDG_CONFIG_HOME=$(mktemp -d)
   ./bin/run.js config set-context bench-sqs --broker sqs --region us-east-1 --endpoint "$SQS_ENDPOINT" >/dev/null 2>&1

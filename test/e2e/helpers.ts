@@ -5,8 +5,9 @@ import {join, resolve} from 'node:path'
 
 export const BIN = resolve(import.meta.dirname, '../../bin/run.js')
 /**
- * The V8 flags of the bin's shebang (`#!/usr/bin/env -S node --max-semi-space-size=4`): tests run
- * `node FLAGS bin/run.js` on the Node running them, with the memory settings users get.
+ * The V8 flags of the bin's shebang (`#!/usr/bin/env -S node --max-semi-space-size=4
+ * --heap-growing-percent=50`): tests run `node FLAGS bin/run.js` on the Node running them, with
+ * the memory settings users get.
  */
 export const NODE_FLAGS = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(BIN, 'utf8').split('\n')[0]!)?.[1] ?? '')
   .trim()

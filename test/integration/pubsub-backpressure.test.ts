@@ -83,7 +83,7 @@ describe('pubsub: a tail into a slow reader', () => {
     expect(await leftovers(topic)).toEqual([])
   }, 60_000)
 
-  test('a follow into a reader that stalls for 8 s stays under 150 MB RSS while it waits, and loses nothing', async () => {
+  test('a follow into a reader that stalls for 8 s stays under 150 MB RSS while it waits and while it catches up, and loses nothing', async () => {
     const n = 60_000
     const stallMs = 8_000
     const {url, topic, from} = await backlog('slow-follow', n, 300)
@@ -130,9 +130,9 @@ describe('pubsub: a tail into a slow reader', () => {
     expect(pipeline.err()).toMatch(/tail-exit=0/)
     expect(Number(pipeline.out().trim()), pipeline.err()).toBe(n)
     expect(stalled).toBeLessThanOrEqual(150)
-    // Catching up at full speed costs garbage the GC collects late (as it does for a fast reader),
-    // not memory in proportion to the backlog (the client's streaming pull reached 372 MB at 100k).
-    expect(peak).toBeLessThanOrEqual(300)
+    // Catching up at full speed promotes garbage to old space; bin/run.js's --heap-growing-percent
+    // has V8 collect it before the heap grows past 1.5× (without it: 159–186 MB here).
+    expect(peak).toBeLessThanOrEqual(150)
     expect(await leftovers(topic)).toEqual([])
   }, 60_000)
 })

@@ -91,3 +91,10 @@ describe('time-outs (#18.4)', () => {
     })
   })
 })
+
+describe('calls without call options', () => {
+  test('reuse the middleware stack the client resolved for their command (dlq list over many queues)', () => {
+    expect(config('sqs://us-east-1/q')).toMatchObject({cacheMiddleware: true})
+    expect(config('http://127.0.0.1:9324/000000000000/q')).toMatchObject({cacheMiddleware: true})
+  })
+})

@@ -1113,6 +1113,9 @@ export function sqsClientConfig(t: SqsTarget, env: NodeJS.ProcessEnv = process.e
     // Every attempt is bounded (the adapter passes each call's own); see ATTEMPT_MS.
     requestHandler: {connectionTimeout: 3_000, requestTimeout: ATTEMPT_MS, throwOnRequestTimeout: true},
     maxAttempts: 3,
+    // A call made without call options reuses the middleware stack resolved for its command
+    // (dlq list's listing calls; see dead-letters `lean`); calls with options resolve it as before.
+    cacheMiddleware: true,
   }
   if (!configured) {
     const shown = origin ?? endpoint!
