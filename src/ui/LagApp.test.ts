@@ -116,4 +116,31 @@ describe('LagApp', () => {
     expect(footer).toContain('/ filter "ship"')
     expect(footer).toContain('1/3 rows')
   })
+
+  test('Ctrl-C that arrives with other keys still quits; a newline inside a pasted chunk stays text', async () => {
+    const reader: LagReader = {poll: async () => raw(new Date().toISOString(), 40), close: async () => {}}
+    const quits: string[] = []
+    const app = render(
+      createElement(LagApp, {
+        reader,
+        intervalMs: 1000,
+        source: 'kafka://x:9092',
+        signal: new AbortController().signal,
+        onQuit: (why: string) => quits.push(why),
+      }),
+    )
+    unmount = app.unmount
+    const tick = () => new Promise((r) => setTimeout(r, 50))
+    await tick()
+    app.stdin.write('/')
+    await tick()
+    // A paste: the newline does not end the filter, so "q" below is text, not quit.
+    app.stdin.write('ship\nqx')
+    await tick()
+    expect((app.lastFrame() ?? '').split('\n').at(-1)).toContain('/ shipqx')
+    expect(quits).toEqual([])
+    app.stdin.write('a\x03')
+    await tick()
+    expect(quits).toEqual(['ctrl-c'])
+  })
 })

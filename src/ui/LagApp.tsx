@@ -123,9 +123,19 @@ export function LagApp(props: LagAppProps) {
     const plain = !key.ctrl && !key.meta && !key.return && !key.escape && !key.upArrow && !key.downArrow
     // Typed fast (or pasted), several characters come as one input: each is a key of its own.
     const chars = plain && !key.backspace && !key.delete ? [...input] : ['']
-    for (const ch of chars) {
+    for (let i = 0; i < chars.length; i++) {
+      const ch = chars[i]!
+      // Ctrl-C inside a chunk (pressed while a frame was drawn): Ink recognises it only alone.
+      if (ch === '\x03') {
+        props.onQuit('ctrl-c')
+        exit()
+        return
+      }
       // A chunk can end in Enter (keys typed while a frame was drawn): that is Enter, not text.
-      const enter = key.return || ch === '\r' || ch === '\n'
+      // A newline inside a chunk is a paste's: dropped, so what follows it stays text.
+      const newline = ch === '\r' || ch === '\n'
+      if (newline && i < chars.length - 1) continue
+      const enter = key.return || newline
       if (next.editing) {
         if (enter) next = {...next, editing: false}
         else if (key.escape) next = {...next, editing: false, filter: ''}
