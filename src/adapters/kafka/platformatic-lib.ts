@@ -11,8 +11,14 @@ let loading: Promise<Lib> | undefined
  */
 export function loadPlatformatic(): Promise<Lib> {
   loading ??= (async () => {
-    compileOnFirstUse()
-    return await import('@platformatic/kafka')
+    // Only the library's validators, made as it loads: evtctl's own JSON Schema checks (the same
+    // Ajv class) still compile up front, where an unresolvable $ref fails before anything is sent.
+    const restore = compileOnFirstUse()
+    try {
+      return await import('@platformatic/kafka')
+    } finally {
+      restore()
+    }
   })()
   return loading
 }
@@ -20,13 +26,16 @@ export function loadPlatformatic(): Promise<Lib> {
 type Validate = ((...args: unknown[]) => boolean) & {errors?: unknown}
 type Compile = (this: unknown, schema: unknown, meta?: boolean) => Validate
 
-/** Makes the library's Ajv class compile each schema when its validator is first called. */
-function compileOnFirstUse(): void {
+/**
+ * Makes the library's Ajv class compile each schema when its validator is first called; returns
+ * what puts the class back as it was.
+ */
+function compileOnFirstUse(): () => void {
   try {
     const fromLib = createRequire(createRequire(import.meta.url).resolve('@platformatic/kafka'))
     const {Ajv2020} = fromLib('ajv/dist/2020.js') as {Ajv2020: {prototype: {compile: Compile}}}
     const compile = Ajv2020.prototype.compile
-    if ((compile as {lazy?: true}).lazy) return
+    if ((compile as {lazy?: true}).lazy) return () => {}
     const lazyCompile: Compile = function (this: unknown, schema, meta) {
       const ajv = this
       let validate: Validate | undefined
@@ -40,7 +49,11 @@ function compileOnFirstUse(): void {
       return lazy
     }
     Ajv2020.prototype.compile = Object.assign(lazyCompile, {lazy: true as const})
+    return () => {
+      Ajv2020.prototype.compile = compile
+    }
   } catch {
     // Not laid out as expected: the library compiles as it always did.
+    return () => {}
   }
 }
