@@ -78,10 +78,18 @@ export class RawProducer {
     placed: number[],
     acks: -1 | 1,
   ): Promise<SendOutcome | undefined> {
-    this.#api ??= this.#produceApi()
+    // A failure here fails this chunk only: the next one asks again.
+    this.#api ??= this.#produceApi().catch((err) => {
+      this.#api = undefined
+      throw err
+    })
     const api = await this.#api
     if (!api) return undefined
-    if (this.#idempotent) this.#identity ??= this.#initProducerId()
+    if (this.#idempotent)
+      this.#identity ??= withRetries(() => this.#initProducerId()).catch((err) => {
+        this.#identity = undefined
+        throw err
+      })
     const identity = await this.#identity
     // One batch per partition, made once: a retry sends the same bytes with the same sequence.
     const positions = new Map<number, number[]>()
@@ -119,12 +127,12 @@ export class RawProducer {
       pending = again
       if (pending.length > 0) await new Promise((r) => setTimeout(r, RETRY_DELAY_MS))
     }
-    if (errors.size > 0) {
-      // What the broker holds of a failed batch is not known: the next batches start afresh,
-      // with a new producer id (sequence numbers from 0).
+    if ([...errors.values()].some((e) => !refused(e))) {
+      // What the broker holds of a batch without a clear answer is not known: the next batches
+      // start afresh, with a new producer id (sequence numbers from 0). A batch the broker
+      // refused was not appended: its sequence did not move, and the producer id stays.
       this.#identity = undefined
-      for (const key of [...this.#sequences.keys()])
-        if (key.startsWith(`${topic}:`)) this.#sequences.delete(key)
+      this.#sequences.clear()
     }
     const failed: SendOutcome['failed'] = []
     for (const [partition, error] of errors)
@@ -220,6 +228,37 @@ function call<T>(f: (cb: Callback<T>) => void): Promise<T> {
   return new Promise((resolve, reject) =>
     f((error, result) => (error ? reject(error) : resolve(result as T))),
   )
+}
+
+/**
+ * Kafka's answers that refuse a partition's batch outright, before appending anything (the batch,
+ * not the connection or the producer's state, is at fault). Anything else — no answer, a time-out,
+ * a sequence or producer id the broker does not accept — leaves the producer's state unknown.
+ */
+const REFUSALS = new Set([
+  'INVALID_TIMESTAMP',
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_REQUIRED_ACKS',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'POLICY_VIOLATION',
+])
+function refused(error: unknown): boolean {
+  return REFUSALS.has((error as {apiId?: string})?.apiId ?? '')
+}
+
+/** `f` again after a pause while it fails with an error worth retrying (as the library does). */
+async function withRetries<T>(f: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await f()
+    } catch (err) {
+      if (attempt >= RETRIES || !retriable(err)) throw err
+      await new Promise((r) => setTimeout(r, RETRY_DELAY_MS))
+    }
+  }
 }
 
 /** A network error, or a partition's error the library marks as worth retrying (leader moved…). */
