@@ -40,8 +40,24 @@ function raw(at: string, end: number): KafkaLagRaw {
   }
 }
 
+let unmount = () => {}
+
+/** The dashboard on a fake terminal, polling `reader` every `intervalMs`; unmounted after each test. */
+function mount(reader: LagReader, intervalMs: number, onQuit: (why: string) => void = () => {}) {
+  const app = render(
+    createElement(LagApp, {
+      reader,
+      intervalMs,
+      source: 'kafka://x:9092',
+      signal: new AbortController().signal,
+      onQuit,
+    }),
+  )
+  unmount = app.unmount
+  return app
+}
+
 describe('LagApp', () => {
-  let unmount = () => {}
   afterEach(() => unmount())
 
   test('draws exactly the lines of screenLines, sparklines and dashes included', async () => {
@@ -57,17 +73,7 @@ describe('LagApp', () => {
       },
       close: async () => {},
     }
-    const ac = new AbortController()
-    const app = render(
-      createElement(LagApp, {
-        reader,
-        intervalMs: 50,
-        source: 'kafka://x:9092',
-        signal: ac.signal,
-        onQuit: () => {},
-      }),
-    )
-    unmount = app.unmount
+    const app = mount(reader, 50)
     const end = Date.now() + 5_000
     while (polls.length < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
     const seen = polls.length
@@ -95,17 +101,7 @@ describe('LagApp', () => {
 
   test('text and Enter in one chunk (typed while a frame was drawn) set the filter and end editing', async () => {
     const reader: LagReader = {poll: async () => raw(new Date().toISOString(), 40), close: async () => {}}
-    const ac = new AbortController()
-    const app = render(
-      createElement(LagApp, {
-        reader,
-        intervalMs: 1000,
-        source: 'kafka://x:9092',
-        signal: ac.signal,
-        onQuit: () => {},
-      }),
-    )
-    unmount = app.unmount
+    const app = mount(reader, 1000)
     const tick = () => new Promise((r) => setTimeout(r, 50))
     await tick()
     app.stdin.write('/')
@@ -120,16 +116,7 @@ describe('LagApp', () => {
   test('Ctrl-C that arrives with other keys still quits; a newline inside a pasted chunk stays text', async () => {
     const reader: LagReader = {poll: async () => raw(new Date().toISOString(), 40), close: async () => {}}
     const quits: string[] = []
-    const app = render(
-      createElement(LagApp, {
-        reader,
-        intervalMs: 1000,
-        source: 'kafka://x:9092',
-        signal: new AbortController().signal,
-        onQuit: (why: string) => quits.push(why),
-      }),
-    )
-    unmount = app.unmount
+    const app = mount(reader, 1000, (why) => quits.push(why))
     const tick = () => new Promise((r) => setTimeout(r, 50))
     await tick()
     app.stdin.write('/')
