@@ -44,11 +44,6 @@ export interface Envelope {
 }
 
 /**
- * A decoded value kept as its JSON text, made only for a read whose output writes it and nothing
- * looks at it (tail -o jsonl/raw without filters): the JSONL encoder writes the text as it is, with
- * no value built and serialised again. Anything else that serialises it gets the value (toJSON).
- */
-/**
  * What an adapter read an envelope from (a Kafka record and where its bytes lie), kept under a
  * symbol: never serialised. A copy made of the envelope carries it (`carryRead`), so that the
  * destination's adapter may write the bytes as they were read — which it does only after checking
@@ -63,6 +58,11 @@ export function carryRead(from: Envelope, to: Envelope): void {
   if (r !== undefined) (to as ReadFrom)[READ_FROM] = r
 }
 
+/**
+ * A decoded value kept as its JSON text, made only for a read whose output writes it and nothing
+ * looks at it (tail -o jsonl/raw without filters): the JSONL encoder writes the text as it is, with
+ * no value built and serialised again. Anything else that serialises it gets the value (toJSON).
+ */
 export class DecodedJson {
   constructor(readonly text: string) {}
   toJSON(): unknown {

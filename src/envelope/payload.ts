@@ -44,14 +44,13 @@ class KnownUtf8 extends Known {
  * always, it was ~0.3 s and 100 MB of garbage per 500k 200-byte values in a Kafka copy.
  */
 class CopiedUtf8 extends Known {
-  readonly #buf: Buffer
   #text: string | undefined
-  constructor(buf: Buffer, bytes: Uint8Array) {
+  constructor(bytes: Uint8Array) {
     super(bytes, undefined)
-    this.#buf = buf
   }
   get utf8(): string {
-    this.#text ??= this.#buf.toString('utf8')
+    const b = Known.bytesOf(this)!
+    this.#text ??= Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')
     return this.#text
   }
   toJSON(): {utf8: string} {
@@ -98,7 +97,7 @@ export function toPayload(bytes: Uint8Array, opts: {json?: boolean; keepBytes?: 
     const base64 = buf.toString('base64')
     return keep ? new KnownBase64(base64, bytes) : {base64}
   }
-  if (keep && opts.json === false) return new CopiedUtf8(buf, bytes)
+  if (keep && opts.json === false) return new CopiedUtf8(bytes)
   const text = buf.toString('utf8')
   if (opts.json !== false && looksLikeJson(text)) {
     try {

@@ -34,7 +34,7 @@ export function toEnvelope(url: string, partition: number, m: KafkaMessageIn, fo
   }
   const headers = m.headerList ? fromList(m.headerList, how) : toHeaders(m.headers, how)
   if (headers.length > 0) env.headers = headers
-  if (forCopy && m.rawBuffer) (env as ReadForCopy)[READ] = m
+  if (forCopy && m.rawBuffer) (env as ReadForCopy)[READ_FROM] = m
   return env
 }
 
@@ -43,12 +43,11 @@ export function toEnvelope(url: string, partition: number, m: KafkaMessageIn, fo
  * write the record's key, value and headers as they were read. Since copies of the envelope carry
  * it too, it is used only while the envelope still holds those very bytes (sameAsRead).
  */
-const READ = READ_FROM
-type ReadForCopy = Envelope & {[READ]?: KafkaMessageIn}
+type ReadForCopy = Envelope & {[READ_FROM]?: KafkaMessageIn}
 
 /** The record `env` was read from, when its key, value and headers are still that record's bytes. */
 function sameAsRead(env: Envelope): KafkaMessageIn | undefined {
-  const m = (env as ReadForCopy)[READ]
+  const m = (env as ReadForCopy)[READ_FROM]
   if (!m?.rawBuffer) return undefined
   if (!sameBytes(env.key ?? null, m.key) || !sameBytes(env.value, m.value)) return undefined
   const list = m.headerList ?? []
