@@ -13,7 +13,7 @@ import {createKafkaAdapter} from '../src/adapters/kafka/kafka-adapter.js'
 import {parseTarget} from '../src/config/targets.js'
 import {watchLag} from '../src/services/lag/lag.js'
 import {LagTracker} from '../src/services/lag/view.js'
-import {screenLines} from '../src/ui/lag-screen.js'
+import {initialScreenState, screenLines} from '../src/ui/lag-screen.js'
 
 const [mode, ...args] = process.argv.slice(2)
 const brokers = process.env.KAFKA_BROKERS!
@@ -66,14 +66,7 @@ async function reference(url: string, intervalMs: number) {
   const reader = adapter.lagReader(target, {})
   const ac = new AbortController()
   process.on('SIGTERM', () => ac.abort())
-  const state = {
-    selected: 0,
-    expanded: new Set<string>(),
-    filter: '',
-    editing: false,
-    sort: 'worst' as const,
-    paused: false,
-  }
+  const state = initialScreenState()
   process.stdout.write('\x1b[?1049h\x1b[?25l')
   for await (const frame of watchLag(reader, {intervalMs, signal: ac.signal})) {
     const size = {columns: process.stdout.columns || 80, rows: process.stdout.rows || 24}

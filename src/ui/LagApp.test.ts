@@ -4,7 +4,7 @@ import {afterEach, describe, expect, test} from 'vitest'
 import type {KafkaLagRaw, LagReader} from '../adapters/lag-source.js'
 import {LagTracker} from '../services/lag/view.js'
 import {LagApp} from './LagApp.js'
-import {screenLines} from './lag-screen.js'
+import {initialScreenState, screenLines} from './lag-screen.js'
 
 function raw(at: string, end: number): KafkaLagRaw {
   const partition = (committed: string | null) => ({
@@ -83,14 +83,7 @@ describe('LagApp', () => {
     let view = tracker.update(polls[0]!)
     for (const p of polls.slice(1, seen)) view = tracker.update(p)
     const now = Date.parse(polls[seen - 1]!.at)
-    const state = {
-      selected: 0,
-      expanded: new Set<string>(),
-      filter: '',
-      editing: false,
-      sort: 'worst' as const,
-      paused: false,
-    }
+    const state = initialScreenState()
     const {lines} = screenLines({view, pollMs: 1}, state, {columns: 100, rows: 24}, 'kafka://x:9092', 50, now)
     await new Promise((r) => setTimeout(r, 10))
     const frame = app.lastFrame() ?? ''

@@ -3,7 +3,7 @@ import {memo, useEffect, useMemo, useRef, useState} from 'react'
 import type {LagReader} from '../adapters/lag-source.js'
 import {type LagFrame, watchLag} from '../services/lag/lag.js'
 import {SORT_KEYS} from '../services/lag/view.js'
-import {asciiRuns, type ScreenState, screenLines} from './lag-screen.js'
+import {asciiRuns, initialScreenState, type ScreenState, screenLines} from './lag-screen.js'
 
 export type QuitHow = 'q' | 'ctrl-c' | 'signal'
 
@@ -41,13 +41,7 @@ export function LagApp(props: LagAppProps) {
   // One state for a poll's frame and the clock of the header: one render per poll.
   const [{frame, now}, setShown] = useState<{frame?: LagFrame; now: number}>({now: Date.now()})
   const [selectedKey, setSelectedKey] = useState<string>()
-  const [ui, setUi] = useState<Omit<ScreenState, 'selected'>>({
-    expanded: new Set(),
-    filter: '',
-    editing: false,
-    sort: 'worst',
-    paused: false,
-  })
+  const [ui, setUi] = useState<Omit<ScreenState, 'selected'>>(initialScreenState)
   const paused = useRef(false)
   const lastFrameAt = useRef(0)
   // Keys can come faster than renders: each one starts from what the last one left, not from

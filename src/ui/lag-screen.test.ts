@@ -1,7 +1,7 @@
 import {describe, expect, test} from 'vitest'
 import type {KafkaLagRaw} from '../adapters/lag-source.js'
 import {LagTracker} from '../services/lag/view.js'
-import {asciiRuns, screenLines} from './lag-screen.js'
+import {asciiRuns, initialScreenState, screenLines} from './lag-screen.js'
 
 function raw(groups: number, at = '2026-01-01T00:00:10.000Z'): KafkaLagRaw {
   return {
@@ -28,14 +28,7 @@ function raw(groups: number, at = '2026-01-01T00:00:10.000Z'): KafkaLagRaw {
     })),
   }
 }
-const state = {
-  selected: 0,
-  expanded: new Set<string>(),
-  filter: '',
-  editing: false,
-  sort: 'worst' as const,
-  paused: false,
-}
+const state = initialScreenState()
 
 describe('screenLines', () => {
   test('never taller or wider than the terminal, whatever its size', () => {

@@ -27,6 +27,11 @@ export interface ScreenState {
   paused: boolean
 }
 
+/** The dashboard as it starts: first row selected, nothing expanded or filtered, worst first. */
+export function initialScreenState(): ScreenState {
+  return {selected: 0, expanded: new Set(), filter: '', editing: false, sort: 'worst', paused: false}
+}
+
 export interface Screen {
   /** Each at most `columns - 1` characters, at most `rows - 1` lines (Ink clears the whole screen at `rows`). */
   lines: string[]
