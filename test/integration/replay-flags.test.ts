@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {GetQueueAttributesCommand} from '@aws-sdk/client-sqs'
 import {describe, expect, test} from 'vitest'
 import {brokerEnv} from '../brokers/env.js'
-import {createTopic, testKafka} from '../brokers/kafka.js'
+import {createTopic} from '../brokers/kafka.js'
 import {kafkaTool, kcatProduce, kcatReadAll} from '../brokers/peers.js'
 import {counts, createQueue, fill, receiveMessages, testSqs} from '../brokers/sqs.js'
 import {run, sandboxEnv, start} from '../e2e/helpers.js'
@@ -296,16 +296,7 @@ describe.skipIf(!env.KAFKA_BROKERS)('replay into Kafka: what copies carry', () =
     const cli = sandboxEnv()
     // One source partition into three: each replay batch spreads over the destination's partitions.
     const src = await createTopic('rf-raw-src', 1)
-    const dst = await createTopic('rf-raw-dst', 3)
-    const admin = testKafka().admin()
-    await admin.connect()
-    await admin.alterConfigs({
-      validateOnly: false,
-      resources: [
-        {type: 2, name: dst, configEntries: [{name: 'message.timestamp.before.max.ms', value: '60000'}]},
-      ],
-    })
-    await admin.disconnect()
+    const dst = await createTopic('rf-raw-dst', 3, {'message.timestamp.before.max.ms': '60000'})
     const now = Date.now()
     const old = 250
     const input = Array.from({length: 600}, (_, i) =>
