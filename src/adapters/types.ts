@@ -139,6 +139,18 @@ export interface AdapterOptions {
 export interface Delivery {
   readonly envelope: Envelope
   /**
+   * Optional, for a reader that copies without looking inside (replay): where in a log the
+   * message was read, known without building the envelope — the envelope's own partition and
+   * offset, given only by adapters whose envelopes carry no meta.messageId.
+   */
+  readonly partition?: number
+  readonly offset?: string
+  /**
+   * Optional, opaque: the message as its source read it, for a destination's
+   * BatchSender.sendAsRead (Kafka → Kafka: the record's bytes). Reading it builds no envelope.
+   */
+  readonly asRead?: unknown
+  /**
    * Acknowledge (delete) this message where the target can `consume` (SQS): resolves only once
    * the broker confirmed it, rejects when it did not. A no-op elsewhere. Idempotent.
    */
@@ -205,6 +217,13 @@ export interface BatchSender {
    * target failed as a whole (missing, unreachable): nothing more goes there.
    */
   send(envs: Envelope[]): Promise<PublishOutcome[]>
+  /**
+   * Optional: sends messages as their source read them (Delivery.asRead), key, value and headers
+   * byte for byte — what send() of their unchanged envelopes would send, without the envelopes.
+   * Resolves undefined, having sent nothing, when it cannot write these (another broker's reads):
+   * then send() their envelopes.
+   */
+  sendAsRead?(reads: unknown[], how: {newTimestamps?: boolean}): Promise<PublishOutcome[] | undefined>
   /** Ends the producer once what was sent is settled. */
   close(): Promise<void>
 }

@@ -122,6 +122,44 @@ export function toKafkaMessage(env: Envelope): KafkaMessageOut {
   return message
 }
 
+/**
+ * A record read from another topic, as the producer writes it: its bytes as read (raw), its key
+ * for the partitioner; value and headers looked at only by a producer that encodes them (the
+ * library's own path: compression, old brokers).
+ */
+export class ReadMessage implements KafkaMessageOut {
+  readonly key: Buffer | null
+  readonly raw: KafkaMessageIn & RawTail
+  partition?: number
+  timestamp?: bigint
+
+  constructor(read: KafkaMessageIn & RawTail, timestamp: bigint | undefined) {
+    this.raw = read
+    this.key = read.key
+    if (timestamp !== undefined) this.timestamp = timestamp
+  }
+
+  get value(): Buffer | null {
+    return this.raw.value
+  }
+
+  get headers(): Array<[string, Buffer | null]> | undefined {
+    const list = this.raw.headerList
+    return list?.length ? list : undefined
+  }
+}
+
+let lastRead = ''
+let lastReadMs = 0n
+/** A record's timestamp (epoch ms as text) as the producer takes it; records of a batch mostly share one. */
+export function readTimestamp(ms: string): bigint {
+  if (ms !== lastRead) {
+    lastReadMs = BigInt(ms)
+    lastRead = ms
+  }
+  return lastReadMs
+}
+
 let lastText = ''
 let lastMsValue: bigint | undefined
 /** Messages sent together mostly share a timestamp: parse each once. */

@@ -90,10 +90,36 @@ describe('record decoder (drop-in for kafkajs)', () => {
             Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]],
           )
           expect(headerList).toEqual(flat)
+          // A copy asks for the end and the key first: found without reading the rest, the same.
+          const fresh = forTests.decodeRecord(new Decoder(bytesOf), context())
+          expect(fresh.rawEnd).toBe(bytesOf.length)
+          expect(fresh.key).toEqual(theirs.key)
+          expect(fresh.value).toEqual(theirs.value)
+          expect(fresh.headerList).toEqual(flat)
         },
       ),
       {numRuns: 500},
     )
+  })
+
+  test('skipping a record cut short throws instead of reading past it', () => {
+    const whole = recordBytes({
+      offsetDelta: 0,
+      timestampDelta: Long.fromString('0'),
+      key: Buffer.from('k'),
+      value: Buffer.from('value'),
+      headers: {h: Buffer.from('x')},
+    })
+    const start = forTests.decodeRecord(new Decoder(whole), {
+      firstOffset: '0',
+      firstTimestamp: '0',
+      magicByte: 2,
+      timestampType: 0,
+      maxTimestamp: '0',
+    }).rawStart
+    expect(forTests.skipFields(whole, start)).toBe(whole.length)
+    for (let cut = start; cut < whole.length; cut++)
+      expect(() => forTests.skipFields(whole.subarray(0, cut), start)).toThrow(RangeError)
   })
 
   test('small varlongs are read as numbers, long ones are left to kafkajs', () => {

@@ -61,6 +61,40 @@ function readSmallVarLong(d: Decoder): number | undefined {
   return undefined
 }
 
+/** Where the field after the last varint read by varintAt starts. */
+let afterVarint = 0
+
+/** The zigzag varint at `at` in `buf` (afterVarint: where the next field starts). */
+function varintAt(buf: Buffer, at: number): number {
+  let n = 0
+  for (let shift = 0; shift <= 28; shift += 7) {
+    const byte = buf[at++]
+    if (byte === undefined) break
+    n |= (byte & 0x7f) << shift
+    if (byte < 0x80) {
+      afterVarint = at
+      return (n >>> 1) ^ -(n & 1)
+    }
+  }
+  throw new RangeError('a record field length is cut short or longer than 5 bytes')
+}
+
+/** Skips a length-prefixed field (length -1: null) at `at`; returns where the next one starts. */
+function skipField(buf: Buffer, at: number): number {
+  const len = varintAt(buf, at)
+  return len > 0 ? afterVarint + len : afterVarint
+}
+
+/** Where a record's key, value and headers (from `at`) end, found by skipping over them. */
+export function skipFields(buf: Buffer, at: number): number {
+  at = skipField(buf, skipField(buf, at))
+  const count = varintAt(buf, at)
+  at = afterVarint
+  for (let h = 0; h < count; h++) at = skipField(buf, skipField(buf, at))
+  if (at > buf.length) throw new RangeError('a record is shorter than its fields say')
+  return at
+}
+
 /**
  * A record as kafkajs's decoder returns one, with key, value and headers read when first asked
  * for. kafkajs decodes a whole fetch response at once, and its records wait there until the read
@@ -77,9 +111,10 @@ class KafkaRecord {
   /** Positioned at the key's length: where key, value and headers start (`rawStart`). */
   readonly #decoder: Decoder
   readonly rawStart: number
-  #key: Buffer | null = null
+  #key: Buffer | null | undefined
   #value: Buffer | null = null
   #headerList: Array<[string, Buffer | null]> | undefined
+  #rawEnd = -1
 
   constructor(
     decoder: Decoder,
@@ -105,7 +140,8 @@ class KafkaRecord {
     if (this.#headerList) return this.#headerList
     const d = this.#decoder
     d.offset = this.rawStart
-    this.#key = d.readVarIntBytes()
+    const key = d.readVarIntBytes()
+    this.#key ??= key
     this.#value = d.readVarIntBytes()
     const count = d.readVarInt()
     const list: Array<[string, Buffer | null]> = new Array(Math.max(count, 0))
@@ -114,8 +150,15 @@ class KafkaRecord {
     return list
   }
 
+  /** The key alone (what a copy's partitioner needs): value and headers stay unread. */
   get key(): Buffer | null {
-    this.#read()
+    if (this.#key === undefined) {
+      const d = this.#decoder
+      const at = d.offset
+      d.offset = this.rawStart
+      this.#key = d.readVarIntBytes()
+      d.offset = at
+    }
     return this.#key
   }
 
@@ -144,10 +187,10 @@ class KafkaRecord {
     return this.#decoder.buffer
   }
 
-  /** Just past the last header. */
+  /** Just past the last header: found by skipping over the fields, nothing made of them. */
   get rawEnd(): number {
-    this.#read()
-    return this.#decoder.offset
+    if (this.#rawEnd < 0) this.#rawEnd = skipFields(this.#decoder.buffer, this.rawStart)
+    return this.#rawEnd
   }
 }
 
@@ -204,4 +247,4 @@ export function installRecordDecoder(): void {
   req.cache[path] = m
 }
 
-export const forTests = {decodeRecord, readSmallVarLong}
+export const forTests = {decodeRecord, readSmallVarLong, skipFields}

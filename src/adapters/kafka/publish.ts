@@ -3,10 +3,12 @@ import type {Envelope} from '../../envelope/envelope.js'
 import {UsageError} from '../../errors.js'
 import {batches} from '../../util/batch.js'
 import type {BatchSender, PublishFailure, PublishOptions, PublishOutcome, PublishReport} from '../types.js'
-import {toKafkaMessage} from './codec.js'
+import {ReadMessage, readTimestamp, toKafkaMessage} from './codec.js'
 import {interruption, type KafkaContext, type KafkaTarget, noSuchPartition} from './context.js'
 import {mapKafkaError} from './errors.js'
-import type {KafkaMessageOut, KafkaProducerPort} from './port.js'
+import type {KafkaMessageIn, KafkaMessageOut, KafkaProducerPort} from './port.js'
+import type {RawTail} from './raw-batch.js'
+import {KafkaDelivery} from './read.js'
 import {BATCH_OVERHEAD, DEFAULT_MAX_MESSAGE_BYTES, loneRecordBytes, recordBytes} from './record-size.js'
 import {TimestampSpan} from './timestamp-span.js'
 
@@ -61,6 +63,16 @@ export async function openSender(
       outcomes = new Array(envs.length)
       base = sender.taken
       await sender.sendAll(envs, base)
+      await sender.settled()
+      for (let i = 0; i < outcomes.length; i++)
+        outcomes[i] ??= {status: 'failed', error: 'no answer from the destination'}
+      return outcomes
+    },
+    async sendAsRead(reads, how) {
+      if (!reads.every((r) => r instanceof KafkaDelivery)) return undefined
+      outcomes = new Array(reads.length)
+      base = sender.taken
+      await sender.sendAllRead(reads as KafkaDelivery[], base, how.newTimestamps === true)
       await sender.settled()
       for (let i = 0; i < outcomes.length; i++)
         outcomes[i] ??= {status: 'failed', error: 'no answer from the destination'}
@@ -140,7 +152,24 @@ class TopicSender {
     const now = BigInt(Date.now())
     let i = first
     for (const env of envs) {
-      const waiting = this.#add(env, i++, now)
+      const waiting = this.#add(toKafkaMessage(env), env.partition, i++, now)
+      if (waiting) await waiting
+    }
+    this.taken = i
+    await this.#flush()
+  }
+
+  /**
+   * Sends records read from another topic as they were read (what sendAll would send of their
+   * unchanged envelopes, without making them): their own timestamps, or the time now.
+   */
+  async sendAllRead(reads: readonly KafkaDelivery[], first: number, newTimestamps: boolean): Promise<void> {
+    const now = BigInt(Date.now())
+    let i = first
+    for (const d of reads) {
+      const m = d.record as KafkaMessageIn & RawTail
+      const message = new ReadMessage(m, newTimestamps ? undefined : readTimestamp(m.timestamp))
+      const waiting = this.#add(message, d.partition, i++, now)
       if (waiting) await waiting
     }
     this.taken = i
@@ -157,19 +186,26 @@ class TopicSender {
     await this.producer.disconnect().catch(() => {})
   }
 
-  /** Adds message i to the chunk; returns a promise only when the chunk had to be sent first. */
-  #add(env: Envelope, i: number, now: bigint): Promise<void> | undefined {
+  /**
+   * Adds message i (read from `sourcePartition`, if it was) to the chunk; returns a promise only
+   * when the chunk had to be sent first.
+   */
+  #add(
+    message: KafkaMessageOut,
+    sourcePartition: number | undefined,
+    i: number,
+    now: bigint,
+  ): Promise<void> | undefined {
     const {topic, parts, opts} = this
-    const message = toKafkaMessage(env)
     if (opts.partition !== undefined) message.partition = opts.partition
-    else if (opts.keepPartitions && env.partition !== undefined) {
-      if (!parts.includes(env.partition)) {
+    else if (opts.keepPartitions && sourcePartition !== undefined) {
+      if (!parts.includes(sourcePartition)) {
         return this.#refuse(
           i,
-          `partition ${env.partition} does not exist in "${topic}" (${parts.length} partitions)`,
+          `partition ${sourcePartition} does not exist in "${topic}" (${parts.length} partitions)`,
         )
       }
-      message.partition = env.partition
+      message.partition = sourcePartition
     } else if (message.key == null) message.partition = parts[this.#roundRobin++ % parts.length]!
     // A request spans at most ~24.8 days of timestamps (see timestamp-span.ts): the
     // producer's encoder corrupts wider ones. Messages without one are stamped now, here.

@@ -1,3 +1,4 @@
+import type {Envelope} from '../../envelope/envelope.js'
 import {UsageError} from '../../errors.js'
 import {info} from '../../events.js'
 import {AsyncQueue} from '../../util/async-queue.js'
@@ -22,15 +23,63 @@ interface Slice {
   count: number
 }
 
-/** Envelopes are made as the reader takes them, so they die young (cheap for the GC). */
-function* deliveries(s: Slice, committer: GroupCommitter | undefined, forCopy: boolean): Generator<Delivery> {
-  for (let i = 0; i < s.count; i++) {
-    const m = s.messages[i]!
-    yield {
-      envelope: toEnvelope(s.source, s.partition, m, forCopy),
-      ack: committer ? committer.delivered(s.topic, s.partition, m.offset) : noop,
-      release: noop,
-    }
+/**
+ * A delivery of a Kafka record. Its envelope is made when first asked for: a copy to another
+ * Kafka topic never asks (it writes the record's bytes, asRead), and what is made dies young.
+ */
+export class KafkaDelivery implements Delivery {
+  #envelope: Envelope | undefined
+  readonly #forCopy: boolean
+
+  constructor(
+    readonly record: KafkaMessageIn,
+    readonly partition: number,
+    readonly source: string,
+    readonly ack: () => Promise<void>,
+    forCopy: boolean,
+  ) {
+    this.#forCopy = forCopy
+  }
+
+  get offset(): string {
+    return this.record.offset
+  }
+
+  get envelope(): Envelope {
+    this.#envelope ??= toEnvelope(this.source, this.partition, this.record, this.#forCopy)
+    return this.#envelope
+  }
+
+  /** For a copy (ReadOptions.forCopy) of a record whose bytes our decoder kept: this delivery. */
+  get asRead(): KafkaDelivery | undefined {
+    return this.#forCopy && this.record.rawBuffer ? this : undefined
+  }
+
+  release(): Promise<void> {
+    return noop()
+  }
+}
+
+/**
+ * A slice's deliveries, each made as the reader takes it, so they die young (cheap for the GC).
+ * The iterator refills one result object (its readers — for…of, yield*, the replay's batcher —
+ * take value and done before asking for the next): a million copies made a million of them.
+ */
+function deliveries(s: Slice, committer: GroupCommitter | undefined, forCopy: boolean): Iterable<Delivery> {
+  return {
+    [Symbol.iterator]() {
+      let i = 0
+      const result: IteratorResult<Delivery> = {done: false, value: undefined as unknown as Delivery}
+      return {
+        next(): IteratorResult<Delivery> {
+          if (i >= s.count) return {done: true, value: undefined}
+          const m = s.messages[i++]!
+          const ack = committer ? committer.delivered(s.topic, s.partition, m.offset) : noop
+          result.value = new KafkaDelivery(m, s.partition, s.source, ack, forCopy)
+          return result
+        },
+      }
+    },
   }
 }
 

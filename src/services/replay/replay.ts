@@ -108,6 +108,11 @@ export function idOf(env: Envelope): string {
   return typeof id === 'string' ? id : `${env.partition ?? 0}:${env.offset ?? ''}`
 }
 
+/** idOf its envelope, without making the envelope where the delivery knows its log position. */
+export function deliveryId(d: Delivery): string {
+  return d.offset !== undefined ? `${d.partition ?? 0}:${d.offset}` : idOf(d.envelope)
+}
+
 /**
  * Replays: reads the source (consuming for a move: each message is removed only once the
  * destination confirmed its copy), sends each selected message to its destination, and journals
@@ -329,9 +334,11 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     await Promise.all(
       groupBy(selected.keys(), (i) => selected[i]!.dest.url).map(async (group) => {
         const sink = await sinkFor(selected[group[0]!]!.dest)
-        const outcomes = await sink.send(
-          group.map((i) => prepare(selected[i]!.d.envelope, selected[i]!.id, j.run, copyOptions)),
-        )
+        const outcomes =
+          (await sendAsRead(sink, group, selected)) ??
+          (await sink.send(
+            group.map((i) => prepare(selected[i]!.d.envelope, selected[i]!.id, j.run, copyOptions)),
+          ))
         group.forEach((i, n) => {
           const o = outcomes[n]!
           if (o.status === 'sent') {
@@ -361,6 +368,17 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     fault('after-journal', n)
     return sent
   }
+  /**
+   * The copies as their source read them, where the destination writes such reads (Kafka →
+   * Kafka): the same bytes prepare() would keep, without making an envelope per message. Not
+   * with --mark, which adds headers.
+   */
+  const sendAsRead = async (sink: BatchSender, group: number[], selected: Selected[]) => {
+    if (!sink.sendAsRead || copyOptions.markFrom !== undefined) return undefined
+    const reads = group.map((i) => selected[i]!.d.asRead)
+    if (reads.some((r) => r === undefined)) return undefined
+    return sink.sendAsRead(reads, copyOptions.newTimestamps ? {newTimestamps: true} : {})
+  }
   /** Move: remove from the source only what the destination confirmed (and what a resumed run had
    * sent); a failed copy's source message is given back and stays. */
   const remove = async (n: number, selected: Selected[], sent: Selected[], toRemove: Delivery[]) => {
@@ -376,12 +394,12 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         opts.emit(
           warning(
             'NOT_ACKNOWLEDGED',
-            `Message ${idOf(removing[i]!.envelope)} was copied but not removed from the source (${(r.reason as Error).message}); a rerun removes it without sending it again.`,
+            `Message ${deliveryId(removing[i]!)} was copied but not removed from the source (${(r.reason as Error).message}); a rerun removes it without sending it again.`,
           ),
         )
     })
     if (removed.length > 0) {
-      j.add({t: 'removed', ids: removed.map((d) => idOf(d.envelope))})
+      j.add({t: 'removed', ids: removed.map(deliveryId)})
       await j.sync()
     }
     report.removedFromSource += removed.length
@@ -447,31 +465,31 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       /** Read and deliberately not sent: copied by the interrupted run, or left out by the filters. */
       const handled: Delivery[] = []
       for (const d of batch) {
-        const env = d.envelope
-        const id = idOf(env)
+        // The envelope only where something looks inside (a copy to Kafka may never make it).
+        const id = deliveryId(d)
         if (state && mode === 'move' && state.sentNotRemoved.has(id)) {
           toRemove.push(d)
           report.completedFromJournal++
           continue
         }
-        if (state && mode === 'copy' && alreadyCopied(state, env, id)) {
+        if (state && mode === 'copy' && alreadyCopied(state, d.envelope, id)) {
           handled.push(d)
           continue
         }
-        if (opts.filter && opts.decoding) await prepareDecoded(env, opts.decoding)
+        if (opts.filter && opts.decoding) await prepareDecoded(d.envelope, opts.decoding)
         if (reachedMax) {
           await d.release()
           continue
         }
-        if (opts.filter && !(await opts.filter(env))) {
+        if (opts.filter && !(await opts.filter(d.envelope))) {
           handled.push(d)
           await d.release()
           continue
         }
         const dest =
           opts.to ??
-          originOf(source, env) ??
-          (isDeadLetterAware(src) && src.originOf ? await src.originOf(source, env) : undefined)
+          originOf(source, d.envelope) ??
+          (isDeadLetterAware(src) && src.originOf ? await src.originOf(source, d.envelope) : undefined)
         if (!dest) {
           if (report.selected === 0 && selected.length === 0 && !state) {
             await Promise.allSettled(batch.map((x) => x.release()))
@@ -581,9 +599,9 @@ function alreadyCopied(state: JournalState, env: Envelope, id: string): boolean 
 function progressOf(batch: Delivery[]): Array<{t: 'progress'; partition: number; next: string}> {
   const last = new Map<number, string>()
   for (const d of batch) {
-    const o = d.envelope.offset
+    const o = d.offset ?? d.envelope.offset
     if (o === undefined) return []
-    const p = d.envelope.partition ?? 0
+    const p = (d.offset !== undefined ? d.partition : d.envelope.partition) ?? 0
     const prev = last.get(p)
     // Decimal strings: longer is larger, else compare as text (no BigInt per message).
     if (prev === undefined || o.length > prev.length || (o.length === prev.length && o > prev)) last.set(p, o)
