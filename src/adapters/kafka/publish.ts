@@ -166,7 +166,9 @@ class TopicSender {
   async sendAllRead(reads: readonly KafkaDelivery[], first: number, newTimestamps: boolean): Promise<void> {
     const now = BigInt(Date.now())
     let i = first
-    for (const d of reads) {
+    // By index: for…of in an async function made an iterator result per message.
+    for (let k = 0; k < reads.length; k++) {
+      const d = reads[k]!
       const m = d.record as KafkaMessageIn & RawTail
       const message = new ReadMessage(m, newTimestamps ? undefined : readTimestamp(m.timestamp))
       const waiting = this.#add(message, d.partition, i++, now)

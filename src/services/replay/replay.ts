@@ -332,7 +332,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     // Each destination's copies at once; the batch is finished even on Ctrl-C (the journal then
     // says so).
     await Promise.all(
-      groupBy(selected.keys(), (i) => selected[i]!.dest.url).map(async (group) => {
+      byDestination(selected).map(async (group) => {
         const sink = await sinkFor(selected[group[0]!]!.dest)
         const outcomes =
           (await sendAsRead(sink, group, selected)) ??
@@ -464,7 +464,9 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       const selected: Selected[] = []
       /** Read and deliberately not sent: copied by the interrupted run, or left out by the filters. */
       const handled: Delivery[] = []
-      for (const d of batch) {
+      // By index: for…of in this async function made an iterator result per message.
+      for (let k = 0; k < batch.length; k++) {
+        const d = batch[k]!
         // The envelope only where something looks inside (a copy to Kafka may never make it).
         const id = deliveryId(d)
         if (state && mode === 'move' && state.sentNotRemoved.has(id)) {
@@ -696,13 +698,14 @@ async function* singles(read: AsyncIterable<Delivery>): AsyncGenerator<Delivery[
   for await (const d of read) yield [d]
 }
 
-function groupBy<T>(items: Iterable<T>, key: (t: T) => string): T[][] {
-  const m = new Map<string, T[]>()
-  for (const x of items) {
-    const k = key(x)
+/** The positions of `selected`, grouped by destination (one group per destination, in order). */
+function byDestination(selected: Selected[]): number[][] {
+  const m = new Map<string, number[]>()
+  for (let i = 0; i < selected.length; i++) {
+    const k = selected[i]!.dest.url
     const group = m.get(k)
-    if (group) group.push(x)
-    else m.set(k, [x])
+    if (group) group.push(i)
+    else m.set(k, [i])
   }
   return [...m.values()]
 }
