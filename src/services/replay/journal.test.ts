@@ -2,7 +2,7 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {load} from './journal.js'
+import {Journal, load} from './journal.js'
 
 const journal = (...records: object[]) => {
   const path = join(mkdtempSync(join(tmpdir(), 'journal-')), 'run.jsonl')
@@ -52,5 +52,20 @@ describe('journal load', () => {
     const state = await load(path)
     expect(state.run).toBe('r2')
     expect(state.sent.size).toBe(0)
+  })
+
+  it('fails every sync after a write that failed: what it held never reached the disk', async () => {
+    const j = await Journal.create(mkdtempSync(join(tmpdir(), 'journal-')), 'k', {
+      source: 's',
+      destination: 'd',
+      mode: 'copy',
+    })
+    // The file handle closed under it: the next write fails (EBADF).
+    await (j as unknown as {fh: {close(): Promise<void>}}).fh.close()
+    j.add({t: 'selected', ids: ['0:1']})
+    const first = j.sync()
+    await expect(first).rejects.toThrow()
+    // Nothing new to write, yet the "selected" record above is not on disk: no send may follow.
+    await expect(j.sync()).rejects.toThrow()
   })
 })

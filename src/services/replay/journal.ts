@@ -98,11 +98,17 @@ export class Journal {
    */
   sync(): Promise<void> {
     const run = this.flushing.then(() => this.flush())
-    this.flushing = run.catch(() => {})
+    this.flushing = run.catch((err) => {
+      this.broken ??= err
+    })
     return run
   }
 
+  /** A write or fsync that failed: what it held is not on disk, so no later sync succeeds. */
+  private broken: unknown
+
   private async flush(): Promise<void> {
+    if (this.broken !== undefined) throw this.broken
     if (this.pending.length === 0) return
     const text = `${this.pending.join('\n')}\n`
     this.pending = []

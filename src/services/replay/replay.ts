@@ -525,11 +525,15 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         continue
       }
       // Keep at most REMOVING batches being removed, then wait for the previous batch's send. This
-      // batch's "selected" record goes into the journal now, so the previous batch's last write
-      // carries it: one fsync per batch. (A kill just then lists this batch in possibleDuplicates
-      // although it was not sent yet: a false alarm, never a miss.)
+      // batch's "selected" record is written now, while the previous batch is still on its way,
+      // so its fsync is not one more step between two sends (the send awaits it all the same; a
+      // journal that failed to write fails every later sync). A kill just then lists this batch
+      // in possibleDuplicates although it was not sent yet: a false alarm, never a miss.
       while (removing.size >= REMOVING) await Promise.race(removing)
-      if (selected.length > 0) journal!.add({t: 'selected', ids: selected.map((s) => s.id)})
+      if (selected.length > 0) {
+        journal!.add({t: 'selected', ids: selected.map((s) => s.id)})
+        journal!.sync().catch(() => {}) // awaited by send()'s own sync
+      }
       await sending
       if (failure) {
         await Promise.allSettled([...selected.map((s) => s.d.release()), ...toRemove.map((d) => d.release())])
