@@ -139,9 +139,11 @@ class KafkaRecord {
   #read(): Array<[string, Buffer | null]> {
     if (this.#headerList) return this.#headerList
     const d = this.#decoder
-    d.offset = this.rawStart
-    const key = d.readVarIntBytes()
-    this.#key ??= key
+    // The key may have been read alone already (a copy's partitioner): skipped, not sliced again.
+    if (this.#key === undefined) {
+      d.offset = this.rawStart
+      this.#key = d.readVarIntBytes()
+    } else d.offset = skipField(d.buffer, this.rawStart)
     this.#value = d.readVarIntBytes()
     const count = d.readVarInt()
     const list: Array<[string, Buffer | null]> = new Array(Math.max(count, 0))
