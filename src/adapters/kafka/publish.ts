@@ -170,8 +170,12 @@ class TopicSender {
     for (let k = 0; k < reads.length; k++) {
       const d = reads[k]!
       const m = d.record as KafkaMessageIn & RawTail
-      const message = new ReadMessage(m, newTimestamps ? undefined : readTimestamp(m.timestamp))
-      const waiting = this.#add(message, d.partition, i++, now)
+      const ts = newTimestamps ? undefined : readTimestamp(m.timestamp)
+      const unfit = unfitRead(m, ts)
+      const waiting = unfit
+        ? this.#refuse(i, `record ${d.partition}:${d.offset} not copied: ${unfit}`)
+        : this.#add(new ReadMessage(m, ts), d.partition, i, now)
+      i++
       if (waiting) await waiting
     }
     this.taken = i
@@ -290,6 +294,25 @@ class TopicSender {
     this.sent += messages.length - failures.length
     opts.onProgress?.(this.sent)
   }
+}
+
+/** Beyond this (ms), a timestamp is no longer an exact number, nor a date. */
+const MAX_TIMESTAMP = 8_640_000_000_000_000n
+
+/**
+ * Why a record read from another topic cannot be written as it was read, if it cannot: its
+ * fields run past its end (a corrupt record), or its timestamp is out of range (microseconds or
+ * nanoseconds written as milliseconds by its producer), which would not be copied exactly.
+ */
+function unfitRead(m: KafkaMessageIn & RawTail, timestamp: bigint | undefined): string | undefined {
+  if (timestamp !== undefined && (timestamp > MAX_TIMESTAMP || timestamp < -MAX_TIMESTAMP))
+    return `its timestamp ${timestamp} is not a date in milliseconds (--new-timestamps gives copies the time of the replay)`
+  try {
+    void m.rawEnd
+  } catch (err) {
+    return `its bytes are malformed (${(err as Error).message})`
+  }
+  return undefined
 }
 
 /**

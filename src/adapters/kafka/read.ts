@@ -62,23 +62,28 @@ export class KafkaDelivery implements Delivery {
 
 /**
  * A slice's deliveries, each made as the reader takes it, so they die young (cheap for the GC).
- * The iterator refills one result object (its readers — for…of, yield*, the replay's batcher —
- * take value and done before asking for the next): a million copies made a million of them.
+ * One pass only (a second would hand out, and ask to commit, the same messages again). The
+ * iterator refills one result object: its readers — for…of, yield*, the replay's batcher — take
+ * value and done before asking for the next, and must not keep the result (a million copies
+ * made a million of them).
  */
-function deliveries(s: Slice, committer: GroupCommitter | undefined, forCopy: boolean): Iterable<Delivery> {
+function deliveries(
+  s: Slice,
+  committer: GroupCommitter | undefined,
+  forCopy: boolean,
+): IterableIterator<Delivery> {
+  let i = 0
+  const result: IteratorResult<Delivery> = {done: false, value: undefined as unknown as Delivery}
   return {
     [Symbol.iterator]() {
-      let i = 0
-      const result: IteratorResult<Delivery> = {done: false, value: undefined as unknown as Delivery}
-      return {
-        next(): IteratorResult<Delivery> {
-          if (i >= s.count) return {done: true, value: undefined}
-          const m = s.messages[i++]!
-          const ack = committer ? committer.delivered(s.topic, s.partition, m.offset) : noop
-          result.value = new KafkaDelivery(m, s.partition, s.source, ack, forCopy)
-          return result
-        },
-      }
+      return this
+    },
+    next(): IteratorResult<Delivery> {
+      if (i >= s.count) return {done: true, value: undefined}
+      const m = s.messages[i++]!
+      const ack = committer ? committer.delivered(s.topic, s.partition, m.offset) : noop
+      result.value = new KafkaDelivery(m, s.partition, s.source, ack, forCopy)
+      return result
     },
   }
 }

@@ -112,7 +112,7 @@ export class Journal {
     if (this.pending.length === 0) return
     const text = `${this.pending.join('\n')}\n`
     this.pending = []
-    await this.fh.write(text)
+    await this.fh.appendFile(text) // all of it: a single write() may take only part
     await this.fh.datasync()
   }
 

@@ -374,7 +374,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
    * with --mark, which adds headers.
    */
   const sendAsRead = async (sink: BatchSender, group: number[], selected: Selected[]) => {
-    if (!sink.sendAsRead || copyOptions.markFrom !== undefined) return undefined
+    if (!sink.sendAsRead || !asReadCopies(copyOptions)) return undefined
     const reads = group.map((i) => selected[i]!.d.asRead)
     if (reads.some((r) => r === undefined)) return undefined
     return sink.sendAsRead(reads, copyOptions.newTimestamps ? {newTimestamps: true} : {})
@@ -474,7 +474,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
           report.completedFromJournal++
           continue
         }
-        if (state && mode === 'copy' && alreadyCopied(state, d.envelope, id)) {
+        if (state && mode === 'copy' && alreadyCopied(state, d, id)) {
           handled.push(d)
           continue
         }
@@ -525,15 +525,12 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         continue
       }
       // Keep at most REMOVING batches being removed, then wait for the previous batch's send. This
-      // batch's "selected" record is written now, while the previous batch is still on its way,
-      // so its fsync is not one more step between two sends (the send awaits it all the same; a
-      // journal that failed to write fails every later sync). A kill just then lists this batch
-      // in possibleDuplicates although it was not sent yet: a false alarm, never a miss.
+      // batch's "selected" record goes into the journal now, so the previous batch's last write
+      // may carry it: then one fsync per batch. It is not written sooner: while the previous batch
+      // is on its way, a kill would list both batches as possible duplicates. (A kill just after
+      // that write lists this batch although it was not sent yet: a false alarm, never a miss.)
       while (removing.size >= REMOVING) await Promise.race(removing)
-      if (selected.length > 0) {
-        journal!.add({t: 'selected', ids: selected.map((s) => s.id)})
-        journal!.sync().catch(() => {}) // awaited by send()'s own sync
-      }
+      if (selected.length > 0) journal!.add({t: 'selected', ids: selected.map((s) => s.id)})
       await sending
       if (failure) {
         await Promise.allSettled([...selected.map((s) => s.d.release()), ...toRemove.map((d) => d.release())])
@@ -591,14 +588,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
 }
 
 /** A log copy resumed: what the interrupted run finished is below its recorded progress. */
-function alreadyCopied(state: JournalState, env: Envelope, id: string): boolean {
+function alreadyCopied(state: JournalState, d: Delivery, id: string): boolean {
   if (state.sent.has(id)) return true
   // Below the progress but refused or skipped: not copied (tried again, never committed).
   if (state.notCopied.has(id)) return false
-  const next = state.progress.get(env.partition ?? 0)
-  return (
-    next !== undefined && env.offset !== undefined && /^\d+$/.test(env.offset) && BigInt(env.offset) < next
-  )
+  const {partition, offset} = d.offset !== undefined ? d : d.envelope
+  const next = state.progress.get(partition ?? 0)
+  return next !== undefined && offset !== undefined && /^\d+$/.test(offset) && BigInt(offset) < next
 }
 
 /** Per partition, the offset after the batch's last message (logs only: numeric offsets). */
@@ -677,6 +673,20 @@ interface CopyOptions {
   newTimestamps?: boolean
   /** --mark: the source, for the evtctl-replayed-from header. */
   markFrom?: string
+}
+
+/**
+ * Whether copies made with these options may be sent as their source read them (sendAsRead):
+ * only options that leave key, value and headers as read. Every option is named here, so a new
+ * one cannot reach the messages-as-read path unnoticed.
+ */
+function asReadCopies(how: CopyOptions): boolean {
+  const leavesBytes: Record<keyof CopyOptions, boolean> = {
+    keepPartitions: true, // the sender places each copy
+    newTimestamps: true, // passed to sendAsRead
+    markFrom: false, // adds headers
+  }
+  return (Object.keys(how) as Array<keyof CopyOptions>).every((k) => how[k] === undefined || leavesBytes[k])
 }
 
 /** Kafka destinations: acks from all in-sync replicas, and the idempotent producer. */
