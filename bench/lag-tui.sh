@@ -23,6 +23,9 @@ b() { node .scratch/lag-bench.mjs "$@"; }
 suffix=$(date +%s)
 t36=lagbench36-$suffix
 t200=lagbench200-$suffix
+# The groups and topics of a run are deleted when it ends: left behind, they would make the next
+# run's polls dearer (lag lists every group in the cluster and fetches its offsets).
+trap 'b cleanup "$t36" || true; b cleanup "$t200" || true' EXIT
 b setup "$t36" 36 4
 url36="kafka://$KAFKA_BROKERS/$t36"
 

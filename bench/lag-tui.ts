@@ -6,6 +6,7 @@
  *   reference URL INTERVAL_MS        the reference: the dashboard's own lines (screenLines) drawn
  *                                    with plain ANSI cursor moves, no Ink, no React
  *   polls URL N                      N polls of `lag` in-process: time and Kafka requests each
+ *   cleanup PREFIX                   deletes what setup made: the groups PREFIX-g<i> and the topic
  */
 import net from 'node:net'
 import {Kafka, logLevel} from 'kafkajs'
@@ -45,6 +46,21 @@ async function setup(prefix: string, groups: number, partitions: number) {
       })),
     })
   }
+  await admin.disconnect()
+}
+
+/**
+ * The groups a run leaves behind make every later run's polls dearer (lag lists the cluster's
+ * groups and fetches their offsets): a run deletes its own when it ends.
+ */
+async function cleanup(prefix: string) {
+  const admin = kafka().admin()
+  await admin.connect()
+  const {groups} = await admin.listGroups()
+  const mine = groups.map((g) => g.groupId).filter((g) => g.startsWith(`${prefix}-g`))
+  if (mine.length > 0) await admin.deleteGroups(mine)
+  const topics = await admin.listTopics()
+  if (topics.includes(prefix)) await admin.deleteTopics({topics: [prefix]})
   await admin.disconnect()
 }
 
@@ -155,6 +171,9 @@ switch (mode) {
     break
   case 'polls':
     await polls(args[0]!, Number(args[1]))
+    break
+  case 'cleanup':
+    await cleanup(args[0]!)
     break
   default:
     console.error('usage: see the comment at the top')

@@ -3,6 +3,7 @@ import {createElement} from 'react'
 import {afterEach, describe, expect, test} from 'vitest'
 import type {KafkaLagRaw, LagReader} from '../adapters/lag-source.js'
 import {LagTracker} from '../services/lag/view.js'
+import {installPlainOutput} from './ink-output.js'
 import {LagApp} from './LagApp.js'
 import {initialScreenState, screenLines} from './lag-screen.js'
 
@@ -60,7 +61,8 @@ function mount(reader: LagReader, intervalMs: number, onQuit: (why: string) => v
 describe('LagApp', () => {
   afterEach(() => unmount())
 
-  test('draws exactly the lines of screenLines, sparklines and dashes included', async () => {
+  /** Three polls into the app: what it draws is what screenLines gives for them, line for line. */
+  async function drawsScreenLines() {
     const polls: KafkaLagRaw[] = []
     const reader: LagReader = {
       poll: async (signal) => {
@@ -90,6 +92,13 @@ describe('LagApp', () => {
     expect(lines.join('\n')).toMatch(/[▁-█]/)
     expect(lines.join('\n')).toContain('—')
     expect(frame.split('\n').slice(1)).toEqual(lines.slice(1))
+  }
+
+  test('draws exactly the lines of screenLines, sparklines and dashes included', drawsScreenLines)
+
+  test('the same with Ink’s frame-to-text step made cheaper (ink-output.ts)', async () => {
+    expect(await installPlainOutput()).toBe(true)
+    await drawsScreenLines()
   })
 
   test('text and Enter in one chunk (typed while a frame was drawn) set the filter and end editing', async () => {

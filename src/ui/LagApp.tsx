@@ -1,9 +1,16 @@
-import {Box, Text, useApp, useInput, useStdout} from 'ink'
+import {Box, Text, Transform, useApp, useInput, useStdout} from 'ink'
 import {memo, useEffect, useMemo, useRef, useState} from 'react'
 import type {LagReader} from '../adapters/lag-source.js'
 import {type LagFrame, watchLag} from '../services/lag/lag.js'
 import {SORT_KEYS} from '../services/lag/view.js'
-import {asciiRuns, initialScreenState, type ScreenState, screenLines} from './lag-screen.js'
+import {
+  asciiStandIns,
+  initialScreenState,
+  restoreLine,
+  type ScreenState,
+  screenBlocks,
+  screenLines,
+} from './lag-screen.js'
 
 export type QuitHow = 'q' | 'ctrl-c' | 'signal'
 
@@ -166,15 +173,16 @@ export function LagApp(props: LagAppProps) {
     if (next !== ui) setUi(next)
   })
 
+  const blocks = useMemo(() => screenBlocks(screen.lines, screen.body), [screen])
+
   return (
     <Box flexDirection="column" width={Math.max(20, size.columns - 1)}>
-      {screen.lines.map((line, i) => (
-        <Line
-          // biome-ignore lint/suspicious/noArrayIndexKey: a line's place on the screen is its identity
-          key={i}
-          text={line}
-          inverse={i === screen.selectedLine}
-          warn={i === 0 && frame?.failed !== undefined}
+      {blocks.map((b) => (
+        <Block
+          key={b.start}
+          strips={b.strips}
+          selected={screen.selectedLine - b.start}
+          warn={b.start === 0 && frame?.failed !== undefined}
         />
       ))}
     </Box>
@@ -182,26 +190,47 @@ export function LagApp(props: LagAppProps) {
 }
 
 /**
- * One screen line, as one <Text> per run of printable ASCII or of anything else (asciiRuns: Ink
- * measures ASCII at once, the rest grapheme by grapheme). Memoized: a line that did not change
- * is not rendered again by React.
+ * Lines drawn side by side as strips (screenBlocks): one <Text> per strip, all the strip's lines
+ * in it; line `selected` (if it is one of them) in inverse. A screenful of rows is a few nodes
+ * for React, Yoga and Ink's output, not several per row. Memoized: a block whose text did not
+ * change is not rendered again by React.
  */
-const Line = memo(function Line({
-  text,
-  inverse,
-  warn,
-}: Readonly<{text: string; inverse: boolean; warn: boolean}>) {
-  const runs = asciiRuns(text)
-  const style = {wrap: 'truncate-end' as const, inverse, ...(warn ? {color: 'yellow'} : {})}
-  if (runs.length <= 1) return <Text {...style}>{text}</Text>
-  return (
-    <Box>
-      {runs.map((run, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: a run's place in its line is its identity
-        <Text key={i} {...style}>
-          {run}
-        </Text>
-      ))}
-    </Box>
-  )
-})
+const Block = memo(
+  function Block({strips, selected, warn}: Readonly<{strips: string[][]; selected: number; warn: boolean}>) {
+    const style = {wrap: 'truncate-end' as const, ...(warn ? {color: 'yellow'} : {})}
+    const texts = strips.map((lines, i) => {
+      // Non-ASCII strips are measured as ASCII stand-ins and written with their own characters.
+      const standIns = asciiStandIns(lines)
+      const shown = standIns ?? lines
+      const text = (key?: number) =>
+        selected < 0 || selected >= lines.length ? (
+          <Text key={key} {...style}>
+            {shown.join('\n')}
+          </Text>
+        ) : (
+          <Text key={key} {...style}>
+            {selected > 0 ? `${shown.slice(0, selected).join('\n')}\n` : ''}
+            <Text inverse>{shown[selected]}</Text>
+            {selected < lines.length - 1 ? `\n${shown.slice(selected + 1).join('\n')}` : ''}
+          </Text>
+        )
+      return standIns ? (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a strip's place in its block is its identity
+        <Transform key={i} transform={(line, index) => restoreLine(line, index, standIns, lines)}>
+          {text()}
+        </Transform>
+      ) : (
+        text(i)
+      )
+    })
+    return texts.length === 1 ? texts[0] : <Box>{texts}</Box>
+  },
+  (a, b) =>
+    a.selected === b.selected &&
+    a.warn === b.warn &&
+    a.strips.length === b.strips.length &&
+    a.strips.every((lines, i) => {
+      const other = b.strips[i] as string[]
+      return lines.length === other.length && lines.every((l, j) => l === other[j])
+    }),
+)

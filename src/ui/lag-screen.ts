@@ -39,6 +39,8 @@ export interface Screen {
   selectedLine: number
   /** Rows after filter and sort (the key handlers move over them). */
   rowKeys: string[]
+  /** Where the table's lines are in `lines`: [start, end). */
+  body: readonly [number, number]
 }
 
 interface Column {
@@ -147,6 +149,102 @@ export function asciiRuns(line: string): string[] {
   return line.match(/(?:[\x20-\x7e](?![\p{M}\u200d]))+|[\x20-\x7e]?[^\x20-\x7e]+/gu) ?? []
 }
 
+/**
+ * Characters that take one column each and never join a neighbour into one grapheme (no combining
+ * marks, joiners, invisible or wide characters): printable ASCII, Latin letters, dashes, bullets
+ * and ellipses, arrows, box drawing and blocks (the sparkline). In a block of such lines a
+ * character's index is its column.
+ */
+const NARROW_LINE =
+  /^[\x20-\x7e\u00a0-\u00ac\u00ae-\u024f\u2010-\u2027\u2030-\u205e\u2190-\u21ff\u2500-\u259f]*$/
+
+/** An ASCII gap narrower than this between two strips of other characters joins them. */
+const MIN_ASCII_STRIP = 4
+
+/**
+ * Lines cut into vertical strips (strips[s][line]), each as wide as its widest line: columns where
+ * every line has printable ASCII, and columns where some line has anything else (the sparkline,
+ * a `—`, a `…`). Side by side, the strips give back the lines, character for character.
+ * All lines must be NARROW_LINE. Drawn as one multi-line <Text> per strip, a screenful of rows
+ * is a few nodes for React, Yoga and Ink instead of several per row, and Ink measures only the
+ * non-ASCII strips grapheme by grapheme (see asciiRuns for why that matters).
+ */
+export function verticalStrips(lines: readonly string[]): string[][] {
+  const width = lines.reduce((n, l) => Math.max(n, l.length), 0)
+  const mixed = new Array<boolean>(width).fill(false)
+  for (const l of lines) for (let x = 0; x < l.length; x++) if (l.charCodeAt(x) > 0x7e) mixed[x] = true
+  const cuts: Array<{from: number; to: number; mixed: boolean}> = []
+  for (let x = 0; x < width; x++) {
+    const last = cuts.at(-1)
+    const before = cuts.at(-2)
+    if (last && last.mixed === mixed[x]) last.to = x + 1
+    else if (mixed[x] && last && before && last.to - last.from < MIN_ASCII_STRIP) {
+      cuts.pop()
+      before.to = x + 1
+    } else cuts.push({from: x, to: x + 1, mixed: mixed[x] as boolean})
+  }
+  return cuts.map((c) => lines.map((l) => l.slice(c.from, c.to)))
+}
+
+/**
+ * What Ink is given to measure for a strip of narrow characters that are not all ASCII: the same
+ * lines with `?` in place of each non-ASCII character (one column each way), which string-width
+ * measures at once; a <Transform> puts the characters back as the frame is written
+ * (restoreLine). Undefined when the strip is all ASCII already, or has a character that is not
+ * NARROW_LINE (its width is left to Ink).
+ */
+export function asciiStandIns(lines: readonly string[]): string[] | undefined {
+  if (lines.every((l) => PRINTABLE_ASCII.test(l)) || !lines.every((l) => NARROW_LINE.test(l)))
+    return undefined
+  return lines.map((l) => l.replace(/[^\x20-\x7e]/g, '?'))
+}
+
+/**
+ * Line `index` of a strip as Ink writes it (`standIns[index]`, maybe inside an SGR sequence for
+ * the selected row) with the real characters back in place; a line that is not the stand-in
+ * (Ink wrapped or cut the text) is left as it is.
+ */
+export function restoreLine(
+  line: string,
+  index: number,
+  standIns: readonly string[],
+  lines: readonly string[],
+): string {
+  const standIn = standIns[index]
+  const real = lines[index]
+  if (standIn === undefined || real === undefined || standIn === real) return line
+  const at = line.indexOf(standIn)
+  return at < 0 ? line : line.slice(0, at) + real + line.slice(at + standIn.length)
+}
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
+
+/**
+ * A screen's lines as blocks, each drawn side by side as strips (strips[s][line]) from line
+ * `start` on: the table's rows (body) as vertical strips, as long as their characters are
+ * narrow; any other line (the header, the key line, a row with wide or combining characters)
+ * alone, cut into asciiRuns.
+ */
+export function screenBlocks(
+  lines: readonly string[],
+  body: readonly [number, number],
+): Array<{start: number; strips: string[][]}> {
+  const blocks: Array<{start: number; strips: string[][]}> = []
+  let i = 0
+  while (i < lines.length) {
+    let end = i
+    if (i >= body[0]) while (end < body[1] && NARROW_LINE.test(lines[end] as string)) end++
+    if (end > i) {
+      blocks.push({start: i, strips: verticalStrips(lines.slice(i, end))})
+      i = end
+    } else {
+      blocks.push({start: i, strips: asciiRuns(lines[i] as string).map((r) => [r])})
+      i++
+    }
+  }
+  return blocks
+}
+
 const clock = (iso: string) => new Date(iso).toTimeString().slice(0, 8)
 
 export function matches(r: LagRow, filter: string): boolean {
@@ -174,7 +272,7 @@ export function screenLines(
   const secs = Math.max(0, Math.round(intervalMs / 100) / 10)
   if (!frame) {
     lines.push(fitCell(`evtctl lag ${name(source, true)} · first poll…`, width))
-    return {lines, selectedLine: -1, rowKeys: []}
+    return {lines, selectedLine: -1, rowKeys: [], body: [1, 1]}
   }
   const at = frame.view.doc.at
   const ago = Math.max(0, Math.round((now - Date.parse(at)) / 1000))
@@ -233,6 +331,7 @@ export function screenLines(
     else if (lastOfSelected >= room) start = lastOfSelected - room + 1
   }
   const shown = body.slice(start, start + room)
+  const bodyStart = lines.length
   const selectedLine = shown.findIndex(
     (b) => b.rowIndex === state.selected && body.indexOf(b) === firstOfSelected,
   )
@@ -243,5 +342,6 @@ export function screenLines(
     lines: lines.slice(0, height).map((l) => l.trimEnd()),
     selectedLine: selectedLine < 0 ? -1 : selectedLine + 2,
     rowKeys: rows.map((r) => r.key),
+    body: [bodyStart, Math.min(height, bodyStart + shown.length)],
   }
 }

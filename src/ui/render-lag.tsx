@@ -1,5 +1,6 @@
 import {render} from 'ink'
 import type {LagReader} from '../adapters/lag-source.js'
+import {installPlainOutput} from './ink-output.js'
 import {LagApp, type QuitHow} from './LagApp.js'
 
 /** The terminal's alternate screen: the dashboard leaves the shell's screen as it was on exit. */
@@ -22,6 +23,8 @@ export async function renderLag(opts: {
   const stdout = opts.stdout ?? process.stdout
   const stdin = opts.stdin ?? process.stdin
   let how: QuitHow = 'q'
+  // Ink's frame-to-text step made cheaper (ink-output.ts), on the Ink release it was checked on.
+  await installPlainOutput()
   stdout.write(ENTER_ALT)
   const app = render(
     <LagApp
