@@ -5,6 +5,7 @@ import type {Target} from '../../src/config/targets.js'
 import type {Envelope} from '../../src/envelope/envelope.js'
 import {payloadBytes} from '../../src/envelope/payload.js'
 import {ExitCode} from '../../src/errors.js'
+import {deliveryId, idOf} from '../../src/services/replay/replay.js'
 
 /** What a broker needs to give the contract suite. */
 export interface ContractSubject {
@@ -257,6 +258,35 @@ export function describeBrokerContract(name: string, subject: () => ContractSubj
           s.exceptions?.unordered ? ids(first).sort() : ids(first),
         )
         expect(first).toHaveLength(3)
+      } finally {
+        await adapter.close()
+      }
+    })
+
+    test('a delivery that gives its log position gives the one its envelope holds (the replay journal id)', async () => {
+      const s = subject()
+      if (s.exceptions?.liveOnly && !s.backlogOf) throw new Error('a live-only subject needs backlogOf')
+      const adapter = await s.open()
+      try {
+        const target = await s.freshTarget()
+        const readTarget = s.backlogOf ? await s.backlogOf(target) : target
+        await adapter.publish(target, from(samplesFor(s).slice(0, 3)), {signal: new AbortController().signal})
+        let read = 0
+        for await (const d of adapter.read(
+          readTarget,
+          {...s.readAll, forCopy: true},
+          new AbortController().signal,
+        )) {
+          read++
+          // Delivery.partition/offset are a shortcut past the envelope, for adapters whose
+          // envelopes have no messageId: the same values, or not given at all.
+          if (d.offset !== undefined) {
+            expect(d.envelope.meta?.messageId).toBeUndefined()
+            expect([d.partition ?? 0, d.offset]).toEqual([d.envelope.partition ?? 0, d.envelope.offset])
+            expect(deliveryId(d)).toBe(idOf(d.envelope))
+          } else expect(d.partition).toBeUndefined()
+        }
+        expect(read).toBe(3)
       } finally {
         await adapter.close()
       }
