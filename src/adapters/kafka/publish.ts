@@ -173,7 +173,7 @@ class TopicSender {
       const ts = newTimestamps ? undefined : readTimestamp(m.timestamp)
       const unfit = unfitRead(m, ts)
       const waiting = unfit
-        ? this.#refuse(i, `record ${d.partition}:${d.offset} not copied: ${unfit}`)
+        ? this.#refuse(i, unfit)
         : this.#add(new ReadMessage(m, ts), d.partition, i, now)
       i++
       if (waiting) await waiting
@@ -306,11 +306,11 @@ const MAX_TIMESTAMP = 8_640_000_000_000_000n
  */
 function unfitRead(m: KafkaMessageIn & RawTail, timestamp: bigint | undefined): string | undefined {
   if (timestamp !== undefined && (timestamp > MAX_TIMESTAMP || timestamp < -MAX_TIMESTAMP))
-    return `its timestamp ${timestamp} is not a date in milliseconds (--new-timestamps gives copies the time of the replay)`
+    return `its timestamp ${timestamp} is not a date in milliseconds; not copied (--new-timestamps gives copies the time of the replay)`
   try {
     void m.rawEnd
   } catch (err) {
-    return `its bytes are malformed (${(err as Error).message})`
+    return `its bytes are malformed (${(err as Error).message}); not copied`
   }
   return undefined
 }
