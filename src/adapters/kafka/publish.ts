@@ -172,9 +172,7 @@ class TopicSender {
       const m = d.record as KafkaMessageIn & RawTail
       const ts = newTimestamps ? undefined : readTimestamp(m.timestamp)
       const unfit = unfitRead(m, ts)
-      const waiting = unfit
-        ? this.#refuse(i, unfit)
-        : this.#add(new ReadMessage(m, ts), d.partition, i, now)
+      const waiting = unfit ? this.#refuse(i, unfit) : this.#add(new ReadMessage(m, ts), d.partition, i, now)
       i++
       if (waiting) await waiting
     }
