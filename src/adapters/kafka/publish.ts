@@ -58,25 +58,24 @@ export async function openSender(
   const sender = await openTopicSender(ctx, target_, opts, (i, o) => {
     outcomes[i - base] = o
   })
+  /** Sends `count` messages with `sendAll` (from the sender's next index) and gives each one's outcome. */
+  const settle = async (count: number, sendAll: (first: number) => Promise<void>) => {
+    outcomes = new Array(count)
+    base = sender.taken
+    await sendAll(base)
+    await sender.settled()
+    for (let i = 0; i < outcomes.length; i++)
+      outcomes[i] ??= {status: 'failed', error: 'no answer from the destination'}
+    return outcomes
+  }
   return {
-    async send(envs) {
-      outcomes = new Array(envs.length)
-      base = sender.taken
-      await sender.sendAll(envs, base)
-      await sender.settled()
-      for (let i = 0; i < outcomes.length; i++)
-        outcomes[i] ??= {status: 'failed', error: 'no answer from the destination'}
-      return outcomes
-    },
+    send: (envs) => settle(envs.length, (first) => sender.sendAll(envs, first)),
     async sendAsRead(reads, how) {
       if (!reads.every((r) => r instanceof KafkaDelivery)) return undefined
-      outcomes = new Array(reads.length)
-      base = sender.taken
-      await sender.sendAllRead(reads as KafkaDelivery[], base, how.newTimestamps === true)
-      await sender.settled()
-      for (let i = 0; i < outcomes.length; i++)
-        outcomes[i] ??= {status: 'failed', error: 'no answer from the destination'}
-      return outcomes
+      const kafkaReads = reads as KafkaDelivery[]
+      return settle(reads.length, (first) =>
+        sender.sendAllRead(kafkaReads, first, how.newTimestamps === true),
+      )
     },
     close: () => sender.close(),
   }
