@@ -77,6 +77,18 @@ async function collect(it: AsyncIterable<Delivery>, max = Number.POSITIVE_INFINI
   return out
 }
 
+/**
+ * A fresh target of `s` with three sample messages published to it; resolves with where to read
+ * them back (a live-only subject's backlog).
+ */
+async function threePublished(s: ContractSubject, adapter: BrokerAdapter): Promise<Target> {
+  if (s.exceptions?.liveOnly && !s.backlogOf) throw new Error('a live-only subject needs backlogOf')
+  const target = await s.freshTarget()
+  const readTarget = s.backlogOf ? await s.backlogOf(target) : target
+  await adapter.publish(target, from(samplesFor(s).slice(0, 3)), {signal: new AbortController().signal})
+  return readTarget
+}
+
 async function* from<T>(items: T[]): AsyncGenerator<T> {
   yield* items
 }
@@ -243,14 +255,9 @@ export function describeBrokerContract(name: string, subject: () => ContractSubj
 
     test('reading has no side effects: a second read sees the same messages', async () => {
       const s = subject()
-      if (s.exceptions?.liveOnly && !s.backlogOf) throw new Error('a live-only subject needs backlogOf')
       const adapter = await s.open()
       try {
-        const target = await s.freshTarget()
-        const readTarget = s.backlogOf ? await s.backlogOf(target) : target
-        await adapter.publish(target, from(samplesFor(s).slice(0, 3)), {
-          signal: new AbortController().signal,
-        })
+        const readTarget = await threePublished(s, adapter)
         const first = await collect(adapter.read(readTarget, s.readAll, new AbortController().signal))
         const second = await collect(adapter.read(readTarget, s.readAll, new AbortController().signal))
         const ids = (xs: Envelope[]) => xs.map((e) => e.offset!)
@@ -265,12 +272,9 @@ export function describeBrokerContract(name: string, subject: () => ContractSubj
 
     test('a delivery that gives its log position gives the one its envelope holds (the replay journal id)', async () => {
       const s = subject()
-      if (s.exceptions?.liveOnly && !s.backlogOf) throw new Error('a live-only subject needs backlogOf')
       const adapter = await s.open()
       try {
-        const target = await s.freshTarget()
-        const readTarget = s.backlogOf ? await s.backlogOf(target) : target
-        await adapter.publish(target, from(samplesFor(s).slice(0, 3)), {signal: new AbortController().signal})
+        const readTarget = await threePublished(s, adapter)
         let read = 0
         for await (const d of adapter.read(
           readTarget,
