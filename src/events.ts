@@ -43,6 +43,7 @@ export type WarningCode =
   | 'NOT_A_DLQ'
   | 'DLQ_ELSEWHERE'
   | 'ALREADY_REPLAYED'
+  | 'JOURNAL_NOT_FINISHED'
 
 export type InfoCode =
   | 'READ_PLAN'

@@ -9,6 +9,7 @@ import {
 import {BaseCommand} from '../base-command.js'
 import type {Target} from '../config/targets.js'
 import {ExitCode, exitCodeHelp, UnsupportedError, UsageError} from '../errors.js'
+import {warning} from '../events.js'
 import {decodeFlags, fromFlag, headerFlag, holdFlag, schemaFlagsOf, untilFlag} from '../flags.js'
 import type {ReplayReport} from '../services/replay/replay.js'
 import type {Progress} from '../ui/progress.js'
@@ -203,7 +204,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
     const from = flags.from ?? (can.seekOffset ? {kind: 'beginning' as const} : {kind: 'end' as const})
     let opened = false
     if (process.stderr.isTTY && !flags['dry-run']) this.progress = await this.startBar(source, flags.profile)
-    const report = await replay({
+    const {report, finish} = await replay({
       source,
       ...(to ? {to} : {}),
       mode,
@@ -239,6 +240,7 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
         : {}),
     })
     this.stopBar()
+    this.finishJournal = finish
     this.printReport(report)
     if (report.failed.length > 0 || (report.committed?.notCommitted ?? 0) > 0)
       process.exitCode = ExitCode.PartialFailure
@@ -274,6 +276,28 @@ ${exitCodeHelp([0, 1, 2, 3, 4, 5, 6, 7, 130])}`
   override async finally(err: Error | undefined): Promise<void> {
     this.stopBar()
     return super.finally(err)
+  }
+
+  /** Marks the journal of a run that went to its end finished: see finishJournal. */
+  private finishJournal?: () => Promise<void>
+
+  /**
+   * The run's journal is marked finished only after its report is out (oclif prints --json after
+   * finally()): a replay killed before its report was given is resumed by a rerun — which finds
+   * nothing left to do — instead of starting over and copying everything a second time.
+   */
+  protected override async _run<T>(): Promise<T> {
+    const result = await super._run<T>()
+    if (this.finishJournal && !this.signal.aborted)
+      await this.finishJournal().catch((err: unknown) =>
+        this.emit(
+          warning(
+            'JOURNAL_NOT_FINISHED',
+            `the run is done, but its journal could not be marked finished (${err instanceof Error ? err.message : String(err)}); running the same command again resumes it and finds nothing left to do.`,
+          ),
+        ),
+      )
+    return result
   }
 
   /**

@@ -35,6 +35,32 @@ describe('replay on the file broker', () => {
     expect(move.stderr).toMatch(/a log keeps its messages/)
   })
 
+  test('killed after its work but before its report: a rerun resumes, finds nothing left, copies nothing twice', async () => {
+    const env = sandboxEnv()
+    for (const id of [1, 2, 3])
+      expect((await run(['publish', 'orders.dlq', `{"id":${id}}`, '-H', 'error=bad'], {env})).code).toBe(0)
+    const killed = await run(['replay', 'orders.dlq', '--json'], {
+      env: {...env, EVTCTL_REPLAY_FAULT: 'before-report'},
+    })
+    expect(killed.signal, killed.stderr).toBe('SIGKILL')
+    expect(killed.stdout.toString()).toBe('')
+    const again = await run(['replay', 'orders.dlq', '--json'], {env})
+    expect(again.code, again.stderr).toBe(0)
+    const report = JSON.parse(again.stdout.toString())
+    expect(report).toMatchObject({resumed: true, sent: 0, possibleDuplicates: []})
+    expect(report.warnings).toBeUndefined()
+    const back = await run(['tail', 'orders', '--from', 'beginning', '--until', 'end', '-o', 'raw'], {env})
+    expect(lines(back.stdout).map(String)).toEqual(['{"id":1}', '{"id":2}', '{"id":3}'])
+    // That rerun gave its report: the run is finished now, and a third run says it replays again.
+    const third = await run(['replay', 'orders.dlq', '--json'], {env})
+    expect(third.code, third.stderr).toBe(0)
+    expect(JSON.parse(third.stdout.toString())).toMatchObject({
+      resumed: false,
+      sent: 3,
+      warnings: [{code: 'ALREADY_REPLAYED', message: expect.stringMatching(/finished before/)}],
+    })
+  })
+
   test('with contexts but none current, dlq list and replay refuse a bare name or no target (exit 3)', async () => {
     const env = sandboxEnv()
     expect(

@@ -226,7 +226,8 @@ describe.skipIf(!env.KAFKA_BROKERS)('replay killed (SIGKILL) into Kafka, rerun o
     return m
   }
 
-  test.each(['after-send:2', 'random'])(
+  // before-report: its work done, its report not given (a random kill's likeliest moment here).
+  test.each(['after-send:2', 'before-report', 'random'])(
     'a capture file (file://…jsonl) replayed into Kafka, killed %s',
     async (point) => {
       const cli = sandboxEnv()

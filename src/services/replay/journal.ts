@@ -129,6 +129,19 @@ export class Journal {
   }
 }
 
+/** Appends the record that marks a run finished to its (closed) journal, and syncs it. */
+export async function markDone(path: string): Promise<void> {
+  const fh = await open(path, 'a', 0o600)
+  try {
+    await fh.appendFile(
+      `${JSON.stringify({t: 'done', at: new Date().toISOString()} satisfies JournalRecord)}\n`,
+    )
+    await fh.datasync()
+  } finally {
+    await fh.close()
+  }
+}
+
 /** The newest unfinished journal of `key` in `dir`, read back; undefined when there is none. */
 export async function findUnfinished(dir: string, key: string): Promise<JournalState | undefined> {
   for (const name of await runsOf(dir, key)) {

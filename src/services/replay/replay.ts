@@ -15,7 +15,7 @@ import {type Emit, info, warning} from '../../events.js'
 import {AsyncQueue} from '../../util/async-queue.js'
 import {rateLimiter} from '../../util/rate.js'
 import type {EventFilter} from '../filter.js'
-import {findUnfinished, Journal, type JournalState, journalKey, lastFinished} from './journal.js'
+import {findUnfinished, Journal, type JournalState, journalKey, lastFinished, markDone} from './journal.js'
 import {originOf} from './origin.js'
 import {openSender} from './sink.js'
 
@@ -74,7 +74,10 @@ export interface ReplayOptions {
   commitGroup?: string
   /** After each batch: messages read from the source so far, and sent. */
   onProgress?(p: {read: number; sent: number}): void
-  /** Test-only: SIGKILL the process at a step (`after-select:2` = in the 2nd batch). */
+  /**
+   * Test-only: SIGKILL the process at a step (`after-select:2` = in the 2nd batch; `before-report`
+   * = all done, before the report is given).
+   */
   fault?: string
   /** Test-only: messages per batch (so a small topic still makes several batches to kill in). */
   batchSize?: number
@@ -113,6 +116,18 @@ export function deliveryId(d: Delivery): string {
   return d.offset !== undefined ? `${d.partition ?? 0}:${d.offset}` : idOf(d.envelope)
 }
 
+/** A replay that ran: its report, and the step that marks its journal finished. */
+export interface ReplayRun {
+  report: ReplayReport
+  /**
+   * Marks the run finished in its journal (a rerun then starts a new run instead of resuming).
+   * Call it once the report has been given: a run killed before anyone saw its report is resumed
+   * by a rerun, which finds nothing left to do, rather than replayed a second time. Does nothing
+   * for a dry run, an interrupted run or one that failed.
+   */
+  finish(): Promise<void>
+}
+
 /**
  * Replays: reads the source (consuming for a move: each message is removed only once the
  * destination confirmed its copy), sends each selected message to its destination, and journals
@@ -120,7 +135,7 @@ export function deliveryId(d: Delivery): string {
  * removes a message whose copy the destination did not confirm; unselected messages are given
  * back untouched.
  */
-export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
+export async function replay(opts: ReplayOptions): Promise<ReplayRun> {
   const started = Date.now()
   const {source, mode} = opts
   const key = journalKey({
@@ -196,6 +211,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     return sink
   }
   let journal: Journal | undefined
+  /** The journal of a run that went to its end: marked done by finish(). */
+  let finishedJournal: string | undefined
   // With --commit-group a rerun starts where the group's commits say: no second copies.
   if (!opts.dryRun && !state && opts.commitGroup === undefined) {
     const finished = await lastFinished(opts.journalDir, key)
@@ -561,10 +578,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       for (const {target} of perDest.values())
         if (target.kind !== 'file')
           await (await destAdapter(target)).publish(target, (async function* () {})(), {signal: opts.signal})
-    if (journal && !opts.signal.aborted) {
-      journal.add({t: 'done', at: new Date().toISOString()})
-      await journal.sync()
-    }
+    if (journal && !opts.signal.aborted) finishedJournal = journal.path
   } catch (err) {
     await Promise.all(removing)
     // Stopped before anything was sent or removed (no destination, a missing destination): the
@@ -584,7 +598,14 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   }
   report.destinations = [...perDest.values()].map((d) => ({target: d.target.url, count: d.count}))
   report.durationMs = Date.now() - started
-  return report
+  // Its work done, its report not given yet (the kill the journal's late "done" is for).
+  if (opts.fault === 'before-report') process.kill(process.pid, 'SIGKILL')
+  return {
+    report,
+    finish: async () => {
+      if (finishedJournal !== undefined) await markDone(finishedJournal)
+    },
+  }
 }
 
 /** A log copy resumed: what the interrupted run finished is below its recorded progress. */
