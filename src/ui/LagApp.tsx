@@ -173,7 +173,7 @@ export function LagApp(props: LagAppProps) {
     if (next !== ui) setUi(next)
   })
 
-  const blocks = useMemo(() => screenBlocks(screen.lines, screen.body), [screen])
+  const blocks = useMemo(() => screenBlocks(screen.lines, screen.body, screen.selectedLine), [screen])
 
   return (
     <Box flexDirection="column" width={Math.max(20, size.columns - 1)}>

@@ -164,6 +164,11 @@ describe('screenBlocks', () => {
       ['row one  ', 'row two  ', 'row three'],
       ['▁▂', '▃▄', '▅▆'],
     ])
+    // The selected row (drawn in inverse) is a block and a strip of its own.
+    const sel = screenBlocks(['row one  ▁▂', 'row two  ▃▄', 'row three▅▆'], [0, 3], 1)
+    expect(sel.map((b) => b.start)).toEqual([0, 1, 2])
+    expect(sel[1]!.strips).toEqual([['row two  ▃▄']])
+    expect(sel[2]!.strips).toEqual([['row three'], ['▅▆']])
   })
 })
 

@@ -223,18 +223,25 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
  * A screen's lines as blocks, each drawn side by side as strips (strips[s][line]) from line
  * `start` on: the table's rows (body) as vertical strips, as long as their characters are
  * narrow; any other line (the header, the key line, a row with wide or combining characters)
- * alone, cut into asciiRuns.
+ * alone, cut into asciiRuns. The selected line is a block of its own, one strip: it is drawn in
+ * inverse, and Ink takes apart every line of a text that holds an escape sequence (sanitizeAnsi,
+ * twice a frame), so the other rows' strips stay free of them.
  */
 export function screenBlocks(
   lines: readonly string[],
   body: readonly [number, number],
+  selected = -1,
 ): Array<{start: number; strips: string[][]}> {
   const blocks: Array<{start: number; strips: string[][]}> = []
   let i = 0
   while (i < lines.length) {
     let end = i
-    if (i >= body[0]) while (end < body[1] && NARROW_LINE.test(lines[end] as string)) end++
-    if (end > i) {
+    if (i >= body[0])
+      while (end < body[1] && end !== selected && NARROW_LINE.test(lines[end] as string)) end++
+    if (end === i && i === selected && i >= body[0] && i < body[1] && NARROW_LINE.test(lines[i] as string)) {
+      blocks.push({start: i, strips: [[lines[i] as string]]})
+      i++
+    } else if (end > i) {
       blocks.push({start: i, strips: verticalStrips(lines.slice(i, end))})
       i = end
     } else {

@@ -1,3 +1,4 @@
+import {setFlagsFromString} from 'node:v8'
 import {render} from 'ink'
 import type {LagReader} from '../adapters/lag-source.js'
 import {installPlainOutput} from './ink-output.js'
@@ -6,6 +7,18 @@ import {LagApp, type QuitHow} from './LagApp.js'
 /** The terminal's alternate screen: the dashboard leaves the shell's screen as it was on exit. */
 const ENTER_ALT = '\x1b[?1049h'
 const LEAVE_ALT = '\x1b[?1049l'
+
+/**
+ * From here on, V8 compiles this process's code no further than its baseline tier (Sparkplug):
+ * no optimizing compiler (TurboFan; Maglev on Node 22+). The dashboard does a few milliseconds
+ * of work a second, so its functions grow hot slowly and V8 kept optimizing (and re-optimizing)
+ * React, Ink and the poll for minutes: measured with --log-function-events, 0.7 s of TurboFan
+ * compiling in the 30 s after an 8 s warm-up, still 0.33 s 70–100 s in; more CPU than the
+ * optimized code saved (bench/lag-tui.sh). Code optimized before this point stays optimized.
+ */
+function baselineCodeOnly(): void {
+  setFlagsFromString('--max-opt=1')
+}
 
 /**
  * Runs the dashboard on a terminal until q, Ctrl-C or `signal`; resolves with how it ended, or
@@ -25,6 +38,7 @@ export async function renderLag(opts: {
   let how: QuitHow = 'q'
   // Ink's frame-to-text step made cheaper (ink-output.ts), on the Ink release it was checked on.
   await installPlainOutput()
+  baselineCodeOnly()
   stdout.write(ENTER_ALT)
   const app = render(
     <LagApp

@@ -49,8 +49,23 @@ describe('lagStatus', () => {
     )
   })
 
-  test('a committed offset that goes back is a rewind', () => {
+  test('rates come from the last minute of polls with commits', () => {
+    // The first poll is older than the window; the one before the last has no commits.
+    const r = status([s(0, 0, 1000), s(40, 100, 300), s(90, null, 400), s(100, 400, 500)])
+    expect(r).toMatchObject({consumeRate: 5, produceRate: 10 / 3})
+    // Only one poll with commits in the window: no rates yet.
+    expect(status([s(0, 0, 1000), s(90, null, 400), s(100, 400, 500)])).toMatchObject({
+      consumeRate: null,
+      produceRate: null,
+    })
+  })
+
+  test('a committed offset that goes back is a rewind, shown for 30 s', () => {
     expect(status([s(0, 100, 110), s(2, 40, 110)]).status).toBe('rewound')
+    // Another partition's offset going back is a rewind too; one that appears is not.
+    expect(status([s(0, 100, 110, {'1': 50}), s(2, 100, 110, {'1': 20})]).status).toBe('rewound')
+    expect(status([s(0, 100, 110), s(2, 100, 110, {'1': 20})]).status).not.toBe('rewound')
+    expect(status([s(0, 100, 110), s(2, 40, 110), s(40, 40, 110)]).status).not.toBe('rewound')
   })
 })
 
