@@ -235,13 +235,15 @@ export function screenBlocks(
   const blocks: Array<{start: number; strips: string[][]}> = []
   let i = 0
   while (i < lines.length) {
-    let end = i
-    if (i >= body[0])
-      while (end < body[1] && end !== selected && NARROW_LINE.test(lines[end] as string)) end++
-    if (end === i && i === selected && i >= body[0] && i < body[1] && NARROW_LINE.test(lines[i] as string)) {
+    const inBody = i >= body[0] && i < body[1]
+    if (inBody && i === selected && NARROW_LINE.test(lines[i] as string)) {
       blocks.push({start: i, strips: [[lines[i] as string]]})
       i++
-    } else if (end > i) {
+      continue
+    }
+    let end = i
+    if (inBody) while (end < body[1] && end !== selected && NARROW_LINE.test(lines[end] as string)) end++
+    if (end > i) {
       blocks.push({start: i, strips: verticalStrips(lines.slice(i, end))})
       i = end
     } else {
