@@ -80,6 +80,17 @@ export class Journal {
     return j
   }
 
+  /** Appends the record that marks a run finished to its (closed) journal, and syncs it. */
+  static async markDone(path: string, run: string): Promise<void> {
+    const j = new Journal(path, run, await open(path, 'a', 0o600))
+    j.add({t: 'done', at: new Date().toISOString()})
+    try {
+      await j.sync()
+    } finally {
+      await j.close()
+    }
+  }
+
   /** Reopens an unfinished run's journal to append to it. */
   static async reopen(state: JournalState): Promise<Journal> {
     return new Journal(state.path, state.run, await open(state.path, 'a', 0o600))
@@ -126,19 +137,6 @@ export class Journal {
     this.pending = []
     await this.fh.close().catch(() => {})
     await unlink(this.path).catch(() => {})
-  }
-}
-
-/** Appends the record that marks a run finished to its (closed) journal, and syncs it. */
-export async function markDone(path: string): Promise<void> {
-  const fh = await open(path, 'a', 0o600)
-  try {
-    await fh.appendFile(
-      `${JSON.stringify({t: 'done', at: new Date().toISOString()} satisfies JournalRecord)}\n`,
-    )
-    await fh.datasync()
-  } finally {
-    await fh.close()
   }
 }
 

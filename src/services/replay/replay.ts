@@ -15,7 +15,7 @@ import {type Emit, info, warning} from '../../events.js'
 import {AsyncQueue} from '../../util/async-queue.js'
 import {rateLimiter} from '../../util/rate.js'
 import type {EventFilter} from '../filter.js'
-import {findUnfinished, Journal, type JournalState, journalKey, lastFinished, markDone} from './journal.js'
+import {findUnfinished, Journal, type JournalState, journalKey, lastFinished} from './journal.js'
 import {originOf} from './origin.js'
 import {openSender} from './sink.js'
 
@@ -212,7 +212,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayRun> {
   }
   let journal: Journal | undefined
   /** The journal of a run that went to its end: marked done by finish(). */
-  let finishedJournal: string | undefined
+  let finishedJournal: Journal | undefined
   // With --commit-group a rerun starts where the group's commits say: no second copies.
   if (!opts.dryRun && !state && opts.commitGroup === undefined) {
     const finished = await lastFinished(opts.journalDir, key)
@@ -578,7 +578,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayRun> {
       for (const {target} of perDest.values())
         if (target.kind !== 'file')
           await (await destAdapter(target)).publish(target, (async function* () {})(), {signal: opts.signal})
-    if (journal && !opts.signal.aborted) finishedJournal = journal.path
+    if (journal && !opts.signal.aborted) finishedJournal = journal
   } catch (err) {
     await Promise.all(removing)
     // Stopped before anything was sent or removed (no destination, a missing destination): the
@@ -603,7 +603,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayRun> {
   return {
     report,
     finish: async () => {
-      if (finishedJournal !== undefined) await markDone(finishedJournal)
+      if (finishedJournal) await Journal.markDone(finishedJournal.path, finishedJournal.run)
     },
   }
 }
