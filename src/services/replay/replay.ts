@@ -239,7 +239,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayRun> {
       info(
         'READ_PLAN',
         state
-          ? `Resuming replay run ${journal.run} (journal ${journal.path}): ${state.sentNotRemoved.size} sent message(s) still to remove from the source${state.maybeSent.size ? `, ${state.maybeSent.size} that may have been sent` : ''}. Use --fresh to start over.`
+          ? `Resuming replay run ${journal.run} (journal ${journal.path}): ${mode === 'move' ? `${state.sentNotRemoved.size} sent message(s) still to remove from the source` : 'what it copied is not copied again'}${state.maybeSent.size ? `, ${state.maybeSent.size} that may have been sent` : ''}. Use --fresh to start over.`
           : `Replay run ${journal.run} (${mode}); journal: ${journal.path}`,
       ),
     )
